@@ -1,0 +1,24 @@
+# One image for every process of the pipeline: the API (default command) and the workers
+# (`npx tsx src/workers/main.ts <queue>`, see docker-compose.yml). TypeScript runs through tsx,
+# as with the npm scripts, so there is no build step.
+FROM node:20-bookworm-slim
+
+WORKDIR /app
+
+# Dependencies first, so a source change does not reinstall them. tsx is a runtime dependency;
+# dev dependencies (vitest, drizzle-kit, typescript) are not needed to run.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force
+
+# Only what runs: the sources and the migrations (db/*/migrations, applied at start).
+# Copied explicitly rather than `COPY . .`, so a host node_modules/ or .data/ never ends up in the image.
+COPY tsconfig.json ./
+COPY src ./src
+COPY db ./db
+
+# DATA_DIR (default .data) must be writable by the unprivileged user.
+RUN mkdir -p .data && chown node:node .data
+USER node
+
+EXPOSE 3000
+CMD ["npx", "tsx", "src/api/main.ts"]

@@ -1,0 +1,39 @@
+/** What the benchmark scripts share: option parsing, percentiles and a description of the machine. */
+import { cpus, totalmem } from 'node:os';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** Prints the message and exits with the usage error code. */
+export function fail(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+type Options = NonNullable<ParseArgsConfig['options']> & { help: { type: 'boolean'; short?: string; default?: boolean } };
+
+/** Parses strict options (which include `help`), printing the usage text on `--help` or a mistake. */
+export function parseOptions<O extends Options>(options: O, usage: string): ReturnType<typeof parseArgs<{ options: O; strict: true }>>['values'] {
+  let values: ReturnType<typeof parseArgs<{ options: O; strict: true }>>['values'];
+  try {
+    values = parseArgs({ options, strict: true }).values;
+  } catch (err) {
+    fail(`${(err as Error).message}\n\n${usage}`);
+  }
+  if ((values as { help?: boolean }).help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  return values;
+}
+
+/** Nearest-rank percentile of ascending `sorted` (NaN when empty). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
+}
+
+export const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** `2 cores (AMD EPYC …), 24 GiB RAM`. */
+export function machineDescription(): string {
+  return `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown cpu'}), ${Math.round(totalmem() / 2 ** 30)} GiB RAM`;
+}

@@ -1,0 +1,20 @@
+/**
+ * Carrier database (embedded carrier): shipments. One shipment per order, enforced by a unique key.
+ * Written only by the embedded carrier adapter in src/systems/carrier.
+ */
+import { jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import type { Address } from '../../src/domain/order.js';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const shipments = pgTable('shipments', {
+  id: text('id').primaryKey(),
+  orderId: text('order_id').notNull().unique(),
+  trackingNumber: text('tracking_number').notNull().unique(),
+  method: text('method', { enum: ['courier', 'pickup', 'post'] }).notNull(),
+  address: jsonb('address').$type<Address>(),
+  status: text('status', { enum: ['booked', 'delivered', 'voided'] }).notNull(),
+  bookedAt: ts('booked_at').notNull().defaultNow(),
+  expectedDeliveryAt: ts('expected_delivery_at').notNull(),
+  deliveredAt: ts('delivered_at'),
+});

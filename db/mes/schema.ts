@@ -1,0 +1,23 @@
+/**
+ * MES database (embedded MES): production jobs. One job per order, enforced by a unique key.
+ * Written only by the embedded MES adapter in src/systems/mes.
+ */
+import { index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const productionJobs = pgTable(
+  'production_jobs',
+  {
+    id: text('id').primaryKey(),
+    orderId: text('order_id').notNull().unique(),
+    spec: jsonb('spec').$type<{ sku: string; quantity: number; options: Record<string, string> }[]>().notNull(),
+    status: text('status', { enum: ['queued', 'in_production', 'done', 'cancelled'] }).notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    startedAt: ts('started_at'),
+    finishesAt: ts('finishes_at'),
+    completedAt: ts('completed_at'),
+  },
+  (t) => [index('production_jobs_status_idx').on(t.status)],
+);

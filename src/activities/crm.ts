@@ -1,0 +1,22 @@
+import type { CrmAdapter, CrmAssignment, RegisterOrderInput } from '../systems/crm/index.js';
+import { stageMeta, type StageMeta } from './meta.js';
+
+export type RouteInput = RegisterOrderInput;
+export interface RouteResult extends StageMeta, CrmAssignment {}
+
+/** Activities of the `crm` queue: hand the order to the CRM. */
+export function createCrmActivities(deps: { crm: CrmAdapter }) {
+  return {
+    async routeToCrm(input: RouteInput): Promise<RouteResult> {
+      const meta = stageMeta();
+      return { ...meta, ...(await deps.crm.registerOrder(input)) };
+    },
+
+    /** Compensation: closes the order's assignment in the CRM (idempotent). */
+    async releaseCrmAssignment(input: { orderId: string }): Promise<void> {
+      await deps.crm.closeAssignment(input.orderId);
+    },
+  };
+}
+
+export type CrmActivities = ReturnType<typeof createCrmActivities>;

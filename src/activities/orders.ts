@@ -1,0 +1,112 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { sql } from 'drizzle-orm';
+import type { ShopDb } from '../../db/index.js';
+import { orderEvents, orders } from '../../db/shop/schema.js';
+import { promiseDate } from '../domain/durations.js';
+import { validateOrder } from '../domain/validation.js';
+import { ORDER_REJECTED, type OrderState, type OrderWorkflowInput } from '../workflows/order/contract.js';
+import { stageMeta, type StageMeta } from './meta.js';
+
+export type AcceptInput = Pick<OrderWorkflowInput, 'orderId' | 'order' | 'createdAt' | 'timeScale'>;
+export interface AcceptResult extends StageMeta {
+  promisedBy: string;
+}
+
+export interface RecordProgressInput {
+  state: OrderState;
+  /** Grows with every state change of the order; older writes never win over newer ones. */
+  version: number;
+}
+
+/** Activities of the `orders` queue: business acceptance and the shop's order projection. */
+export function createOrderActivities(deps: { shop: ShopDb }) {
+  const { shop } = deps;
+  return {
+    /** Business validation against the catalog; a broken rule rejects the order for good. */
+    async acceptOrder(input: AcceptInput): Promise<AcceptResult> {
+      const meta = stageMeta();
+      const createdAt = new Date(input.createdAt);
+      const issues = validateOrder(input.order, createdAt);
+      if (issues.length > 0) {
+        throw ApplicationFailure.create({
+          type: ORDER_REJECTED,
+          message: issues.map((i) => `${i.path}: ${i.message}`).join('; '),
+          nonRetryable: true,
+          details: [issues],
+        });
+      }
+      const promisedBy = promiseDate({
+        createdAt,
+        items: input.order.items,
+        method: input.order.shipping.method,
+        dueBy: input.order.dueBy,
+        scale: input.timeScale,
+      });
+      return { ...meta, promisedBy: promisedBy.toISOString() };
+    },
+
+    /** Writes the order row and its timeline to the shop projection; idempotent and ordered by version. */
+    async recordProgress({ state, version }: RecordProgressInput): Promise<void> {
+      const row = {
+        id: state.orderId,
+        channel: state.channel,
+        partnerId: state.partnerId ?? null,
+        clientId: state.clientId,
+        status: state.status,
+        priority: state.priority,
+        customerName: state.customer.name,
+        customerEmail: state.customer.email,
+        items: state.items,
+        shipping: state.shipping,
+        externalRef: state.externalRef ?? null,
+        notes: state.notes ?? null,
+        dueBy: state.dueBy ? new Date(state.dueBy) : null,
+        promisedBy: state.promisedBy ? new Date(state.promisedBy) : null,
+        atRiskAt: state.sla?.atRisk && state.sla.atRiskAt ? new Date(state.sla.atRiskAt) : null,
+        overdueAt: state.sla?.overdueAt ? new Date(state.sla.overdueAt) : null,
+        price: state.price ?? null,
+        totalMinor: state.price?.totalMinor ?? null,
+        createdAt: new Date(state.createdAt),
+        updatedAt: new Date(state.updatedAt),
+        version,
+      };
+      const { id: _id, createdAt: _c, channel: _ch, clientId: _cl, ...changing } = row;
+      await shop.transaction(async (tx) => {
+        await tx
+          .insert(orders)
+          .values(row)
+          .onConflictDoUpdate({ target: orders.id, set: changing, setWhere: sql`${orders.version} < ${version}` });
+        if (state.timeline.length > 0) {
+          await tx
+            .insert(orderEvents)
+            .values(
+              state.timeline.map((e) => ({
+                orderId: state.orderId,
+                seq: e.seq,
+                stage: e.stage,
+                status: e.status,
+                startedAt: new Date(e.startedAt),
+                endedAt: e.endedAt ? new Date(e.endedAt) : null,
+                attempts: e.attempts,
+                priority: e.priority,
+                queueWaitMs: e.queueWaitMs ?? null,
+                detail: e.detail ?? null,
+              })),
+            )
+            .onConflictDoUpdate({
+              target: [orderEvents.orderId, orderEvents.seq],
+              set: {
+                status: sql`excluded.status`,
+                endedAt: sql`excluded.ended_at`,
+                attempts: sql`excluded.attempts`,
+                queueWaitMs: sql`excluded.queue_wait_ms`,
+                detail: sql`excluded.detail`,
+              },
+            });
+        }
+      });
+    },
+  };
+}
+
+export type OrderActivities = ReturnType<typeof createOrderActivities>;

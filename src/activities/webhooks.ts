@@ -1,0 +1,67 @@
+import { createHmac } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import { eq } from 'drizzle-orm';
+import type { ShopDb } from '../../db/index.js';
+import { apiClients } from '../../db/shop/schema.js';
+import type { WebhookDeliveryInput } from '../workflows/order/contract.js';
+
+/** Header carrying the signature: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. */
+export const SIGNATURE_HEADER = 'Webhook-Signature';
+/** Header carrying the event id, for deduplication by the receiver. */
+export const EVENT_ID_HEADER = 'Webhook-Id';
+
+/** Signature of a webhook body at a time, as the receiver recomputes it. */
+export function signWebhook(secret: string, timestamp: number, body: string): string {
+  return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+export interface WebhookResult {
+  delivered: boolean;
+  status?: number;
+  reason?: string;
+}
+
+/** Activities of webhook delivery (on the `orders` queue, which owns the shop database). */
+export function createWebhookActivities(deps: { shop: ShopDb; timeoutMs?: number }) {
+  return {
+    /**
+     * POSTs one event to the client's webhook, signed. Any answer but 2xx (or no answer) fails
+     * the attempt, and Temporal retries with backoff; the order itself never waits for this.
+     */
+    async deliverWebhook(input: WebhookDeliveryInput): Promise<WebhookResult> {
+      const [client] = await deps.shop
+        .select({ url: apiClients.webhookUrl, secret: apiClients.webhookSecret, revokedAt: apiClients.revokedAt })
+        .from(apiClients)
+        .where(eq(apiClients.id, input.clientId));
+      if (!client?.url || !client.secret || client.revokedAt) {
+        return { delivered: false, reason: 'the client has no webhook (any more)' };
+      }
+      const body = JSON.stringify(input.event);
+      const timestamp = Math.floor(Date.now() / 1000);
+      let response: Response;
+      try {
+        response = await fetch(client.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'order-pipeline-webhooks/1',
+            [EVENT_ID_HEADER]: input.event.id,
+            [SIGNATURE_HEADER]: signWebhook(client.secret, timestamp, body),
+          },
+          body,
+          redirect: 'error',
+          signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
+        });
+      } catch (err) {
+        throw ApplicationFailure.retryable(`webhook ${client.url} unreachable: ${(err as Error).message}`, 'WebhookUnreachable');
+      }
+      await response.body?.cancel();
+      if (!response.ok) {
+        throw ApplicationFailure.retryable(`webhook ${client.url} answered ${response.status}`, 'WebhookRejected');
+      }
+      return { delivered: true, status: response.status };
+    },
+  };
+}
+
+export type WebhookActivities = ReturnType<typeof createWebhookActivities>;

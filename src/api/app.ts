@@ -1,0 +1,35 @@
+import express from 'express';
+import { pinoHttp } from 'pino-http';
+import type { ApiDeps } from './deps.js';
+import { authenticate } from './middleware.js';
+import { HttpProblem, problemHandler, sendProblem } from './problem.js';
+import { healthRoutes } from './routes/health.js';
+import { catalogRoutes } from './routes/catalog.js';
+import { docsRoutes } from './routes/docs.js';
+import { orderRoutes } from './routes/orders.js';
+import { orderListRoutes } from './routes/orders-list.js';
+
+export type { ApiDeps } from './deps.js';
+
+/** The HTTP API: public routes, then everything under /v1 behind authentication and rate limits. */
+export function createApp(deps: ApiDeps) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' } }));
+
+  app.use(healthRoutes(deps));
+  app.use(docsRoutes(deps));
+
+  const v1 = express.Router();
+  v1.use(authenticate(deps.clients));
+  if (deps.rateLimiter) v1.use(deps.rateLimiter);
+  v1.use(orderRoutes(deps));
+  v1.use(catalogRoutes(deps));
+  v1.use(orderListRoutes(deps));
+  app.use('/v1', v1);
+
+  app.use((req, res) => sendProblem(res, new HttpProblem(404, 'Not found', `No route ${req.method} ${req.path}.`), req.originalUrl));
+  app.use(problemHandler(deps.log));
+  return app;
+}

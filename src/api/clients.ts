@@ -1,0 +1,222 @@
+/**
+ * API clients and their keys. Keys are stored as SHA-256 hashes only; this module is the
+ * single writer of `api_clients`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import type { ShopDb } from '../../db/index.js';
+import { apiClients, type ApiClientRow } from '../../db/shop/schema.js';
+import { TIER_NAMES, isTier, type Tier } from '../domain/tiers.js';
+
+/** Kind of client a key belongs to: decides channel and permissions. */
+export type ClientKind = ApiClientRow['kind'];
+
+/** The authenticated caller of a request. */
+export interface ApiClient {
+  id: string;
+  name: string;
+  kind: ClientKind;
+  partnerId?: string;
+  /** Rate-limit tier, see src/domain/tiers.ts. */
+  tier: string;
+  /** Whether status changes of this client's orders are sent to its webhook. */
+  hasWebhook: boolean;
+}
+
+/** Keys that exist in development and tests (never seeded in production). */
+export const DEV_CLIENTS: readonly (Omit<ApiClient, 'hasWebhook'> & { key: string })[] = [
+  { id: 'shop', name: 'Online shop', kind: 'shop', tier: 'shop', key: 'shop-dev-key' },
+  { id: 'partner-acme', name: 'ACME Print Resale', kind: 'partner', partnerId: 'acme', tier: 'standard', key: 'partner-acme-dev-key' },
+  { id: 'partner-globex', name: 'Globex Marketing', kind: 'partner', partnerId: 'globex', tier: 'standard', key: 'partner-globex-dev-key' },
+  { id: 'ops', name: 'Operations', kind: 'operator', tier: 'internal', key: 'ops-dev-key' },
+];
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+export async function seedDevClients(shop: ShopDb): Promise<void> {
+  await shop
+    .insert(apiClients)
+    .values(
+      DEV_CLIENTS.map((c) => ({ id: c.id, name: c.name, kind: c.kind, partnerId: c.partnerId ?? null, tier: c.tier, keyHash: hashKey(c.key) })),
+    )
+    .onConflictDoNothing();
+}
+
+/** Looks keys up with a short in-process cache so authentication costs no query per request. */
+export function createClientDirectory(shop: ShopDb, ttlMs = CLIENT_CACHE_TTL_MS) {
+  const cache = new Map<string, { client: ApiClient | undefined; until: number }>();
+  return {
+    async byKey(key: string): Promise<ApiClient | undefined> {
+      const hash = hashKey(key);
+      const hit = cache.get(hash);
+      if (hit && hit.until > Date.now()) return hit.client;
+      const [row] = await shop
+        .select()
+        .from(apiClients)
+        .where(and(eq(apiClients.keyHash, hash), isNull(apiClients.revokedAt)));
+      const client: ApiClient | undefined = row
+        ? {
+            id: row.id,
+            name: row.name,
+            kind: row.kind,
+            ...(row.partnerId ? { partnerId: row.partnerId } : {}),
+            tier: row.tier,
+            hasWebhook: Boolean(row.webhookUrl),
+          }
+        : undefined;
+      if (cache.size > 10_000) cache.clear();
+      cache.set(hash, { client, until: Date.now() + ttlMs });
+      return client;
+    },
+  };
+}
+export type ClientDirectory = ReturnType<typeof createClientDirectory>;
+
+/** Kinds of client, in the order the help lists them. */
+export const CLIENT_KINDS: readonly ClientKind[] = ['shop', 'partner', 'operator'];
+
+/** Tier a new client gets when none is named. */
+export const DEFAULT_TIER: Record<ClientKind, Tier> = { shop: 'shop', partner: 'standard', operator: 'internal' };
+
+/** How long a revoked or changed key may still be served from a ClientDirectory's cache. */
+export const CLIENT_CACHE_TTL_MS = 30_000;
+
+/** A request to create a client that cannot be carried out as given; the message says what to change. */
+export class ClientInputError extends Error {}
+
+/** A client as listed: never its key (only the hash exists) nor its webhook secret. */
+export type ClientSummary = Omit<ApiClientRow, 'keyHash' | 'webhookSecret'>;
+
+export interface NewClient {
+  name: string;
+  kind: ClientKind;
+  /** Required for partners (their orders are b2b orders of this partner), refused otherwise. */
+  partnerId?: string;
+  /** Default: DEFAULT_TIER of the kind. */
+  tier?: string;
+  /** http(s) URL that receives status changes of the client's orders (signed with a generated secret). */
+  webhookUrl?: string;
+  /** Default: `<kind>-<slug of partner or name>-<6 hex>`. */
+  id?: string;
+  /** Key prefix: `op_live_` in production, `op_test_` elsewhere. */
+  live?: boolean;
+}
+
+export interface CreatedClient {
+  client: ClientSummary;
+  /** The API key: shown once, only its hash is stored. */
+  key: string;
+  /** HMAC key of the webhook signatures, when a webhook URL was given. */
+  webhookSecret?: string;
+}
+
+const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+function slug(text: string): string {
+  return text
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 24)
+    .replace(/-+$/, '');
+}
+
+/** A new random API key: 32 random bytes, base64url, with a prefix that secret scanners can match. */
+export function generateKey(live: boolean): string {
+  return `${live ? 'op_live_' : 'op_test_'}${randomBytes(32).toString('base64url')}`;
+}
+
+/** Checks a client request without writing; throws ClientInputError saying what to change. */
+export function checkNewClient(input: NewClient): { id: string; tier: Tier } {
+  const name = input.name.trim();
+  if (!name) throw new ClientInputError('The client needs a name: --name "ACME Print Resale".');
+  if (!CLIENT_KINDS.includes(input.kind)) {
+    throw new ClientInputError(`Unknown kind "${input.kind}"; use one of ${CLIENT_KINDS.join(', ')}.`);
+  }
+  if (input.kind === 'partner' && !input.partnerId) {
+    throw new ClientInputError('A partner client needs the partner id its orders belong to: --partner <id> (e.g. --partner acme).');
+  }
+  if (input.kind !== 'partner' && input.partnerId) {
+    throw new ClientInputError(`Only partner clients have a partner id; drop --partner for a ${input.kind} client.`);
+  }
+  if (input.partnerId !== undefined && !CLIENT_ID.test(input.partnerId)) {
+    throw new ClientInputError(`Partner id "${input.partnerId}" is not usable; use lower-case letters, digits, ".", "_" and "-" (at most 63).`);
+  }
+  const tier = input.tier ?? DEFAULT_TIER[input.kind];
+  if (!isTier(tier)) throw new ClientInputError(`Unknown tier "${tier}"; use one of ${TIER_NAMES.join(', ')}.`);
+  if (input.webhookUrl !== undefined) {
+    if (input.kind === 'operator') throw new ClientInputError('Operator keys place no orders, so they get no webhook; drop --webhook-url.');
+    let url: URL;
+    try {
+      url = new URL(input.webhookUrl);
+    } catch {
+      throw new ClientInputError(`Webhook URL "${input.webhookUrl}" is not a URL; give an absolute http(s) URL, e.g. https://partner.example/hooks/orders.`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new ClientInputError(`Webhook URL "${input.webhookUrl}" must use https (or http); e.g. https://partner.example/hooks/orders.`);
+    }
+  }
+  const id = input.id ?? `${input.kind}-${slug(input.partnerId ?? name) || 'client'}-${randomBytes(3).toString('hex')}`;
+  if (!CLIENT_ID.test(id)) {
+    throw new ClientInputError(`Client id "${id}" is not usable; use lower-case letters, digits, ".", "_" and "-" (at most 63).`);
+  }
+  return { id, tier };
+}
+
+function summary(row: ApiClientRow): ClientSummary {
+  const { keyHash: _keyHash, webhookSecret: _webhookSecret, ...rest } = row;
+  return rest;
+}
+
+/** Creates a client with a new random key; returns the key (the database keeps only its hash). */
+export async function createClient(shop: ShopDb, input: NewClient): Promise<CreatedClient> {
+  const { id, tier } = checkNewClient(input);
+  const key = generateKey(input.live ?? false);
+  const webhookSecret = input.webhookUrl !== undefined ? `whsec_${randomBytes(32).toString('base64url')}` : undefined;
+  const [row] = await shop
+    .insert(apiClients)
+    .values({
+      id,
+      name: input.name.trim(),
+      kind: input.kind,
+      partnerId: input.partnerId ?? null,
+      tier,
+      keyHash: hashKey(key),
+      webhookUrl: input.webhookUrl ?? null,
+      webhookSecret: webhookSecret ?? null,
+    })
+    .onConflictDoNothing({ target: apiClients.id })
+    .returning();
+  if (!row) throw new ClientInputError(`A client with id "${id}" exists already; choose another --id (see the list command).`);
+  return { client: summary(row), key, ...(webhookSecret ? { webhookSecret } : {}) };
+}
+
+export type RevokeResult =
+  | { outcome: 'revoked'; client: ClientSummary }
+  | { outcome: 'already-revoked'; client: ClientSummary }
+  | { outcome: 'unknown' };
+
+/**
+ * Revokes a client's key. Directories that looked the key up within the last
+ * CLIENT_CACHE_TTL_MS may still accept it until their cache entry expires.
+ */
+export async function revokeClient(shop: ShopDb, id: string): Promise<RevokeResult> {
+  const [revoked] = await shop
+    .update(apiClients)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiClients.id, id), isNull(apiClients.revokedAt)))
+    .returning();
+  if (revoked) return { outcome: 'revoked', client: summary(revoked) };
+  const [existing] = await shop.select().from(apiClients).where(eq(apiClients.id, id));
+  return existing ? { outcome: 'already-revoked', client: summary(existing) } : { outcome: 'unknown' };
+}
+
+/** Every client, oldest first, revoked ones included (see `revokedAt`); never keys or secrets. */
+export async function listClients(shop: ShopDb): Promise<ClientSummary[]> {
+  const rows = await shop.select().from(apiClients).orderBy(asc(apiClients.createdAt), asc(apiClients.id));
+  return rows.map(summary);
+}

@@ -1,0 +1,26 @@
+import type { Client } from '@temporalio/client';
+import type { RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { ShopDb } from '../../db/index.js';
+import type { Config } from '../config.js';
+import type { ApiClient, ClientDirectory } from './clients.js';
+
+/** What the HTTP layer is built from. */
+export interface ApiDeps {
+  config: Config;
+  log: Logger;
+  temporal: Client;
+  shop: ShopDb;
+  /** Read connection for lists (a replica when configured). */
+  shopReader: ShopDb;
+  clients: ClientDirectory;
+  /** Per-key rate limiting, applied after authentication. */
+  rateLimiter?: RequestHandler;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The authenticated API client (set by `authenticate`). */
+    client?: ApiClient;
+  }
+}

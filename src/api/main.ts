@@ -1,0 +1,34 @@
+/** `npm run api`: the REST API alone (scale it out as replicas behind one port). */
+import { parseArgs } from 'node:util';
+import { openDatabases } from '../../db/index.js';
+import { loadConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { startApi } from './server.js';
+
+const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } } });
+if (values.help) {
+  console.log(`Usage: npm run api
+
+Starts the order API on PORT (default 3000) against TEMPORAL_ADDRESS and the shop database.
+Needs DATABASE_URL or SHOP_DATABASE_URL: a separate process cannot share the embedded
+database of 'npm start'. See README, "Configuration".`);
+  process.exit(0);
+}
+
+const config = loadConfig();
+const log = createLogger(config.logLevel);
+if (!config.databases.shop) {
+  log.fatal('npm run api needs DATABASE_URL (or SHOP_DATABASE_URL); the embedded database only works inside npm start');
+  process.exit(2);
+}
+const dbs = await openDatabases(config, ['shop'], { migrate: true });
+const api = await startApi({ config, log, shop: dbs.shop });
+log.info({ url: api.url }, 'API listening');
+
+const stop = async () => {
+  await api.close();
+  await dbs.close();
+  process.exit(0);
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

@@ -1,0 +1,751 @@
+/**
+ * The API's OpenAPI 3.1 document, generated from the zod schemas the routes validate with
+ * (request bodies, query) and the response shapes of src/api/schemas.ts. Nothing here repeats a
+ * schema by hand: `zod-openapi` renders them; this file adds the routes, status codes, headers,
+ * security and examples. The examples are built with the same functions that build real
+ * answers (initialOrderState, toOrderResource, priceOrder, catalogResource, signWebhook), and
+ * test/openapi.test.ts validates every example against its schema.
+ */
+import { z } from 'zod';
+import {
+  createDocument,
+  type ZodOpenApiOperationObject,
+  type ZodOpenApiPathsObject,
+  type ZodOpenApiResponseObject,
+  type ZodOpenApiResponsesObject,
+} from 'zod-openapi';
+import type { Config } from '../config.js';
+import { AddressSchema, CustomerSchema, OrderItemSchema, OrderRequestSchema, ShippingSchema, type OrderRequest } from '../domain/order.js';
+import { priceOrder } from '../domain/pricing.js';
+import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from '../activities/webhooks.js';
+import { newOrderInput } from '../intake.js';
+import { STAGES, initialOrderState, type WebhookEvent } from '../workflows/order/contract.js';
+import { IDEMPOTENCY_KEY } from './idempotency.js';
+import { BODY_LIMIT } from './middleware.js';
+import { toOrderResource, traceLink, type TraceLink } from './order-resource.js';
+import { problemType } from './problem.js';
+import { RATE_LIMIT_WINDOW_MS } from './rate-limit.js';
+import { QuoteRequestSchema, catalogResource } from './routes/catalog.js';
+import {
+  DEFAULT_LIMIT,
+  MAX_LIMIT,
+  OrderListQuerySchema,
+  OrderListSchema,
+  OrderSummarySchema,
+  PriceLineSchema,
+  PriceSchema,
+  TraceLinkSchema,
+  encodeCursor,
+  type OrderList,
+} from './routes/orders-list.js';
+import { CancelBodySchema, PriorityBodySchema } from './routes/orders.js';
+import {
+  CatalogSchema,
+  FieldErrorSchema,
+  HealthSchema,
+  OrderFailureSchema,
+  OrderResourceSchema,
+  ProblemSchema,
+  QuoteResponseSchema,
+  RateLimitProblemSchema,
+  ReadinessSchema,
+  ShipmentSchema,
+  SlaSchema,
+  TimelineEntrySchema,
+  WebhookEventSchema,
+  type OrderResourceShape,
+} from './schemas.js';
+
+/** The generated document (an OpenAPI 3.1 object). */
+export type OpenApiDocument = ReturnType<typeof createDocument>;
+
+const JSON_TYPE = 'application/json';
+const PROBLEM_TYPE = 'application/problem+json';
+const SECURITY_SCHEME = 'apiKey';
+
+// ---------------------------------------------------------------------------------------------
+// Examples, built by the code that builds real answers
+
+const EXAMPLE_ORDER_ID = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+const EXAMPLE_PARTNER_ORDER_ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
+const EXAMPLE_CREATED = new Date('2025-03-03T09:15:00.000Z');
+const at = (minutes: number) => new Date(EXAMPLE_CREATED.getTime() + minutes * 60_000).toISOString();
+const EXAMPLE_TRACKING = 'TRK3F9A1C7B2E4D';
+
+const shopOrderExample: OrderRequest = {
+  customer: { name: 'Anna Schmidt', email: 'anna@example.com' },
+  items: [{ sku: 'BC-STD', quantity: 100 }],
+  shipping: { method: 'courier', address: { line1: 'Hauptstr. 1', postalCode: '10115', city: 'Berlin', country: 'DE' } },
+};
+
+const partnerOrderExample: OrderRequest = {
+  customer: { name: 'Jonas Weber', email: 'jonas.weber@acme.example', phone: '+49 30 1234567' },
+  items: [
+    { sku: 'FLY-A5', quantity: 2500, options: { paper: 'matte-170', sides: '2' } },
+    { sku: 'BC-STD', quantity: 500, options: { finish: 'soft-touch' } },
+  ],
+  shipping: {
+    method: 'post',
+    address: { name: 'ACME Print Resale GmbH', line1: 'Industriestr. 12', postalCode: '50667', city: 'Köln', country: 'DE' },
+  },
+  dueBy: '2025-03-14T17:00:00+01:00',
+  externalRef: 'PO-2025-0117',
+  notes: 'Deliver to the loading dock.',
+};
+
+const quoteExample: z.input<typeof QuoteRequestSchema> = { items: [{ sku: 'BC-STD', quantity: 500, options: { paper: 'gloss-350', finish: 'soft-touch' } }, { sku: 'POS-A2', quantity: 20 }] };
+
+function examples(trace: (id: string) => TraceLink) {
+  const accepted = (orderId: string, order: OrderRequest, source: Parameters<typeof newOrderInput>[0]['source']) =>
+    toOrderResource(
+      initialOrderState(newOrderInput({ source, order: OrderRequestSchema.parse(order), timeScale: 1, orderId, createdAt: EXAMPLE_CREATED })),
+      trace(orderId),
+    );
+  const received = accepted(EXAMPLE_ORDER_ID, shopOrderExample, { clientId: 'shop', kind: 'shop' });
+  const partnerReceived = accepted(EXAMPLE_PARTNER_ORDER_ID, partnerOrderExample, { clientId: 'partner-acme', kind: 'partner', partnerId: 'acme' });
+
+  const partnerPriced = {
+    ...partnerReceived,
+    price: priceOrder(partnerOrderExample.items),
+    promisedBy: '2025-03-10T17:00:00.000Z',
+  };
+  const price = priceOrder(shopOrderExample.items);
+  const deliveredAt = at(27 * 60);
+  const stageMinutes = [0, 1, 2, 60, 24 * 60];
+  const delivered: OrderResourceShape = {
+    ...received,
+    status: 'delivered',
+    price,
+    promisedBy: '2025-03-05T17:00:00.000Z',
+    updatedAt: deliveredAt,
+    timeline: STAGES.map((stage, seq) => ({
+      seq,
+      stage,
+      status: 'completed' as const,
+      startedAt: at(stageMinutes[seq]!),
+      endedAt: stage === 'ship' ? deliveredAt : at(stageMinutes[seq + 1]! - 0.5),
+      attempts: 1,
+      priority: received.priority,
+      queueWaitMs: 14,
+      ...(stage === 'ship' ? { detail: `tracking ${EXAMPLE_TRACKING}, delivered ${deliveredAt}` } : {}),
+    })),
+    shipment: { trackingNumber: EXAMPLE_TRACKING, deliveredAt },
+  };
+  const cancelled: OrderResourceShape = {
+    ...partnerPriced,
+    status: 'cancelled',
+    updatedAt: at(30),
+    timeline: [
+      { seq: 0, stage: 'accept', status: 'completed', startedAt: at(0), endedAt: at(0.1), attempts: 1, priority: partnerReceived.priority, queueWaitMs: 20 },
+      { seq: 1, stage: 'price', status: 'completed', startedAt: at(0.1), endedAt: at(0.2), attempts: 1, priority: partnerReceived.priority, queueWaitMs: 35 },
+      { seq: 2, stage: 'cancel', status: 'completed', startedAt: at(30), endedAt: at(30), attempts: 1, priority: partnerReceived.priority, detail: 'by partner-acme: artwork changed' },
+    ],
+  };
+  const reprioritized: OrderResourceShape = {
+    ...partnerPriced,
+    status: 'in_production',
+    priority: 'rush',
+    updatedAt: at(95),
+    timeline: [
+      { seq: 0, stage: 'accept', status: 'completed', startedAt: at(0), endedAt: at(0.1), attempts: 1, priority: 'normal', queueWaitMs: 20 },
+      { seq: 1, stage: 'price', status: 'completed', startedAt: at(0.1), endedAt: at(0.2), attempts: 1, priority: 'normal', queueWaitMs: 35 },
+      { seq: 2, stage: 'route-to-crm', status: 'completed', startedAt: at(0.2), endedAt: at(0.4), attempts: 1, priority: 'normal', queueWaitMs: 18 },
+      { seq: 3, stage: 'produce', status: 'running', startedAt: at(60), attempts: 1, priority: 'normal' },
+      {
+        seq: 4,
+        stage: 'reprioritize',
+        status: 'completed',
+        startedAt: at(95),
+        endedAt: at(95),
+        attempts: 1,
+        priority: 'rush',
+        detail: 'Trade fair on Friday, the customer escalated (by ops-console)',
+      },
+    ],
+  };
+  const { timeline: _t, shipment: _s, ...summaryBase } = delivered;
+  const list: OrderList = {
+    data: [
+      {
+        id: summaryBase.id,
+        channel: summaryBase.channel,
+        status: summaryBase.status,
+        priority: summaryBase.priority,
+        customer: { name: summaryBase.customer.name, email: summaryBase.customer.email },
+        items: summaryBase.items,
+        shipping: summaryBase.shipping,
+        price,
+        totalMinor: price.totalMinor,
+        promisedBy: summaryBase.promisedBy,
+        createdAt: summaryBase.createdAt,
+        updatedAt: summaryBase.updatedAt,
+        trace: summaryBase.trace,
+      },
+    ],
+    nextCursor: encodeCursor({ createdAt: '2025-03-03T09:15:00.000000Z', id: EXAMPLE_ORDER_ID }),
+  };
+  const webhookEvent: WebhookEvent = {
+    id: `${EXAMPLE_PARTNER_ORDER_ID}:6`,
+    type: 'order.status_changed',
+    occurredAt: at(26 * 60),
+    order: { id: EXAMPLE_PARTNER_ORDER_ID, status: 'shipped', priority: 'normal', externalRef: 'PO-2025-0117', partnerId: 'acme', trackingNumber: EXAMPLE_TRACKING },
+  };
+  const webhookTimestamp = Math.floor(Date.parse(webhookEvent.occurredAt) / 1000);
+  return {
+    received,
+    partnerReceived,
+    delivered,
+    cancelled,
+    reprioritized,
+    list,
+    catalog: catalogResource(),
+    quote: { price: priceOrder(quoteExample.items) },
+    webhookEvent,
+    webhookSignature: signWebhook('whsec_example_secret', webhookTimestamp, JSON.stringify(webhookEvent)),
+  };
+}
+
+const problemExample = (status: number, slug: string, title: string, detail: string, instance: string, extra: Record<string, unknown> = {}) => ({
+  type: problemType(slug),
+  title,
+  status,
+  detail,
+  instance,
+  ...extra,
+});
+
+// ---------------------------------------------------------------------------------------------
+// Parameters and headers
+
+const OrderIdParam = z.uuid().meta({ description: 'Order id (a UUID), as returned by `POST /v1/orders`.', example: EXAMPLE_ORDER_ID });
+
+const IdempotencyKeyParam = z
+  .string()
+  .regex(IDEMPOTENCY_KEY)
+  .optional()
+  .meta({
+    description:
+      'Makes retries safe: a repeat with the same key and the same body answers with the same order (`Idempotent-Replayed: true`) ' +
+      'instead of placing a second one; the same key with a different body is refused (422). 1–255 printable ASCII characters, e.g. a UUID. ' +
+      'Keys are remembered per API key for a limited time.',
+    example: 'b6f1c2a4-6a0e-4c1e-9a53-2f1d0c7e8a90',
+  });
+
+const headerSchemas = {
+  RetryAfter: z.string().regex(/^\d+$/).meta({ description: 'Seconds to wait before retrying.', example: '5' }),
+  // Absent only when the limiter cannot count (it then lets the request pass).
+  RateLimit: z.string().optional().meta({
+    description: 'Remaining requests (`r`) and seconds until the window resets (`t`) for the key\'s tier policy (IETF draft-ietf-httpapi-ratelimit-headers-08).',
+    example: '"standard"; r=0; t=42',
+  }),
+  RateLimitPolicy: z.string().optional().meta({
+    description: `Quota (\`q\`) per window (\`w\`, ${RATE_LIMIT_WINDOW_MS / 1000} s) of the key's tier, and the partition key (\`pk\`).`,
+    example: '"standard"; q=600; w=60; pk=:YjRiZWQ0ZWEzMWQ0:',
+  }),
+  WwwAuthenticate: z.literal('Bearer').meta({ description: 'The API takes a bearer API key.' }),
+  Location: z.string().meta({ description: 'Where the order can be read.', example: `/v1/orders/${EXAMPLE_ORDER_ID}` }),
+  IdempotentReplayed: z.enum(['true', 'false']).meta({
+    description: '`true` when this answer repeats the order of an earlier request with the same `Idempotency-Key`.',
+    example: 'false',
+  }),
+};
+const header = (name: keyof typeof headerSchemas) => ({ $ref: `#/components/headers/${name}` });
+const rateLimitHeaders = { RateLimit: header('RateLimit'), 'RateLimit-Policy': header('RateLimitPolicy') };
+
+// ---------------------------------------------------------------------------------------------
+// Error answers
+
+const response = (name: string) => ({ $ref: `#/components/responses/${name}` });
+
+function errorResponses(): Record<string, ZodOpenApiResponseObject> {
+  const problem = (
+    description: string,
+    example: Record<string, unknown>,
+    extra: Partial<ZodOpenApiResponseObject> = {},
+    schema: z.ZodType = ProblemSchema,
+  ): ZodOpenApiResponseObject => ({ description, content: { [PROBLEM_TYPE]: { schema, example } }, ...extra });
+  return {
+    BadRequest: problem(
+      'Malformed request: the body is not valid JSON, the `Idempotency-Key` is malformed, or the list `cursor` was not issued by this API.',
+      problemExample(400, 'bad-request', 'Malformed JSON', 'The request body is not valid JSON.', '/v1/orders'),
+    ),
+    Unauthorized: problem(
+      'No API key, or an unknown or revoked one. Send `Authorization: Bearer <key>`.',
+      problemExample(401, 'unauthorized', 'Unauthorized', 'Send your API key as "Authorization: Bearer <key>".', '/v1/orders'),
+      { headers: { 'WWW-Authenticate': header('WwwAuthenticate') } },
+    ),
+    Forbidden: problem(
+      'The key is of a kind that may not use this route (e.g. an operator key placing an order, a partner key changing a priority).',
+      problemExample(
+        403,
+        'forbidden',
+        'Forbidden',
+        'A partner key may not use POST /v1/orders/:id/priority; allowed: operator.',
+        `/v1/orders/${EXAMPLE_ORDER_ID}/priority`,
+      ),
+    ),
+    NotFound: problem(
+      'No such order, or not one the key may see (partners see only their own orders, the shop only shop orders).',
+      problemExample(404, 'not-found', 'Not found', `There is no order ${EXAMPLE_ORDER_ID}.`, `/v1/orders/${EXAMPLE_ORDER_ID}`),
+    ),
+    PayloadTooLarge: problem(
+      `The body exceeds ${BODY_LIMIT}.`,
+      problemExample(413, 'payload-too-large', 'Payload too large', 'The request body exceeds 65536 bytes.', '/v1/orders'),
+    ),
+    UnsupportedMediaType: problem(
+      'The body is not `application/json` (or not UTF-8).',
+      problemExample(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as application/json.', '/v1/orders'),
+    ),
+    TooManyRequests: problem(
+      "Over the key's rate limit (requests per minute of its tier). Retry after `Retry-After` seconds.",
+      problemExample(
+        429,
+        'rate-limited',
+        'Too many requests',
+        'API key of client "partner-acme" (tier standard) may make 600 requests per 60 s. Retry in 42 s (at 2025-03-03T09:16:00.000Z); for a higher limit, ask for another tier.',
+        '/v1/orders',
+        { limit: 600, windowSeconds: 60, retryAfterSeconds: 42 },
+      ),
+      { headers: { 'Retry-After': header('RetryAfter'), ...rateLimitHeaders } },
+      RateLimitProblemSchema,
+    ),
+    ServiceUnavailable: problem(
+      'The order pipeline (Temporal) cannot be reached right now; nothing was recorded. Retry after `Retry-After` seconds.',
+      problemExample(
+        503,
+        'service-unavailable',
+        'Order pipeline unavailable',
+        'The order could not be durably recorded and was NOT accepted. Retry in a few seconds.',
+        '/v1/orders',
+        { cause: 'Failed to connect before the deadline' },
+      ),
+      { headers: { 'Retry-After': header('RetryAfter') } },
+    ),
+    InternalError: problem(
+      'Unexpected error; it was logged, no internals are returned.',
+      problemExample(500, 'error', 'Internal error', 'Something went wrong on our side; the error was logged.', '/v1/orders'),
+    ),
+  };
+}
+
+/** 422 answer with an example that fits the route. */
+function validationFailed(description: string, instance: string, errors: { path: string; message: string }[], detail = 'The request does not match the schema.'): ZodOpenApiResponseObject {
+  return {
+    description,
+    content: {
+      [PROBLEM_TYPE]: {
+        schema: ProblemSchema,
+        example: problemExample(422, 'validation-error', 'Validation failed', detail, instance, { errors }),
+      },
+    },
+  };
+}
+
+/** A 409 answer: the order is past the point where the request could apply. */
+function conflict(description: string, title: string, detail: string, instance: string): ZodOpenApiResponseObject {
+  return {
+    description,
+    content: { [PROBLEM_TYPE]: { schema: ProblemSchema, example: problemExample(409, 'conflict', title, detail, instance) } },
+  };
+}
+
+/** The answers every authenticated /v1 route can give besides its own. */
+const AUTHENTICATED: ZodOpenApiResponsesObject = {
+  '401': response('Unauthorized'),
+  '429': response('TooManyRequests'),
+  '500': response('InternalError'),
+};
+const JSON_BODY_ERRORS: ZodOpenApiResponsesObject = {
+  '400': response('BadRequest'),
+  '413': response('PayloadTooLarge'),
+  '415': response('UnsupportedMediaType'),
+};
+
+function ok(description: string, schema: z.ZodType, example: unknown, headers: Record<string, { $ref: string }> = rateLimitHeaders): ZodOpenApiResponseObject {
+  return { description, headers, content: { [JSON_TYPE]: { schema, example } } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The document
+
+/** The OpenAPI 3.1 document of the API (cheap enough to build once per process). */
+export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocument {
+  const trace = (id: string) => traceLink(config.temporal.uiUrl, config.temporal.namespace, id);
+  const ex = examples(trace);
+  const secured = (op: ZodOpenApiOperationObject): ZodOpenApiOperationObject => ({ security: [{ [SECURITY_SCHEME]: [] }], ...op });
+
+  const paths: ZodOpenApiPathsObject = {
+    '/v1/orders': {
+      post: secured({
+        operationId: 'createOrder',
+        tags: ['Orders'],
+        summary: 'Place an order',
+        description:
+          'Shop and partner keys. Answers `202` once Temporal has durably recorded the order\'s workflow; the order then runs ' +
+          'accept → price → route-to-CRM → produce → ship. Shop orders are `b2c`, partner orders `b2b` and tagged with the partner. ' +
+          'Send an `Idempotency-Key` to make retries safe.',
+        requestParams: { header: z.object({ 'Idempotency-Key': IdempotencyKeyParam }) },
+        requestBody: {
+          required: true,
+          content: {
+            [JSON_TYPE]: {
+              schema: OrderRequestSchema,
+              examples: {
+                shop: { summary: 'A shop order: 100 business cards by courier', value: shopOrderExample },
+                partner: { summary: 'A partner order with options, a due date and its own reference', value: partnerOrderExample },
+              },
+            },
+          },
+        },
+        responses: {
+          '202': {
+            description: 'Accepted: the order is recorded and will run; poll `Location` (or use the partner webhook) for its progress.',
+            headers: { Location: header('Location'), 'Idempotent-Replayed': header('IdempotentReplayed'), ...rateLimitHeaders },
+            content: {
+              [JSON_TYPE]: {
+                schema: OrderResourceSchema,
+                examples: {
+                  shop: { summary: 'A shop order, just received', value: ex.received },
+                  partner: { summary: 'A partner order, just received', value: ex.partnerReceived },
+                },
+              },
+            },
+          },
+          ...JSON_BODY_ERRORS,
+          '403': response('Forbidden'),
+          '409': conflict(
+            'An order with this id exists already (only when a retried start collides without an `Idempotency-Key`).',
+            'Conflict',
+            `Order ${EXAMPLE_ORDER_ID} exists already.`,
+            '/v1/orders',
+          ),
+          '422': validationFailed(
+            'The body does not fit the schema, breaks a business rule of the catalog (unknown SKU or option, quantity out of range, date not feasible), ' +
+              'or reuses an `Idempotency-Key` with a different body. `errors[].path` names each offending field.',
+            '/v1/orders',
+            [
+              { path: 'items.0.quantity', message: 'Too small: expected number to be >0' },
+              { path: 'shipping.address', message: 'an address is required for courier shipping' },
+            ],
+          ),
+          '503': response('ServiceUnavailable'),
+          ...AUTHENTICATED,
+        },
+      }),
+      get: secured({
+        operationId: 'listOrders',
+        tags: ['Orders'],
+        summary: "List the caller's orders",
+        description:
+          `Newest first, one page at a time (keyset pagination): pass \`nextCursor\` back as \`cursor\` with the same filters; it is null on the last page. ` +
+          `\`limit\` 1–${MAX_LIMIT}, default ${DEFAULT_LIMIT}. Partner keys see only their partner's orders, the shop key only \`b2c\` orders, ` +
+          'operator keys all orders (and may filter by `partnerId`). Read from the orders projection: the latest status can show here a moment after `GET /v1/orders/{id}`.',
+        requestParams: { query: OrderListQuerySchema },
+        responses: {
+          '200': ok('One page of orders.', OrderListSchema, ex.list),
+          '400': {
+            description: 'The cursor was not issued by this API.',
+            content: {
+              [PROBLEM_TYPE]: {
+                schema: ProblemSchema,
+                example: problemExample(
+                  400,
+                  'bad-request',
+                  'Invalid cursor',
+                  'The cursor is malformed. Pass nextCursor of a previous page unchanged, or omit it for the first page.',
+                  '/v1/orders?cursor=abc',
+                  { errors: [{ path: 'cursor', message: 'malformed cursor' }] },
+                ),
+              },
+            },
+          },
+          '403': response('Forbidden'),
+          '422': validationFailed(
+            'An unknown `status`, a `channel` other than `b2c|b2b`, a `limit` outside 1–100, `partnerId` from a non-operator key, or an unknown parameter.',
+            '/v1/orders?limit=500',
+            [{ path: 'limit', message: 'Too big: expected number to be <=100' }],
+            'The query parameters do not match the schema.',
+          ),
+          ...AUTHENTICATED,
+        },
+      }),
+    },
+    '/v1/orders/{id}': {
+      get: secured({
+        operationId: 'getOrder',
+        tags: ['Orders'],
+        summary: 'Read one order',
+        description:
+          'The order with its status, price, promised date, timeline (every stage with start, end, attempts, priority and queue wait) and `trace.url`, ' +
+          'its page in the Temporal Web UI. Asked of the order\'s workflow; when no worker can answer, read from the projection.',
+        requestParams: { path: z.object({ id: OrderIdParam }) },
+        responses: {
+          '200': {
+            description: 'The order.',
+            headers: rateLimitHeaders,
+            content: {
+              [JSON_TYPE]: {
+                schema: OrderResourceSchema,
+                examples: {
+                  delivered: { summary: 'A delivered shop order', value: ex.delivered },
+                  cancelled: { summary: 'A partner order cancelled before production', value: ex.cancelled },
+                },
+              },
+            },
+          },
+          '404': response('NotFound'),
+          '503': response('ServiceUnavailable'),
+          ...AUTHENTICATED,
+        },
+      }),
+    },
+    '/v1/orders/{id}/cancel': {
+      post: secured({
+        operationId: 'cancelOrder',
+        tags: ['Orders'],
+        summary: 'Cancel an order',
+        description:
+          'Until production has started (while `in_production`, only if the production job is not on a line yet). Answers with the order once it has ended `cancelled`. ' +
+          'The body is optional.',
+        requestParams: { path: z.object({ id: OrderIdParam }) },
+        requestBody: {
+          required: false,
+          content: { [JSON_TYPE]: { schema: CancelBodySchema, example: { reason: 'The customer changed the artwork.' } } },
+        },
+        responses: {
+          '202': ok('The order, cancelled.', OrderResourceSchema, ex.cancelled),
+          '400': response('BadRequest'),
+          '404': response('NotFound'),
+          '409': conflict(
+            'Too late: production has finished or the order has ended.',
+            'Too late to cancel',
+            'The order is shipped; orders can be cancelled until their production has started.',
+            `/v1/orders/${EXAMPLE_ORDER_ID}/cancel`,
+          ),
+          '413': response('PayloadTooLarge'),
+          '422': validationFailed('The body does not fit the schema.', `/v1/orders/${EXAMPLE_ORDER_ID}/cancel`, [
+            { path: 'reason', message: 'Too big: expected string to have <=500 characters' },
+          ]),
+          '503': response('ServiceUnavailable'),
+          ...AUTHENTICATED,
+        },
+      }),
+    },
+    '/v1/orders/{id}/priority': {
+      post: secured({
+        operationId: 'reprioritizeOrder',
+        tags: ['Orders'],
+        summary: "Change a live order's priority (operators)",
+        description:
+          'Operator keys only. The new priority applies to the order\'s next activities on every queue; the change and its reason are recorded in the timeline. ' +
+          'Not possible once the order has ended.',
+        requestParams: { path: z.object({ id: OrderIdParam }) },
+        requestBody: {
+          required: true,
+          content: { [JSON_TYPE]: { schema: PriorityBodySchema, example: { priority: 'rush', reason: 'Trade fair on Friday, the customer escalated' } } },
+        },
+        responses: {
+          '200': ok('The order with its new priority.', OrderResourceSchema, ex.reprioritized),
+          ...JSON_BODY_ERRORS,
+          '403': response('Forbidden'),
+          '404': response('NotFound'),
+          '409': conflict(
+            'The order has ended, or the workflow refused the change.',
+            'Order has ended',
+            'The order is delivered; its priority can no longer change.',
+            `/v1/orders/${EXAMPLE_ORDER_ID}/priority`,
+          ),
+          '422': validationFailed('The body does not fit the schema.', `/v1/orders/${EXAMPLE_ORDER_ID}/priority`, [
+            { path: 'priority', message: 'Invalid option: expected one of "rush"|"high"|"normal"|"low"' },
+          ]),
+          '503': response('ServiceUnavailable'),
+          ...AUTHENTICATED,
+        },
+      }),
+    },
+    '/v1/catalog': {
+      get: secured({
+        operationId: 'getCatalog',
+        tags: ['Catalog'],
+        summary: 'The product catalog',
+        description: 'Products with their options (and defaults), quantity limits and lead times. Cacheable for 5 minutes.',
+        responses: {
+          '200': ok('The catalog.', CatalogSchema, ex.catalog, {
+            ...rateLimitHeaders,
+            'Cache-Control': { $ref: '#/components/headers/CacheControl' },
+          }),
+          ...AUTHENTICATED,
+        },
+      }),
+    },
+    '/v1/quotes': {
+      post: secured({
+        operationId: 'createQuote',
+        tags: ['Catalog'],
+        summary: 'Price items without ordering',
+        description: 'Priced by the same engine (and task queue) as orders; nothing is recorded.',
+        requestBody: { required: true, content: { [JSON_TYPE]: { schema: QuoteRequestSchema, example: quoteExample } } },
+        responses: {
+          '200': ok('The price.', QuoteResponseSchema, ex.quote),
+          ...JSON_BODY_ERRORS,
+          '422': validationFailed('The items do not fit the schema or break a business rule of the catalog.', '/v1/quotes', [
+            { path: 'items.0.sku', message: 'unknown product "BC-XXL"' },
+          ], 'The items break business rules of the catalog.'),
+          '503': response('ServiceUnavailable'),
+          ...AUTHENTICATED,
+        },
+      }),
+    },
+    '/healthz': {
+      get: {
+        operationId: 'health',
+        tags: ['Operations'],
+        summary: 'Liveness',
+        security: [],
+        responses: { '200': { description: 'The process is alive.', content: { [JSON_TYPE]: { schema: HealthSchema, example: { status: 'ok' } } } } },
+      },
+    },
+    '/readyz': {
+      get: {
+        operationId: 'readiness',
+        tags: ['Operations'],
+        summary: 'Readiness',
+        security: [],
+        responses: {
+          '200': {
+            description: 'Temporal and the shop database answer.',
+            content: { [JSON_TYPE]: { schema: ReadinessSchema, example: { status: 'ready', checks: { temporal: 'ok', database: 'ok' } } } },
+          },
+          '503': {
+            description: 'A dependency does not answer; `checks` names it.',
+            content: {
+              [JSON_TYPE]: {
+                schema: ReadinessSchema,
+                example: { status: 'not ready', checks: { temporal: 'unreachable: Failed to connect before the deadline', database: 'ok' } },
+              },
+            },
+          },
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        operationId: 'openApiDocument',
+        tags: ['Documentation'],
+        summary: 'This document',
+        description: 'OpenAPI 3.1, generated from the zod schemas the API validates with.',
+        security: [],
+        responses: { '200': { description: 'The OpenAPI document.', content: { [JSON_TYPE]: { schema: { type: 'object' } } } } },
+      },
+    },
+    '/docs': {
+      get: {
+        operationId: 'docs',
+        tags: ['Documentation'],
+        summary: 'API documentation (HTML)',
+        description: 'Swagger UI over this document, served from local assets (works offline).',
+        security: [],
+        responses: { '200': { description: 'The documentation page.', content: { 'text/html': { schema: { type: 'string' } } } } },
+      },
+    },
+  };
+
+  const document: OpenApiDocument = createDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Order pipeline API',
+      version: '1',
+      description:
+        'Every order is a durable Temporal workflow (accept → price → route-to-CRM → produce → ship). All business routes are under `/v1` and take an ' +
+        'API key as `Authorization: Bearer <key>`; each key has a rate limit by its tier. Errors are `application/problem+json` (RFC 9457) with ' +
+        '`errors[].path` naming offending fields. Partners with a webhook receive signed events on every status change of their orders (see Webhooks).',
+    },
+    servers: [{ url: '/', description: 'This server' }],
+    security: [{ [SECURITY_SCHEME]: [] }],
+    tags: [
+      { name: 'Orders', description: 'Place, read, list and cancel orders.' },
+      { name: 'Catalog', description: 'Products and prices.' },
+      { name: 'Operations', description: 'Probes for orchestrators and load balancers (no key).' },
+      { name: 'Documentation', description: 'This document and its HTML rendering (no key).' },
+    ],
+    paths,
+    webhooks: {
+      orderStatusChanged: {
+        post: {
+          operationId: 'orderStatusChanged',
+          summary: 'Order status changed (sent to the partner)',
+          description:
+            'POSTed to the webhook URL of a partner client on every status change of its orders (`type: order.status_changed`) and when an order ' +
+            'goes past its promised date (`type: order.overdue`). Verify `Webhook-Signature` before trusting the body: recompute ' +
+            '`hex(HMAC-SHA256(secret, "<t>.<raw body>"))` with the webhook secret you were given and compare it (constant-time) with `v1`; ' +
+            'reject old `t` values to prevent replays. Events can repeat (deliveries are retried) and arrive out of order: deduplicate on ' +
+            '`Webhook-Id` (= `id`) and order by `occurredAt`. Any answer but 2xx (or none within 10 s) is retried with backoff.',
+          security: [],
+          requestParams: {
+            header: z.object({
+              [EVENT_ID_HEADER]: z.string().meta({ description: 'The event id (same as `id` in the body); deduplicate on it.', example: ex.webhookEvent.id }),
+              [SIGNATURE_HEADER]: z
+                .string()
+                .regex(/^t=\d+,v1=[0-9a-f]{64}$/)
+                .meta({
+                  description: '`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`; the example is signed with the secret `whsec_example_secret`.',
+                  example: ex.webhookSignature,
+                }),
+            }),
+          },
+          requestBody: { required: true, content: { [JSON_TYPE]: { schema: WebhookEventSchema, example: ex.webhookEvent } } },
+          responses: {
+            '2XX': { description: 'Received. Answer quickly; do the work afterwards.' },
+            default: { description: 'Not received: the event is delivered again later, with backoff.' },
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        [SECURITY_SCHEME]: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'API key',
+          description:
+            'An API key: `Authorization: Bearer <key>`. Kinds: `shop` (orders are b2c), `partner` (orders are b2b, tagged with the partner) and `operator` ' +
+            '(read and cancel any order). Keys are made with `npm run clients -- create`; development keys are seeded outside production.',
+        },
+      },
+      schemas: {
+        OrderRequest: OrderRequestSchema,
+        Customer: CustomerSchema,
+        OrderItem: OrderItemSchema,
+        Shipping: ShippingSchema,
+        Address: AddressSchema,
+        CancelRequest: CancelBodySchema,
+        PriorityRequest: PriorityBodySchema,
+        QuoteRequest: QuoteRequestSchema,
+        OrderResource: OrderResourceSchema,
+        TimelineEntry: TimelineEntrySchema,
+        OrderFailure: OrderFailureSchema,
+        Shipment: ShipmentSchema,
+        Sla: SlaSchema,
+        OrderSummary: OrderSummarySchema,
+        OrderList: OrderListSchema,
+        Price: PriceSchema,
+        PriceLine: PriceLineSchema,
+        TraceLink: TraceLinkSchema,
+        Catalog: CatalogSchema,
+        QuoteResponse: QuoteResponseSchema,
+        Problem: ProblemSchema,
+        RateLimitProblem: RateLimitProblemSchema,
+        FieldError: FieldErrorSchema,
+        Health: HealthSchema,
+        Readiness: ReadinessSchema,
+        WebhookEvent: WebhookEventSchema,
+      },
+      headers: {
+        ...headerSchemas,
+        CacheControl: z.string().meta({ description: 'The catalog may be cached.', example: 'public, max-age=300' }),
+      },
+      responses: errorResponses(),
+    },
+  });
+  return document;
+}

@@ -1,0 +1,99 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+
+/** One field-level problem, with the JSON path of the field (`items.0.quantity`). */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** An error the API answers as `application/problem+json` (RFC 9457). */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail?: string,
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail ?? title);
+  }
+}
+
+const TYPE_BASE = 'https://docs.order-pipeline.example/problems/';
+
+/** Problem type URI of a status, e.g. `…/problems/validation-error`. */
+export function problemType(slug: string): string {
+  return `${TYPE_BASE}${slug}`;
+}
+
+const SLUGS: Record<number, string> = {
+  400: 'bad-request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not-found',
+  408: 'request-timeout',
+  409: 'conflict',
+  413: 'payload-too-large',
+  415: 'unsupported-media-type',
+  422: 'validation-error',
+  429: 'rate-limited',
+  431: 'request-header-fields-too-large',
+  503: 'service-unavailable',
+};
+
+/** The problem+json document of a problem. */
+export function problemDocument(problem: HttpProblem, instance?: string): string {
+  return JSON.stringify({
+    type: problemType(SLUGS[problem.status] ?? 'error'),
+    title: problem.title,
+    status: problem.status,
+    ...(problem.detail ? { detail: problem.detail } : {}),
+    ...(instance ? { instance } : {}),
+    ...problem.extra,
+  });
+}
+
+export function sendProblem(res: Response, problem: HttpProblem, instance?: string): void {
+  for (const [k, v] of Object.entries(problem.headers)) res.setHeader(k, v);
+  res.status(problem.status).type('application/problem+json').send(problemDocument(problem, instance));
+}
+
+/** Field errors of a zod failure, paths joined with dots. */
+export function zodFieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
+  return error.issues.map((i) => ({
+    path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(root)',
+    message: i.message,
+  }));
+}
+
+/** 422 with the field errors of a request that does not fit its schema. */
+export function validationProblem(errors: FieldError[], detail = 'The request does not match the schema.'): HttpProblem {
+  return new HttpProblem(422, 'Validation failed', detail, { errors });
+}
+
+/** Turns every error into problem+json; unexpected ones are logged and answered as 500 without internals. */
+export function problemHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    if (res.headersSent) return;
+    if (err instanceof HttpProblem) return sendProblem(res, err, req.originalUrl);
+    // body-parser errors carry their own status and type
+    const e = err as { type?: string; status?: number; statusCode?: number; limit?: number };
+    if (e.type === 'entity.parse.failed') {
+      return sendProblem(res, new HttpProblem(400, 'Malformed JSON', 'The request body is not valid JSON.'), req.originalUrl);
+    }
+    if (e.type === 'entity.too.large') {
+      return sendProblem(res, new HttpProblem(413, 'Payload too large', `The request body exceeds ${e.limit} bytes.`), req.originalUrl);
+    }
+    if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') {
+      return sendProblem(res, new HttpProblem(415, 'Unsupported encoding', 'Send UTF-8 encoded JSON.'), req.originalUrl);
+    }
+    const status = e.status ?? e.statusCode;
+    if (status && status >= 400 && status < 500) {
+      return sendProblem(res, new HttpProblem(status, 'Bad request', (err as Error).message), req.originalUrl);
+    }
+    log.error({ err, url: req.originalUrl }, 'unhandled error');
+    sendProblem(res, new HttpProblem(500, 'Internal error', 'Something went wrong on our side; the error was logged.'), req.originalUrl);
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * Rate limiting per API key, sized by the client's tier (src/domain/tiers.ts).
+ *
+ * `express-rate-limit` speaks the protocol (`RateLimit` / `RateLimit-Policy` headers of the IETF
+ * draft 8, `Retry-After` on 429); the counters live in the shop database's `rate_limits` table,
+ * so every API replica draws on the same budget. One fixed window per client id: the first hit
+ * of a window sets `reset_at = now() + window`, later hits count up until then. Each client has
+ * its own counter, so a partner's burst never uses up the shop's budget.
+ */
+import { and, eq, gt, sql } from 'drizzle-orm';
+import type { Request, RequestHandler } from 'express';
+import { rateLimit, type ClientRateLimitInfo, type Options, type RateLimitInfo, type Store } from 'express-rate-limit';
+import type { Logger } from 'pino';
+import type { ShopDb } from '../../db/index.js';
+import { rateLimits } from '../../db/shop/schema.js';
+import { isTier, tierLimits } from '../domain/tiers.js';
+import { caller } from './middleware.js';
+import { HttpProblem, sendProblem } from './problem.js';
+
+/** Length of a rate-limit window: the tiers are sized in requests per minute. */
+export const RATE_LIMIT_WINDOW_MS = 60_000;
+
+/**
+ * express-rate-limit store over `rate_limits`. Each increment is one atomic upsert, so
+ * concurrent requests on several replicas never lose a hit and agree on the window.
+ *
+ * Once a key is over its limit (`saturate`), this replica answers its further hits of that
+ * window from memory: they are refused anyway, and a flooding client then costs the shop
+ * database nothing until its window ends.
+ */
+export class PostgresRateLimitStore implements Store {
+  readonly localKeys = false;
+  readonly prefix: string;
+  private windowMs: number;
+  private readonly saturated = new Map<string, { hits: number; resetTime: Date }>();
+
+  constructor(
+    private readonly shop: ShopDb,
+    options: { windowMs?: number; prefix?: string } = {},
+  ) {
+    this.windowMs = options.windowMs ?? RATE_LIMIT_WINDOW_MS;
+    this.prefix = options.prefix ?? 'client:';
+  }
+
+  /** Called by express-rate-limit with its options: its window is the one that counts. */
+  init(options: Options): void {
+    this.windowMs = options.windowMs;
+  }
+
+  private rowKey(key: string): string {
+    return `${this.prefix}${key}`;
+  }
+
+  async increment(key: string): Promise<ClientRateLimitInfo> {
+    const blocked = this.saturated.get(key);
+    if (blocked) {
+      if (blocked.resetTime.getTime() > Date.now()) {
+        blocked.hits += 1;
+        return { totalHits: blocked.hits, resetTime: blocked.resetTime };
+      }
+      this.saturated.delete(key);
+    }
+    const expired = sql`${rateLimits.resetAt} <= now()`;
+    const [row] = await this.shop
+      .insert(rateLimits)
+      .values({ key: this.rowKey(key), hits: 1, resetAt: sql`now() + ${this.windowMs}::integer * interval '1 millisecond'` })
+      .onConflictDoUpdate({
+        target: rateLimits.key,
+        set: {
+          hits: sql`case when ${expired} then 1 else ${rateLimits.hits} + 1 end`,
+          resetAt: sql`case when ${expired} then now() + ${this.windowMs}::integer * interval '1 millisecond' else ${rateLimits.resetAt} end`,
+        },
+      })
+      .returning({ hits: rateLimits.hits, resetAt: rateLimits.resetAt });
+    if (!row) throw new Error(`rate-limit upsert of ${key} returned no row`);
+    return { totalHits: row.hits, resetTime: row.resetAt };
+  }
+
+  /** Takes back one hit of the current window (used by express-rate-limit's skip options). */
+  async decrement(key: string): Promise<void> {
+    const blocked = this.saturated.get(key);
+    if (blocked) blocked.hits = Math.max(0, blocked.hits - 1);
+    await this.shop
+      .update(rateLimits)
+      .set({ hits: sql`greatest(${rateLimits.hits} - 1, 0)` })
+      .where(and(eq(rateLimits.key, this.rowKey(key)), gt(rateLimits.resetAt, sql`now()`)));
+  }
+
+  async resetKey(key: string): Promise<void> {
+    this.saturated.delete(key);
+    await this.shop.delete(rateLimits).where(eq(rateLimits.key, this.rowKey(key)));
+  }
+
+  /** Hits and end of the current window, or undefined when the key has none running. */
+  async get(key: string): Promise<ClientRateLimitInfo | undefined> {
+    const [row] = await this.shop
+      .select({ hits: rateLimits.hits, resetAt: rateLimits.resetAt })
+      .from(rateLimits)
+      .where(and(eq(rateLimits.key, this.rowKey(key)), gt(rateLimits.resetAt, sql`now()`)));
+    return row ? { totalHits: row.hits, resetTime: row.resetAt } : undefined;
+  }
+
+  /**
+   * The key is over its limit until `resetTime`: refuse its further hits here without asking the
+   * database. True when this replica did not know it yet (the first refusal of the window).
+   */
+  saturate(key: string, hits: number, resetTime: Date): boolean {
+    const known = this.saturated.get(key);
+    if (known && known.resetTime.getTime() === resetTime.getTime()) return false;
+    if (this.saturated.size > 10_000) this.saturated.clear();
+    this.saturated.set(key, { hits, resetTime });
+    return true;
+  }
+}
+
+/** The tier whose limits apply (an unknown tier name counts as standard, as in `tierLimits`). */
+function effectiveTier(tier: string): string {
+  return isTier(tier) ? tier : 'standard';
+}
+
+/**
+ * Per-key limiter for the routes behind `authenticate`: key = client id, limit = the tier's
+ * requests per minute. Over the limit: 429 problem+json with `Retry-After`. If the database
+ * cannot count, the request passes (logged): the limiter must not take the API down with it.
+ */
+export function createRateLimiter(options: { shop: ShopDb; log: Logger; windowMs?: number }): RequestHandler {
+  const { log } = options;
+  const windowMs = options.windowMs ?? RATE_LIMIT_WINDOW_MS;
+  const store = new PostgresRateLimitStore(options.shop, { windowMs });
+  return rateLimit({
+    windowMs,
+    store,
+    keyGenerator: (req) => caller(req).id,
+    limit: (req) => tierLimits(caller(req).tier).requestsPerMinute,
+    identifier: (req) => effectiveTier(caller(req).tier),
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    passOnStoreError: true,
+    logger: {
+      error: (err, message) => log.error({ err }, message ?? 'rate limiter error'),
+      warn: (err, message) => log.warn({ err }, message ?? 'rate limiter warning'),
+    },
+    handler: (req, res) => {
+      const client = caller(req);
+      const info = (req as Request & { rateLimit?: RateLimitInfo }).rateLimit;
+      const retryAfter = Number(res.getHeader('Retry-After') ?? Math.ceil(windowMs / 1000));
+      const limit = info?.limit ?? tierLimits(client.tier).requestsPerMinute;
+      // One log line per key, replica and window, however long the flood.
+      if (info?.resetTime && store.saturate(info.key, info.used, info.resetTime)) {
+        log.warn({ clientId: client.id, tier: client.tier, limit, resetAt: info.resetTime }, 'rate limit exceeded');
+      }
+      sendProblem(
+        res,
+        new HttpProblem(
+          429,
+          'Too many requests',
+          `API key of client "${client.id}" (tier ${effectiveTier(client.tier)}) may make ${limit} requests per ${Math.round(windowMs / 1000)} s. ` +
+            `Retry in ${retryAfter} s${info?.resetTime ? ` (at ${info.resetTime.toISOString()})` : ''}; for a higher limit, ask for another tier.`,
+          { limit, windowSeconds: Math.round(windowMs / 1000), retryAfterSeconds: retryAfter },
+        ),
+        req.originalUrl,
+      );
+    },
+  });
+}

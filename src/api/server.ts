@@ -1,0 +1,85 @@
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { openShopReader, type SystemDb } from '../../db/index.js';
+import type { Config } from '../config.js';
+import { createApp } from './app.js';
+import { createClientDirectory, seedDevClients } from './clients.js';
+import { HttpProblem, problemDocument } from './problem.js';
+import { createRateLimiter } from './rate-limit.js';
+
+export interface RunningApi {
+  url: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the HTTP API on `config.port` (0 = any free port). The Temporal connection is lazy, so
+ * the API comes up even while Temporal is down and answers 503 until it is back.
+ */
+export async function startApi(options: { config: Config; log: Logger; shop: SystemDb<'shop'> }): Promise<RunningApi> {
+  const { config, log, shop } = options;
+  if (config.env !== 'production') await seedDevClients(shop.db);
+  const reader = await openShopReader(config, shop);
+  const connection = Connection.lazy({ address: config.temporal.address, connectTimeout: 3_000 });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const apiLog = log.child({ component: 'api' });
+  const app = createApp({
+    config,
+    log: apiLog,
+    temporal,
+    shop: shop.db,
+    shopReader: reader.db,
+    clients: createClientDirectory(shop.db),
+    // Counters in the shop database (not the read replica): shared by every API replica.
+    rateLimiter: createRateLimiter({ shop: shop.db, log: apiLog }),
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.on('clientError', answerClientError);
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://localhost:${port}`,
+    port,
+    server,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await connection.close();
+      await reader.close();
+    },
+  };
+}
+
+/**
+ * Requests Node's HTTP parser refuses before express sees them (a control character in a
+ * header, headers over the size limit, a broken request line, a header timeout) are answered
+ * as problem+json too, instead of Node's bare status line.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // As Node's default: never write into a response already under way, nor to a gone peer.
+  const current = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || current?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, title, detail] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request header fields too large', 'The request headers exceed the server limit.']
+      : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+        ? [413, 'Payload too large', 'The chunk extensions exceed the server limit.']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request timeout', 'The request was not received in time.']
+          : [400, 'Bad request', 'The request is not valid HTTP/1.1 (e.g. a control character in a header).'];
+  const body = problemDocument(new HttpProblem(status, title, detail));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Every variable is documented in the README;
+ * defaults match docker-compose.yml.
+ */
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .pipe(z.string().url().optional())
+  .optional();
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_BASE_URL: optionalUrl,
+
+  TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_UI_URL: z.string().url().default('http://localhost:8233'),
+  TEMPORAL_CLI_PATH: z.string().optional(),
+
+  DATABASE_URL: optionalUrl,
+  SHOP_DATABASE_URL: optionalUrl,
+  CRM_DATABASE_URL: optionalUrl,
+  MES_DATABASE_URL: optionalUrl,
+  CARRIER_DATABASE_URL: optionalUrl,
+  SHOP_READ_DATABASE_URL: optionalUrl,
+  DATA_DIR: z.string().default('.data'),
+
+  PIPELINE_TIME_SCALE: z.coerce.number().positive().max(1000).default(1),
+  MES_CAPACITY: positiveInt(3),
+  ORDERS_CONCURRENCY: positiveInt(50),
+  PRICING_CONCURRENCY: positiveInt(4),
+  CRM_CONCURRENCY: positiveInt(10),
+  SHIPPING_CONCURRENCY: positiveInt(20),
+  MAX_CACHED_WORKFLOWS: positiveInt(500),
+  WORKFLOW_BUNDLE_PATH: z.string().optional(),
+  SLA_AT_RISK_SHARE: z.coerce.number().gt(0).lt(1).default(0.8),
+  IDEMPOTENCY_TTL_HOURS: z.coerce.number().positive().max(24 * 90).default(24),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/** Databases owned by the systems of the pipeline; no table lives in two of them. */
+export const SYSTEMS = ['shop', 'crm', 'mes', 'carrier'] as const;
+export type SystemName = (typeof SYSTEMS)[number];
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  port: number;
+  publicBaseUrl: string;
+  temporal: { address: string; namespace: string; uiUrl: string; cliPath?: string };
+  /** Connection URL per system; `undefined` means embedded PGlite under `dataDir`. */
+  databases: Record<SystemName, string | undefined>;
+  shopReadUrl: string | undefined;
+  /** Server URL the per-system databases are derived from (created if missing). */
+  databaseServerUrl: string | undefined;
+  dataDir: string;
+  timeScale: number;
+  concurrency: { orders: number; pricing: number; crm: number; mes: number; shipping: number };
+  maxCachedWorkflows: number;
+  /** Pre-built workflow bundle for the orders worker; unset = bundle at start. */
+  workflowBundlePath: string | undefined;
+  /** How long an Idempotency-Key is remembered. */
+  idempotencyTtlMs: number;
+  /** Share of the time to the promised date after which an undelivered order escalates. */
+  atRiskShare: number;
+}
+
+/** Database name of each system on a shared server. */
+export const DATABASE_NAMES: Record<SystemName, string> = {
+  shop: 'orders_shop',
+  crm: 'orders_crm',
+  mes: 'orders_mes',
+  carrier: 'orders_carrier',
+};
+
+/** The same server URL with another database name. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  // A variable set to the empty string counts as unset, so `PORT=` means the default port.
+  const given = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = EnvSchema.safeParse(given);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nFix the variables above (see README, "Configuration").`);
+  }
+  const e = parsed.data;
+  const derive = (system: SystemName, explicit: string | undefined) =>
+    explicit ?? (e.DATABASE_URL ? withDatabase(e.DATABASE_URL, DATABASE_NAMES[system]) : undefined);
+  const databases: Record<SystemName, string | undefined> = {
+    shop: derive('shop', e.SHOP_DATABASE_URL),
+    crm: derive('crm', e.CRM_DATABASE_URL),
+    mes: derive('mes', e.MES_DATABASE_URL),
+    carrier: derive('carrier', e.CARRIER_DATABASE_URL),
+  };
+  return {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    port: e.PORT,
+    publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
+      cliPath: e.TEMPORAL_CLI_PATH,
+    },
+    databases,
+    shopReadUrl: e.SHOP_READ_DATABASE_URL ?? databases.shop,
+    databaseServerUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    timeScale: e.PIPELINE_TIME_SCALE,
+    concurrency: {
+      orders: e.ORDERS_CONCURRENCY,
+      pricing: e.PRICING_CONCURRENCY,
+      crm: e.CRM_CONCURRENCY,
+      mes: e.MES_CAPACITY,
+      shipping: e.SHIPPING_CONCURRENCY,
+    },
+    maxCachedWorkflows: e.MAX_CACHED_WORKFLOWS,
+    workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
+    idempotencyTtlMs: Math.round(e.IDEMPOTENCY_TTL_HOURS * 3_600_000),
+    atRiskShare: e.SLA_AT_RISK_SHARE,
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * `npm start`: the whole pipeline in one process tree on embedded defaults — a Temporal dev
+ * server (SQLite under .data/, Web UI), the databases (PostgreSQL at DATABASE_URL, else embedded
+ * PGlite under .data/), migrations, every worker and the API.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { openDatabases } from '../db/index.js';
+import { startApi } from './api/server.js';
+import { DEV_CLIENTS } from './api/clients.js';
+import { ConfigError, SYSTEMS, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { waitFor } from './retry.js';
+import { ensureTemporalCli, isListening, startDevServer, type DevServer } from './temporal/dev-server.js';
+import { installTemporalRuntime } from './temporal/runtime.js';
+import { QUEUE_NAMES } from './workflows/order/contract.js';
+import { connectWorkers, createWorkers } from './workers/run.js';
+
+const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } } });
+if (values.help) {
+  console.log(`Usage: npm start
+
+Runs the whole order pipeline: Temporal dev server (unless TEMPORAL_ADDRESS already answers),
+databases and migrations, all workers and the REST API. Stop with Ctrl-C.
+Try PIPELINE_TIME_SCALE=0.001 npm start for a demo where an order is delivered in seconds.
+Configuration: see README, "Configuration".`);
+  process.exit(0);
+}
+
+const say = (m: string) => process.stdout.write(`${m}\n`);
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  throw err;
+}
+const log = createLogger(config.logLevel);
+
+// 1. Temporal: reuse one that answers, else start the dev server (built first if needed).
+const [host, portText] = config.temporal.address.split(':');
+const temporalPort = Number(portText ?? 7233);
+let devServer: DevServer | undefined;
+const local = host === 'localhost' || host === '127.0.0.1';
+if (local && !(await isListening(host === 'localhost' ? '127.0.0.1' : host!, temporalPort))) {
+  const cli = ensureTemporalCli(config.temporal.cliPath, say);
+  say(`Starting Temporal dev server on ${config.temporal.address} (state in ${path.join(config.dataDir, 'temporal.db')})…`);
+  devServer = await startDevServer({
+    cliPath: cli,
+    port: temporalPort,
+    uiPort: Number(new URL(config.temporal.uiUrl).port || temporalPort + 1000),
+    dbFile: path.join(config.dataDir, 'temporal.db'),
+    logFile: path.join(config.dataDir, 'temporal.log'),
+  });
+} else {
+  say(`Using the Temporal server at ${config.temporal.address}.`);
+}
+
+// 2. Databases and migrations.
+say(config.databaseServerUrl || config.databases.shop ? 'Connecting to PostgreSQL and migrating…' : `Opening embedded databases under ${config.dataDir}/pglite (first run takes a few seconds)…`);
+const dbs = await openDatabases(config, SYSTEMS, { migrate: true });
+
+// 3. Workers for every queue, then the API.
+installTemporalRuntime(log);
+const connection = await waitFor(() => connectWorkers(config.temporal.address), {
+  what: `Temporal at ${config.temporal.address}`,
+  timeoutMs: 120_000,
+  onWait: say,
+});
+say('Bundling workflows and starting workers…');
+const workers = await createWorkers(
+  {
+    config,
+    connection,
+    db: { shop: dbs.shop.db, crm: dbs.crm.db, mes: dbs.mes.db, carrier: dbs.carrier.db },
+    workflowBundlePath: config.workflowBundlePath,
+  },
+  QUEUE_NAMES,
+);
+const running = workers.run();
+const api = await startApi({ config, log, shop: dbs.shop });
+
+say(`
+Order pipeline is running.
+  API           ${api.url}   (health: ${api.url}/healthz, ready: ${api.url}/readyz)
+  API docs      ${api.url}/docs   (OpenAPI: ${api.url}/openapi.json)
+  Temporal UI   ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows
+  Time scale    ${config.timeScale}${config.timeScale === 1 ? '  (real durations; PIPELINE_TIME_SCALE=0.001 for a quick demo)' : ''}
+  Dev API keys  ${DEV_CLIENTS.map((c) => `${c.key} (${c.kind}${c.partnerId ? ` ${c.partnerId}` : ''})`).join(', ')}
+
+Place an order:
+  curl -s -X POST ${api.url}/v1/orders -H 'Authorization: Bearer shop-dev-key' -H 'content-type: application/json' \\
+    -d '{"customer":{"name":"Anna","email":"anna@example.com"},"items":[{"sku":"BC-STD","quantity":100}],"shipping":{"method":"courier","address":{"line1":"Hauptstr. 1","postalCode":"10115","city":"Berlin","country":"DE"}}}'
+Operator CLI:  npx orders --help
+Press Ctrl-C to stop.
+`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  say('Stopping…');
+  workers.shutdown();
+  await api.close().catch(() => {});
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);
+
+try {
+  await running;
+} finally {
+  await stop();
+  await connection.close().catch(() => {});
+  await dbs.close().catch(() => {});
+  await devServer?.stop();
+}

@@ -1,0 +1,67 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import type { CarrierDb } from '../../../db/index.js';
+import { shipments } from '../../../db/carrier/schema.js';
+import { TRANSIT_MS, scaled } from '../../domain/durations.js';
+import type { Address, ShippingMethod } from '../../domain/order.js';
+
+/** A shipment as the carrier reports it. */
+export type Shipment = typeof shipments.$inferSelect;
+
+/** What the pipeline needs of a carrier. A real carrier integration plugs in behind the same interface. */
+export interface CarrierAdapter {
+  /** Books the order's shipment, or returns the one already booked. */
+  book(input: { orderId: string; method: ShippingMethod; address?: Address }): Promise<Shipment>;
+  /** Current state of the order's shipment. */
+  track(orderId: string): Promise<Shipment | undefined>;
+  /** Voids a shipment that has not been delivered; idempotent. */
+  void(orderId: string): Promise<Shipment | undefined>;
+}
+
+/**
+ * Embedded carrier on its own database: a shipment is delivered once its transit time
+ * (per method, scaled by PIPELINE_TIME_SCALE) has passed since booking.
+ */
+export function createEmbeddedCarrier(db: CarrierDb, options: { timeScale: number }): CarrierAdapter {
+  const byOrder = async (orderId: string) =>
+    (await db.select().from(shipments).where(eq(shipments.orderId, orderId)))[0];
+  return {
+    async book({ orderId, method, address }) {
+      const transitMs = scaled(TRANSIT_MS[method], options.timeScale);
+      await db
+        .insert(shipments)
+        .values({
+          id: `shp_${randomUUID()}`,
+          orderId,
+          trackingNumber: `TRK${randomBytes(6).toString('hex').toUpperCase()}`,
+          method,
+          address: address ?? null,
+          status: 'booked',
+          expectedDeliveryAt: sql`now() + make_interval(secs => ${transitMs / 1000})`,
+        })
+        .onConflictDoNothing({ target: shipments.orderId });
+      const shipment = await byOrder(orderId);
+      if (!shipment) throw new Error(`shipment of order ${orderId} vanished`);
+      return shipment;
+    },
+
+    async track(orderId) {
+      // The carrier's truck arrives on time: a booked shipment past its expected time is delivered.
+      await db
+        .update(shipments)
+        .set({ status: 'delivered', deliveredAt: sql`${shipments.expectedDeliveryAt}` })
+        .where(
+          and(eq(shipments.orderId, orderId), eq(shipments.status, 'booked'), sql`${shipments.expectedDeliveryAt} <= now()`),
+        );
+      return byOrder(orderId);
+    },
+
+    async void(orderId) {
+      await db
+        .update(shipments)
+        .set({ status: 'voided' })
+        .where(and(eq(shipments.orderId, orderId), eq(shipments.status, 'booked')));
+      return byOrder(orderId);
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import type { NativeConnection } from '@temporalio/worker';
+import type { CarrierDb, CrmDb, MesDb, ShopDb } from '../../db/index.js';
+import type { Config } from '../config.js';
+
+/** What a task-queue worker is built from: config, a Temporal connection and its system's database. */
+export interface WorkerContext {
+  config: Config;
+  connection: NativeConnection;
+  db: { shop?: ShopDb; crm?: CrmDb; mes?: MesDb; carrier?: CarrierDb };
+  /** A pre-built workflow bundle (tests, images); else the orders worker bundles at start. */
+  workflowBundlePath?: string | undefined;
+}
+
+export function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`worker needs ${what}`);
+  return value;
+}

@@ -1,0 +1,63 @@
+/** `npm run worker -- <queue…|all>`: workers of the named task queues in this process. */
+import { parseArgs } from 'node:util';
+import { openDatabases } from '../../db/index.js';
+import { loadConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { waitFor } from '../retry.js';
+import { installTemporalRuntime } from '../temporal/runtime.js';
+import { QUEUE_NAMES } from '../workflows/order/contract.js';
+import { connectWorkers, createWorkers, databasesFor, parseQueues } from './run.js';
+
+const { values, positionals } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+if (values.help) {
+  console.log(`Usage: npm run worker -- <queue…|all>
+
+Runs the workers of the given task queues (${QUEUE_NAMES.join(', ')}) until SIGINT/SIGTERM.
+Each queue's concurrency comes from its variable (ORDERS_CONCURRENCY, PRICING_CONCURRENCY,
+CRM_CONCURRENCY, MES_CAPACITY, SHIPPING_CONCURRENCY). Workers that need a database need
+DATABASE_URL (or the system's own *_DATABASE_URL). See README, "Configuration".`);
+  process.exit(0);
+}
+
+const config = loadConfig();
+const log = createLogger(config.logLevel);
+let queues;
+try {
+  queues = parseQueues(positionals);
+} catch (err) {
+  console.error(`error: ${(err as Error).message}\nRun 'npm run worker -- --help' for usage.`);
+  process.exit(2);
+}
+const systems = databasesFor(queues);
+const missing = systems.filter((s) => !config.databases[s]);
+if (missing.length > 0) {
+  console.error(
+    `error: the ${queues.join(', ')} worker(s) need the ${missing.join(', ')} database(s): set DATABASE_URL ` +
+      `(or ${missing.map((m) => `${m.toUpperCase()}_DATABASE_URL`).join(', ')}). The embedded database only works inside npm start.`,
+  );
+  process.exit(2);
+}
+
+installTemporalRuntime(log);
+const dbs = await openDatabases(config, systems, { migrate: true });
+const connection = await waitFor(() => connectWorkers(config.temporal.address), {
+  what: `Temporal at ${config.temporal.address}`,
+  timeoutMs: 120_000,
+  onWait: (m) => log.warn(m),
+});
+try {
+  const workers = await createWorkers(
+    {
+      config,
+      connection,
+      db: { shop: dbs.shop?.db, crm: dbs.crm?.db, mes: dbs.mes?.db, carrier: dbs.carrier?.db },
+      workflowBundlePath: config.workflowBundlePath,
+    },
+    queues,
+  );
+  log.info({ queues, concurrency: config.concurrency }, 'workers running');
+  await workers.run();
+} finally {
+  await connection.close();
+  await dbs.close();
+}

@@ -1,0 +1,29 @@
+import { Worker } from '@temporalio/worker';
+import { createOrderActivities } from '../activities/orders.js';
+import { createWebhookActivities } from '../activities/webhooks.js';
+import { TASK_QUEUES } from '../workflows/order/contract.js';
+import { WORKFLOWS_PATH, bundlerOptions } from '../workflows/bundle.js';
+import { need, type WorkerContext } from './context.js';
+
+/**
+ * `orders` queue: the order, quote and webhook workflows, acceptance, the shop projection and
+ * webhook delivery. Needs the shop database.
+ */
+export function createOrdersWorker(ctx: WorkerContext): Promise<Worker> {
+  return Worker.create({
+    connection: ctx.connection,
+    namespace: ctx.config.temporal.namespace,
+    taskQueue: TASK_QUEUES.orders,
+    ...(ctx.workflowBundlePath
+      ? { workflowBundle: { codePath: ctx.workflowBundlePath } }
+      : { workflowsPath: WORKFLOWS_PATH, bundlerOptions }),
+    activities: {
+      ...createOrderActivities({ shop: need(ctx.db.shop, 'the shop database') }),
+      ...createWebhookActivities({ shop: need(ctx.db.shop, 'the shop database') }),
+    },
+    maxConcurrentActivityTaskExecutions: ctx.config.concurrency.orders,
+    maxConcurrentLocalActivityExecutions: ctx.config.concurrency.orders,
+    maxConcurrentWorkflowTaskExecutions: Math.min(ctx.config.concurrency.orders, 50),
+    maxCachedWorkflows: ctx.config.maxCachedWorkflows,
+  });
+}

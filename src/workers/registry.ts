@@ -1,0 +1,18 @@
+import type { Worker } from '@temporalio/worker';
+import type { SystemName } from '../config.js';
+import type { QueueName } from '../workflows/order/contract.js';
+import type { WorkerContext } from './context.js';
+import { createCrmWorker } from './crm.js';
+import { createMesWorker } from './mes.js';
+import { createOrdersWorker } from './orders.js';
+import { createPricingWorker } from './pricing.js';
+import { createShippingWorker } from './shipping.js';
+
+/** Per task queue: how to build its worker and which database it needs. */
+export const QUEUE_WORKERS: Record<QueueName, { create: (ctx: WorkerContext) => Promise<Worker | Worker[]>; database?: SystemName }> = {
+  orders: { create: createOrdersWorker, database: 'shop' },
+  pricing: { create: createPricingWorker },
+  crm: { create: createCrmWorker, database: 'crm' },
+  mes: { create: createMesWorker, database: 'mes' },
+  shipping: { create: createShippingWorker, database: 'carrier' },
+};

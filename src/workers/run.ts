@@ -1,0 +1,37 @@
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { SystemName } from '../config.js';
+import { QUEUE_NAMES, type QueueName } from '../workflows/order/contract.js';
+import type { WorkerContext } from './context.js';
+import { QUEUE_WORKERS } from './registry.js';
+
+/** Parses `orders pricing …` or `all` into queue names; throws a readable error otherwise. */
+export function parseQueues(args: readonly string[]): QueueName[] {
+  if (args.length === 0 || args.includes('all')) return [...QUEUE_NAMES];
+  const unknown = args.filter((a) => !(QUEUE_NAMES as string[]).includes(a));
+  if (unknown.length > 0) {
+    throw new Error(`unknown queue ${unknown.map((u) => `"${u}"`).join(', ')}; choose from ${QUEUE_NAMES.join(', ')} or all`);
+  }
+  return [...new Set(args)] as QueueName[];
+}
+
+/** Databases the given queues' workers need. */
+export function databasesFor(queues: readonly QueueName[]): SystemName[] {
+  return [...new Set(queues.map((q) => QUEUE_WORKERS[q].database).filter((d): d is SystemName => d !== undefined))];
+}
+
+export async function connectWorkers(address: string): Promise<NativeConnection> {
+  return NativeConnection.connect({ address });
+}
+
+/** Builds one worker per queue; `run()` resolves once all of them have shut down. */
+export async function createWorkers(ctx: WorkerContext, queues: readonly QueueName[]) {
+  const workers: Worker[] = [];
+  for (const q of queues) workers.push(...[await QUEUE_WORKERS[q].create(ctx)].flat());
+  return {
+    workers,
+    run: () => Promise.all(workers.map((w) => w.run())).then(() => undefined),
+    shutdown: () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+  };
+}

@@ -1,0 +1,229 @@
+/**
+ * Contract of the order workflow: everything the API, CLI, workers and tests share about it.
+ * Imports nothing with side effects, so it is safe in the workflow bundle and anywhere else.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Channel, OrderRequest } from '../../domain/order.js';
+import type { PriceBreakdown } from '../../domain/pricing.js';
+import type { PriorityClass } from '../../domain/priority.js';
+import type { OrderStatus } from '../../domain/status.js';
+
+/** Task queues, one per worker kind; each scales on its own. */
+export const TASK_QUEUES = {
+  orders: 'orders',
+  pricing: 'pricing',
+  crm: 'crm',
+  mes: 'mes',
+  shipping: 'shipping',
+} as const;
+/** Name of one of the pipeline's task queues. */
+export type QueueName = keyof typeof TASK_QUEUES;
+/** All queue names, in pipeline order. */
+export const QUEUE_NAMES = Object.keys(TASK_QUEUES) as QueueName[];
+
+/**
+ * Queue of quick MES requests (cancel a job), served by the mes worker process beside `mes`,
+ * so that they never wait for a production slot.
+ */
+export const MES_CONTROL_QUEUE = 'mes-control';
+
+/** Workflow type name as registered on the `orders` worker. */
+export const ORDER_WORKFLOW_TYPE = 'orderWorkflow';
+
+/** Order ids are lower-case UUIDs, made at intake. */
+const ORDER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Whether `id` can be an order id at all (anything else is an unknown order). */
+export function isOrderId(id: string): boolean {
+  return ORDER_ID.test(id);
+}
+
+const ID_PREFIX = 'order-';
+/** Workflow ID of an order: the business key, so a second start for the same order is rejected. */
+export function orderWorkflowId(orderId: string): string {
+  return `${ID_PREFIX}${orderId}`;
+}
+/** The order id inside a workflow ID, or undefined when it is not an order workflow. */
+export function parseOrderWorkflowId(workflowId: string): string | undefined {
+  return workflowId.startsWith(ID_PREFIX) ? workflowId.slice(ID_PREFIX.length) : undefined;
+}
+
+/** Named steps of the pipeline, in order. */
+export const STAGES = ['accept', 'price', 'route-to-crm', 'produce', 'ship'] as const;
+/** One step of the pipeline. */
+export type Stage = (typeof STAGES)[number];
+
+/** Input of the order workflow, fixed at intake. */
+export interface OrderWorkflowInput {
+  orderId: string;
+  channel: Channel;
+  partnerId?: string;
+  /** API client that placed the order. */
+  clientId: string;
+  /** Send every status change to the client's webhook. */
+  notify?: boolean;
+  order: OrderRequest;
+  /** ISO time the API acknowledged the order. */
+  createdAt: string;
+  priority: PriorityClass;
+  /** Share of a backlog against other partners' orders at the same priority (from the client's tier). */
+  fairnessWeight?: number;
+  /** PIPELINE_TIME_SCALE at intake, so an order's promised date does not move with later config. */
+  timeScale: number;
+  /** SLA_AT_RISK_SHARE at intake: share of the promised time after which the order escalates. */
+  atRiskShare?: number;
+}
+
+/** What a timeline entry records: a pipeline step, an action on the order, or a promised-date event. */
+export type TimelineKind = Stage | 'cancel' | 'reprioritize' | 'escalate' | 'overdue';
+
+/** One entry of an order's timeline: a stage with its timing, attempts and priority at the time. */
+export interface TimelineEntry {
+  seq: number;
+  stage: TimelineKind;
+  status: 'running' | 'completed' | 'failed' | 'cancelled';
+  startedAt: string;
+  endedAt?: string;
+  /** Attempts the stage's last activity needed. */
+  attempts: number;
+  priority: PriorityClass;
+  /** Milliseconds the stage's activity waited in its task queue before a worker took it. */
+  queueWaitMs?: number;
+  detail?: string;
+}
+
+/** Failure of an order that ended as `rejected` or `failed`. */
+export interface OrderFailure {
+  stage: Stage;
+  type: string;
+  message: string;
+  issues?: { path: string; message: string }[];
+}
+
+/** Full state of one order, as the `status` query returns it. */
+export interface OrderState {
+  orderId: string;
+  channel: Channel;
+  partnerId?: string;
+  clientId: string;
+  status: OrderStatus;
+  priority: PriorityClass;
+  customer: OrderRequest['customer'];
+  items: OrderRequest['items'];
+  shipping: OrderRequest['shipping'];
+  dueBy?: string;
+  externalRef?: string;
+  notes?: string;
+  price?: PriceBreakdown;
+  promisedBy?: string;
+  createdAt: string;
+  updatedAt: string;
+  timeline: TimelineEntry[];
+  crm?: { customerId: string; managerId: string; managerName: string };
+  production?: { jobId: string; completedAt?: string };
+  shipment?: { trackingNumber: string; deliveredAt?: string };
+  failure?: OrderFailure;
+  /** Promised-date watch: when the order becomes at risk, whether it is, and when it went overdue. */
+  sla?: { atRiskAt?: string; atRisk?: boolean; overdueAt?: string };
+}
+
+/** The state of an order that was just started, before any step has run. */
+export function initialOrderState(input: OrderWorkflowInput): OrderState {
+  const { order } = input;
+  return {
+    orderId: input.orderId,
+    channel: input.channel,
+    ...(input.partnerId ? { partnerId: input.partnerId } : {}),
+    clientId: input.clientId,
+    status: 'received',
+    priority: input.priority,
+    customer: order.customer,
+    items: order.items,
+    shipping: order.shipping,
+    ...(order.dueBy ? { dueBy: order.dueBy } : {}),
+    ...(order.externalRef ? { externalRef: order.externalRef } : {}),
+    ...(order.notes ? { notes: order.notes } : {}),
+    createdAt: input.createdAt,
+    updatedAt: input.createdAt,
+    timeline: [],
+  };
+}
+
+/** Query: the order's full state at any time, running or closed. */
+export const statusQuery = defineQuery<OrderState>('status');
+
+/** A request to cancel an order. */
+export interface CancelRequest {
+  reason: string;
+  /** Who asked: an API client id or an operator name. */
+  by: string;
+}
+
+/** Update: cancel the order if it is not past the point of no return; returns the final state. */
+export const cancelUpdate = defineUpdate<OrderState, [CancelRequest]>('cancel');
+/** Signal of the same meaning, for `temporal workflow signal` users (refusals land in the timeline). */
+export const cancelSignal = defineSignal<[CancelRequest]>('cancel');
+
+/**
+ * Statuses from which an order can no longer be cancelled: production has finished (or the
+ * order ended). While `in_production`, the MES decides: a job not yet on a line is cancelled.
+ */
+export const NOT_CANCELLABLE: readonly OrderStatus[] = ['produced', 'shipped', 'delivered', 'cancelled', 'rejected', 'failed'];
+
+/** Failure type when the MES cancelled the order's job (a cancel request withdrew it). */
+export const PRODUCTION_CANCELLED = 'ProductionCancelled';
+
+/** Failure type when a cancel comes too late. */
+export const CANCEL_REFUSED = 'CancelRefused';
+
+/** A request to change an order's priority. */
+export interface ReprioritizeRequest {
+  priority: PriorityClass;
+  reason: string;
+  /** Who asked: an API client id or an operator name. */
+  by: string;
+}
+
+/** Update: change the priority of a live order (validated); returns the new state. */
+export const reprioritizeUpdate = defineUpdate<OrderState, [ReprioritizeRequest]>('reprioritize');
+/** Signal of the same meaning, for `temporal workflow signal` users. */
+export const reprioritizeSignal = defineSignal<[ReprioritizeRequest]>('reprioritize');
+
+/** Event sent to a partner's webhook on every status change of its order (and when it goes overdue). */
+export interface WebhookEvent {
+  /** Unique per event: `<orderId>:<n>`; receivers deduplicate on it. */
+  id: string;
+  type: 'order.status_changed' | 'order.overdue';
+  occurredAt: string;
+  order: {
+    id: string;
+    status: OrderStatus;
+    priority: PriorityClass;
+    externalRef?: string;
+    partnerId?: string;
+    trackingNumber?: string;
+  };
+}
+
+/** Input of the webhook delivery workflow (one per event, retried on its own). */
+export interface WebhookDeliveryInput {
+  clientId: string;
+  event: WebhookEvent;
+}
+
+/** Input of the quote workflow: price items without ordering. */
+export interface QuoteInput {
+  items: OrderRequest['items'];
+}
+
+/** Failure type of a business rejection (not retried; the order ends `rejected`). */
+export const ORDER_REJECTED = 'OrderRejected';
+
+/** Search attributes that make orders findable in the Temporal Web UI. */
+export const SEARCH_ATTRIBUTES = {
+  OrderStatus: defineSearchAttributeKey('OrderStatus', SearchAttributeType.KEYWORD),
+  Channel: defineSearchAttributeKey('Channel', SearchAttributeType.KEYWORD),
+  OrderPriority: defineSearchAttributeKey('OrderPriority', SearchAttributeType.INT),
+  PartnerId: defineSearchAttributeKey('PartnerId', SearchAttributeType.KEYWORD),
+  CustomerEmail: defineSearchAttributeKey('CustomerEmail', SearchAttributeType.KEYWORD),
+} as const;

@@ -1,0 +1,514 @@
+/**
+ * The order workflow: accept → price → route-to-CRM → produce → ship, each an activity on its
+ * own task queue. Deterministic: no I/O, clock or randomness except through Temporal's APIs
+ * (inside the workflow sandbox `new Date()` is the workflow's replay-safe clock).
+ */
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  ParentClosePolicy,
+  condition,
+  isCancellation,
+  log,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  sleep,
+  startChild,
+  upsertSearchAttributes,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { Priority } from '@temporalio/common';
+import type { CrmActivities } from '../../activities/crm.js';
+import type { MesActivities } from '../../activities/mes.js';
+import type { OrderActivities } from '../../activities/orders.js';
+import type { PricingActivities } from '../../activities/pricing.js';
+import type { ShippingActivities } from '../../activities/shipping.js';
+import { PRIORITY_KEYS, escalate, isPriorityClass, taskPriority } from '../../domain/priority.js';
+import { atRiskAt } from '../../domain/sla.js';
+import { isTerminal, type OrderStatus } from '../../domain/status.js';
+import { webhookDeliveryWorkflow } from '../webhook.js';
+import {
+  CANCEL_REFUSED,
+  MES_CONTROL_QUEUE,
+  NOT_CANCELLABLE,
+  ORDER_REJECTED,
+  PRODUCTION_CANCELLED,
+  SEARCH_ATTRIBUTES,
+  STAGES,
+  TASK_QUEUES,
+  cancelSignal,
+  cancelUpdate,
+  initialOrderState,
+  reprioritizeSignal,
+  reprioritizeUpdate,
+  statusQuery,
+  type CancelRequest,
+  type ReprioritizeRequest,
+  type TimelineKind,
+  type OrderFailure,
+  type OrderState,
+  type OrderWorkflowInput,
+  type Stage,
+  type TimelineEntry,
+} from './contract.js';
+
+// ── Retry and timeout presets ──────────────────────────────────────────────────────────────
+/** Quick internal steps: a handful of fast retries, then the order fails visibly. */
+const RETRY_INTERNAL: ActivityOptions['retry'] = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  maximumAttempts: 10,
+  nonRetryableErrorTypes: [ORDER_REJECTED],
+};
+/** External systems (CRM, MES, carrier) may be down for a while: keep trying for about an hour. */
+const RETRY_EXTERNAL: ActivityOptions['retry'] = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '2m',
+  maximumAttempts: 40,
+};
+/** Waiting for a delivery the carrier has not confirmed yet. */
+const RETRY_DELIVERY: ActivityOptions['retry'] = {
+  initialInterval: '1s',
+  backoffCoefficient: 1.5,
+  maximumInterval: '10m',
+  maximumAttempts: 100,
+};
+/** The projection must catch up eventually; it never fails the order. */
+const RETRY_PROJECTION: ActivityOptions['retry'] = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' };
+
+/** Options of each step's activities; the priority is added per call (it can change). */
+const STEP_OPTIONS = {
+  orders: { taskQueue: TASK_QUEUES.orders, startToCloseTimeout: '30s', retry: RETRY_INTERNAL },
+  pricing: { taskQueue: TASK_QUEUES.pricing, startToCloseTimeout: '2m', retry: RETRY_INTERNAL },
+  crm: { taskQueue: TASK_QUEUES.crm, startToCloseTimeout: '30s', retry: RETRY_EXTERNAL },
+  // A job may stay on its line for hours; a lost worker is noticed by the heartbeat timeout.
+  mes: { taskQueue: TASK_QUEUES.mes, startToCloseTimeout: '24h', heartbeatTimeout: '10s', retry: RETRY_EXTERNAL },
+  shipping: { taskQueue: TASK_QUEUES.shipping, startToCloseTimeout: '30s', retry: RETRY_EXTERNAL },
+} satisfies Record<string, ActivityOptions>;
+
+/**
+ * Activities of a step, scheduled with the given priority. A cancelled step waits for its
+ * activity to finish, so compensation never races a side effect still in flight.
+ */
+function stepActivities<A>(options: ActivityOptions, priority: Priority) {
+  return proxyActivities<A>({ ...options, priority, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED });
+}
+
+const projection = proxyLocalActivities<OrderActivities>({
+  startToCloseTimeout: '15s',
+  retry: RETRY_PROJECTION,
+});
+/** Compensations and cancel checks: run to completion even while the order is being cancelled. */
+const compensation = {
+  crm: proxyActivities<CrmActivities>({ taskQueue: TASK_QUEUES.crm, startToCloseTimeout: '30s', retry: RETRY_EXTERNAL }),
+  mes: proxyActivities<MesActivities>({ taskQueue: MES_CONTROL_QUEUE, startToCloseTimeout: '30s', retry: RETRY_EXTERNAL }),
+  shipping: proxyActivities<ShippingActivities>({ taskQueue: TASK_QUEUES.shipping, startToCloseTimeout: '30s', retry: RETRY_EXTERNAL }),
+};
+const delivery = proxyActivities<ShippingActivities>({
+  taskQueue: TASK_QUEUES.shipping,
+  startToCloseTimeout: '30s',
+  retry: RETRY_DELIVERY,
+});
+
+/** Workflow clock (deterministic under replay). */
+const now = () => new Date().toISOString();
+
+/** Patch: orders started after it send every status change to the partner's webhook. */
+const PATCH_WEBHOOKS = 'partner-webhooks-v1';
+/** Patch: orders started after it keep promised-date timers (escalate when at risk, mark overdue). */
+const PATCH_SLA = 'sla-timers-v1';
+
+export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderState> {
+  const { order } = input;
+  const state: OrderState = initialOrderState(input);
+  let version = 0;
+  let notifications = 0;
+  /** Starts of webhook deliveries not yet acknowledged; the workflow lets them land before it ends. */
+  const deliveriesStarting: Promise<unknown>[] = [];
+  /** Undo actions of the steps done so far, run last-in first-out on cancel. */
+  const compensations: { name: string; run: () => Promise<unknown> }[] = [];
+  let cancelRequest: CancelRequest | undefined;
+  let cancelling = false;
+  const steps = new CancellationScope();
+
+  const project = async () => {
+    version += 1;
+    await projection.recordProgress({ state, version });
+  };
+  const notify = (type: 'order.status_changed' | 'order.overdue' = 'order.status_changed') => {
+    if (!input.notify || !patched(PATCH_WEBHOOKS)) return;
+    notifications += 1;
+    // Fire and forget: the delivery retries on its own and outlives the order if it must.
+    const starting = startChild(webhookDeliveryWorkflow, {
+      workflowId: `webhook-${input.orderId}-${notifications}`,
+      taskQueue: TASK_QUEUES.orders,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      args: [
+        {
+          clientId: input.clientId,
+          event: {
+            id: `${input.orderId}:${notifications}`,
+            type,
+            occurredAt: state.updatedAt,
+            order: {
+              id: input.orderId,
+              status: state.status,
+              priority: state.priority,
+              ...(state.externalRef ? { externalRef: state.externalRef } : {}),
+              ...(state.partnerId ? { partnerId: state.partnerId } : {}),
+              ...(state.shipment ? { trackingNumber: state.shipment.trackingNumber } : {}),
+            },
+          },
+        },
+      ],
+    }).catch((err) => log.warn('webhook delivery could not be started', { error: String(err) }));
+    deliveriesStarting.push(starting);
+  };
+  /** A child whose start is still in flight when the workflow completes would never start. */
+  const settleDeliveries = () => Promise.all(deliveriesStarting.splice(0));
+  const setStatus = (status: OrderStatus) => {
+    state.status = status;
+    state.updatedAt = now();
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.OrderStatus, value: status },
+      { key: SEARCH_ATTRIBUTES.OrderPriority, value: PRIORITY_KEYS[state.priority] },
+    ]);
+    notify();
+  };
+  let current: TimelineEntry | undefined;
+  const begin = (stage: Stage): TimelineEntry => {
+    current = { seq: state.timeline.length, stage, status: 'running', startedAt: now(), attempts: 0, priority: state.priority };
+    state.timeline.push(current);
+    state.updatedAt = current.startedAt;
+    return current;
+  };
+  const finish = (entry: TimelineEntry, meta: { attempt: number; queueWaitMs: number }, status: OrderStatus, detail?: string) => {
+    entry.status = 'completed';
+    entry.endedAt = now();
+    entry.attempts = meta.attempt;
+    entry.queueWaitMs = meta.queueWaitMs;
+    if (detail) entry.detail = detail;
+    current = undefined;
+    setStatus(status);
+  };
+
+  // ── Priority ─────────────────────────────────────────────────────────────────────────────
+  const priority = (): Priority =>
+    taskPriority({ priority: state.priority, channel: input.channel, partnerId: input.partnerId, fairnessWeight: input.fairnessWeight });
+  /** Scope of the step activity in flight, and whether it should be scheduled again. */
+  let inFlight: CancellationScope | undefined;
+  let reschedule = false;
+  /**
+   * Runs a step's activity with the order's current priority. When the priority changes while
+   * the activity still waits in its task queue, it is withdrawn and scheduled again with the
+   * new priority; an activity a worker already runs finishes undisturbed.
+   */
+  async function step<T>(call: (p: Priority) => Promise<T>): Promise<T> {
+    reschedule = false;
+    for (;;) {
+      const scope = new CancellationScope();
+      inFlight = scope;
+      try {
+        return await scope.run(() => call(priority()));
+      } catch (err) {
+        if (reschedule && isCancellation(err) && !cancelRequest && !cancelling) {
+          reschedule = false;
+          continue;
+        }
+        throw err;
+      } finally {
+        inFlight = undefined;
+      }
+    }
+  }
+  const note = (kind: TimelineKind, detail: string) => {
+    const at = now();
+    state.timeline.push({ seq: state.timeline.length, stage: kind, status: 'completed', startedAt: at, endedAt: at, attempts: 1, priority: state.priority, detail });
+    state.updatedAt = at;
+  };
+  const changePriority = (to: ReprioritizeRequest['priority'], kind: 'reprioritize' | 'escalate', detail: string) => {
+    const from = state.priority;
+    state.priority = to;
+    note(kind, `${from} → ${to}: ${detail}`);
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.OrderPriority, value: PRIORITY_KEYS[to] }]);
+    if (inFlight && PRIORITY_KEYS[to] !== PRIORITY_KEYS[from]) {
+      reschedule = true;
+      inFlight.cancel();
+    }
+  };
+  const refuseReprioritize = (request: ReprioritizeRequest) => {
+    if (!isPriorityClass(request.priority)) throw ApplicationFailure.nonRetryable(`unknown priority "${String(request.priority)}"`, 'InvalidPriority');
+    if (typeof request.reason !== 'string' || request.reason.trim() === '') {
+      throw ApplicationFailure.nonRetryable('a reason is required', 'InvalidPriority');
+    }
+    if (isTerminal(state.status)) throw ApplicationFailure.nonRetryable(`the order is already ${state.status}`, 'InvalidPriority');
+  };
+  setHandler(
+    reprioritizeUpdate,
+    async (request) => {
+      changePriority(request.priority, 'reprioritize', `${request.reason} (by ${request.by})`);
+      await project();
+      return state;
+    },
+    { validator: refuseReprioritize },
+  );
+  setHandler(reprioritizeSignal, (request) => {
+    try {
+      refuseReprioritize(request);
+    } catch (err) {
+      note('reprioritize', `refused (by ${request.by}): ${(err as Error).message}`);
+      return;
+    }
+    changePriority(request.priority, 'reprioritize', `${request.reason} (by ${request.by})`);
+    project().catch(() => undefined);
+  });
+
+  // ── Promised date ────────────────────────────────────────────────────────────────────────
+  /** Durable timers on the promised date: escalate when at risk, mark and tell when overdue. */
+  async function watchPromisedDate(): Promise<void> {
+    if (!patched(PATCH_SLA)) return;
+    await condition(() => state.promisedBy !== undefined || isTerminal(state.status));
+    if (isTerminal(state.status) || !state.promisedBy) return;
+    const promised = new Date(state.promisedBy);
+    const risk = atRiskAt(new Date(input.createdAt), promised, input.atRiskShare ?? 0.8);
+    state.sla = { atRiskAt: risk.toISOString() };
+    const untilRisk = risk.getTime() - Date.parse(now());
+    if (untilRisk > 0 && (await condition(() => isTerminal(state.status), untilRisk))) return;
+    if (isTerminal(state.status)) return;
+    state.sla.atRisk = true;
+    const share = Math.round((input.atRiskShare ?? 0.8) * 100);
+    if (state.priority !== 'rush') {
+      changePriority(escalate(state.priority), 'escalate', `${share} % of the time to the promised date ${state.promisedBy} used, order still ${state.status}`);
+    } else {
+      note('escalate', `${share} % of the time to the promised date used; already rush`);
+    }
+    await project();
+    const untilDue = promised.getTime() - Date.parse(now());
+    if (untilDue > 0 && (await condition(() => isTerminal(state.status), untilDue))) return;
+    if (isTerminal(state.status)) return;
+    state.sla.overdueAt = now();
+    note('overdue', `promised by ${state.promisedBy}; order still ${state.status}`);
+    log.warn('order overdue', { orderId: input.orderId, promisedBy: state.promisedBy, status: state.status });
+    notify('order.overdue');
+    await project();
+  }
+
+  // ── Cancellation ─────────────────────────────────────────────────────────────────────────
+  const refuseIfTooLate = () => {
+    if (NOT_CANCELLABLE.includes(state.status)) {
+      throw ApplicationFailure.create({
+        type: CANCEL_REFUSED,
+        message: isTerminal(state.status)
+          ? `the order is already ${state.status}`
+          : `production is finished (order ${state.status}); the order can no longer be cancelled`,
+        nonRetryable: true,
+      });
+    }
+  };
+  const requestCancel = async (request: CancelRequest) => {
+    refuseIfTooLate();
+    if (cancelRequest || cancelling) return; // already on its way
+    cancelling = true;
+    try {
+      if (state.status === 'in_production') {
+        // The MES decides: a job not yet on a production line can still be withdrawn.
+        const mesAnswer = await compensation.mes.cancelProduction({ orderId: input.orderId });
+        if (!mesAnswer.cancelled) {
+          throw ApplicationFailure.create({
+            type: CANCEL_REFUSED,
+            message: `production has started (MES job ${mesAnswer.jobStatus}); the order can no longer be cancelled`,
+            nonRetryable: true,
+          });
+        }
+      }
+      cancelRequest = request;
+      steps.cancel();
+    } finally {
+      cancelling = false;
+    }
+  };
+
+  setHandler(statusQuery, () => state);
+  setHandler(
+    cancelUpdate,
+    async (request) => {
+      await requestCancel(request);
+      await condition(() => isTerminal(state.status));
+      return state;
+    },
+    { validator: (_request: CancelRequest) => refuseIfTooLate() },
+  );
+  setHandler(cancelSignal, (request) => {
+    requestCancel(request).catch((err: unknown) => {
+      state.timeline.push({
+        seq: state.timeline.length,
+        stage: 'cancel',
+        status: 'failed',
+        startedAt: now(),
+        endedAt: now(),
+        attempts: 1,
+        priority: state.priority,
+        detail: `cancel by ${request.by} refused: ${(err as Error).message}`,
+      });
+    });
+  });
+
+  await project();
+  notify();
+  const promiseWatch = watchPromisedDate();
+
+  try {
+    await steps.run(async () => {
+      // 1. accept
+      let entry = begin('accept');
+      const accepted = await step((p) => stepActivities<OrderActivities>(STEP_OPTIONS.orders, p).acceptOrder({
+        orderId: input.orderId,
+        order,
+        createdAt: input.createdAt,
+        timeScale: input.timeScale,
+      }));
+      state.promisedBy = accepted.promisedBy;
+      finish(entry, accepted, 'accepted', `promised by ${accepted.promisedBy}`);
+      await project();
+
+      // 2. price
+      entry = begin('price');
+      const priced = await step((p) =>
+        stepActivities<PricingActivities>(STEP_OPTIONS.pricing, p).priceOrder({ orderId: input.orderId, items: order.items }),
+      );
+      state.price = priced.price;
+      finish(entry, priced, 'priced', `total ${priced.price.totalMinor} ${priced.price.currency} (minor units)`);
+      await project();
+
+      // 3. route to CRM
+      entry = begin('route-to-crm');
+      compensations.push({
+        name: 'CRM assignment closed',
+        run: () => compensation.crm.releaseCrmAssignment({ orderId: input.orderId }),
+      });
+      const routed = await step((p) =>
+        stepActivities<CrmActivities>(STEP_OPTIONS.crm, p).routeToCrm({
+          orderId: input.orderId,
+          channel: input.channel,
+          partnerId: input.partnerId,
+          customer: order.customer,
+        }),
+      );
+      state.crm = { customerId: routed.customerId, managerId: routed.managerId, managerName: routed.managerName };
+      finish(entry, routed, 'routed', `manager ${routed.managerName}`);
+      await project();
+
+      // 4. produce
+      entry = begin('produce');
+      setStatus('in_production');
+      await project();
+      // Waits in the mes backlog for a production line; priority decides who gets the next one.
+      const produced = await step((p) =>
+        stepActivities<MesActivities>(STEP_OPTIONS.mes, p).produce({ orderId: input.orderId, items: order.items }),
+      );
+      state.production = { jobId: produced.jobId, completedAt: produced.completedAt };
+      finish(entry, produced, 'produced', `job ${produced.jobId}`);
+      await project();
+
+      // 5. ship: book the carrier, then wait (durable timer) until the promised delivery and confirm it
+      entry = begin('ship');
+      compensations.push({ name: 'shipment voided', run: () => compensation.shipping.voidShipment({ orderId: input.orderId }) });
+      const booked = await step((p) =>
+        stepActivities<ShippingActivities>(STEP_OPTIONS.shipping, p).bookShipment({
+          orderId: input.orderId,
+          method: order.shipping.method,
+          address: order.shipping.address,
+        }),
+      );
+      state.shipment = { trackingNumber: booked.trackingNumber };
+      entry.attempts = booked.attempt;
+      entry.queueWaitMs = booked.queueWaitMs;
+      entry.detail = `tracking ${booked.trackingNumber}`;
+      setStatus('shipped');
+      await project();
+      const waitMs = Date.parse(booked.expectedDeliveryAt) - Date.parse(now());
+      if (waitMs > 0) await sleep(waitMs);
+      const delivered = await delivery.confirmDelivery({ orderId: input.orderId });
+      state.shipment.deliveredAt = delivered.deliveredAt;
+      finish(entry, booked, 'delivered', `tracking ${booked.trackingNumber}, delivered ${delivered.deliveredAt}`);
+      await project();
+    });
+    await settleDeliveries();
+    await promiseWatch;
+    return state;
+  } catch (err) {
+    if (isCancellation(err) || isProductionCancelled(err)) {
+      // The MES withdrew the job because of a cancel request that is completing right now.
+      if (!cancelRequest) await condition(() => cancelRequest !== undefined, '1 minute');
+      if (cancelRequest) return cancelOrder(cancelRequest);
+    }
+    const failure = describeFailure(err, current?.stage ?? 'accept');
+    state.failure = failure;
+    if (current) {
+      current.status = 'failed';
+      current.endedAt = now();
+      current.attempts = Math.max(1, current.attempts);
+      current.detail = failure.message;
+      current = undefined;
+    }
+    const rejected = failure.type === ORDER_REJECTED;
+    setStatus(rejected ? 'rejected' : 'failed');
+    await project();
+    await settleDeliveries();
+    if (rejected) return state;
+    // A failed order fails its workflow too, so operators see it as Failed in the Web UI.
+    throw ApplicationFailure.nonRetryable(`order ${input.orderId} failed at ${failure.stage}: ${failure.message}`, 'OrderFailed');
+  }
+
+  /** Undoes what the steps did, last first, and ends the order as cancelled. */
+  async function cancelOrder(request: CancelRequest): Promise<OrderState> {
+    return CancellationScope.nonCancellable(async () => {
+      if (current) {
+        current.status = 'cancelled';
+        current.endedAt = now();
+        current = undefined;
+      }
+      const entry: TimelineEntry = {
+        seq: state.timeline.length,
+        stage: 'cancel',
+        status: 'running',
+        startedAt: now(),
+        attempts: 1,
+        priority: state.priority,
+      };
+      state.timeline.push(entry);
+      const released: string[] = state.status === 'in_production' ? ['MES job cancelled'] : [];
+      for (const step of compensations.reverse()) {
+        await step.run();
+        released.push(step.name);
+      }
+      entry.status = 'completed';
+      entry.endedAt = now();
+      entry.detail = `cancelled by ${request.by}: ${request.reason}${released.length ? `; released: ${released.join(', ')}` : ''}`;
+      setStatus('cancelled');
+      await project();
+      await settleDeliveries();
+      return state;
+    });
+  }
+}
+
+function isProductionCancelled(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === PRODUCTION_CANCELLED;
+}
+
+function describeFailure(err: unknown, stage: TimelineKind): OrderFailure {
+  const at: Stage = (STAGES as readonly string[]).includes(stage) ? (stage as Stage) : 'accept';
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
+    const issues = cause.type === ORDER_REJECTED ? (cause.details?.[0] as OrderFailure['issues']) : undefined;
+    return { stage: at, type: cause.type ?? 'Error', message: cause.message, ...(issues ? { issues } : {}) };
+  }
+  return { stage: at, type: (cause as Error)?.name ?? 'Error', message: (cause as Error)?.message ?? String(cause) };
+}

@@ -1,0 +1,271 @@
+/**
+ * docker-compose.yml cannot be started in CI (no Docker engine), so this test is what keeps it
+ * honest: it parses the file and checks it against the code it runs — task queues, the variables
+ * src/config.ts accepts, the search attributes the workflow sets, the server's dynamic config.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadConfig } from '../src/config.js';
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../src/temporal/dev-server.js';
+import { QUEUE_NAMES, SEARCH_ATTRIBUTES, type QueueName } from '../src/workflows/order/contract.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+type Env = Record<string, string | undefined>;
+type Volume = string | { type?: string; source?: string; target?: string };
+interface Service {
+  image?: string;
+  build?: unknown;
+  entrypoint?: string | string[];
+  command?: string | string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  deploy?: { replicas?: number };
+  healthcheck?: { test?: string | string[] };
+  volumes?: Volume[];
+  ports?: (string | number | { published?: string | number; target?: number })[];
+}
+interface ComposeFile {
+  services: Record<string, Service>;
+}
+
+// `merge: true`: the file shares env and app settings through `<<: *anchor` merge keys.
+const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as ComposeFile;
+const services = compose.services;
+
+function service(name: string): Service {
+  const s = services[name];
+  if (!s) throw new Error(`docker-compose.yml has no service "${name}"`);
+  return s;
+}
+
+/** A service's environment as the container sees it (map or `KEY=value` list syntax). */
+function envOf(s: Service): Env {
+  const env: Env = {};
+  if (Array.isArray(s.environment)) {
+    for (const item of s.environment) {
+      const eq = item.indexOf('=');
+      if (eq < 0) env[item] = undefined;
+      else env[item.slice(0, eq)] = item.slice(eq + 1);
+    }
+  } else {
+    for (const [k, v] of Object.entries(s.environment ?? {})) env[k] = v === null ? undefined : String(v);
+  }
+  return env;
+}
+
+function argv(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value.map(String) : value.trim().split(/\s+/);
+}
+
+function dependsOn(s: Service): Record<string, string> {
+  if (Array.isArray(s.depends_on)) return Object.fromEntries(s.depends_on.map((d) => [d, 'service_started']));
+  return Object.fromEntries(Object.entries(s.depends_on ?? {}).map(([d, v]) => [d, v.condition ?? 'service_started']));
+}
+
+/** Host port of every published port. */
+function publishedPorts(s: Service): string[] {
+  return (s.ports ?? []).flatMap((p) => {
+    if (typeof p === 'object') return p.published === undefined ? [] : [String(p.published)];
+    const parts = String(p).split('/')[0]!.split(':');
+    return parts.length >= 2 ? [parts[parts.length - 2]!] : [];
+  });
+}
+
+/** `[source, target]` of a bind mount (short or long syntax). */
+function mounts(s: Service): [string, string][] {
+  return (s.volumes ?? []).map((v): [string, string] => {
+    if (typeof v === 'object') return [v.source ?? '', v.target ?? ''];
+    const [source = '', target = ''] = v.split(':');
+    return [source, target];
+  });
+}
+
+/** Keys of `EnvSchema` in src/config.ts, read as text: the variables the code accepts. */
+function acceptedEnvNames(): string[] {
+  const source = readFileSync(path.join(ROOT, 'src/config.ts'), 'utf8');
+  const body = /const EnvSchema = z\.object\(\{([\s\S]*?)\n\}\);/.exec(source)?.[1];
+  if (!body) throw new Error('could not find `const EnvSchema = z.object({ ... });` in src/config.ts');
+  return [...body.matchAll(/^\s*([A-Z][A-Z0-9_]*)\s*:/gm)].map((m) => m[1]!);
+}
+
+const WORKER_PREFIX = 'worker-';
+/** The variable that sets each queue's worker concurrency, and where loadConfig puts it. */
+const CONCURRENCY_VARIABLE: Record<QueueName, string> = {
+  orders: 'ORDERS_CONCURRENCY',
+  pricing: 'PRICING_CONCURRENCY',
+  crm: 'CRM_CONCURRENCY',
+  mes: 'MES_CAPACITY',
+  shipping: 'SHIPPING_CONCURRENCY',
+};
+const appServiceNames = ['api', ...QUEUE_NAMES.map((q) => `${WORKER_PREFIX}${q}`)];
+
+describe('docker-compose.yml', () => {
+  it('runs one worker service per task queue, each on its own queue', () => {
+    const workers = Object.keys(services).filter((n) => n.startsWith(WORKER_PREFIX));
+    expect(workers.sort()).toEqual(QUEUE_NAMES.map((q) => `${WORKER_PREFIX}${q}`).sort());
+    expect(existsSync(path.join(ROOT, 'src/workers/main.ts'))).toBe(true);
+    for (const queue of QUEUE_NAMES) {
+      const s = service(`${WORKER_PREFIX}${queue}`);
+      const command = argv(s.command);
+      const script = command.indexOf('src/workers/main.ts');
+      expect(script, `${WORKER_PREFIX}${queue} command: ${command.join(' ')}`).toBeGreaterThanOrEqual(0);
+      expect(command.slice(script + 1), `${WORKER_PREFIX}${queue} queue argument`).toEqual([queue]);
+      expect(s.deploy?.replicas, `${WORKER_PREFIX}${queue} deploy.replicas`).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('sets each worker service its own concurrency variable, and loadConfig reads it for that queue', () => {
+    for (const queue of QUEUE_NAMES) {
+      const env = envOf(service(`${WORKER_PREFIX}${queue}`));
+      const variable = CONCURRENCY_VARIABLE[queue];
+      expect(env[variable], `${WORKER_PREFIX}${queue} sets ${variable}`).toBeDefined();
+      expect(loadConfig(env).concurrency[queue]).toBe(Number(env[variable]));
+    }
+  });
+
+  it('runs the API from the same image, with src/api/main.ts', () => {
+    const api = service('api');
+    expect(existsSync(path.join(ROOT, 'src/api/main.ts'))).toBe(true);
+    expect(argv(api.command)).toContain('src/api/main.ts');
+    expect(api.build).toBeDefined();
+    for (const name of appServiceNames) expect(service(name).image, `${name} image`).toBe(api.image);
+  });
+
+  it('sets only environment variables that src/config.ts accepts on the API and the workers', () => {
+    const accepted = acceptedEnvNames();
+    // Guard against the extraction itself breaking and accepting nothing / anything.
+    expect(accepted).toContain('TEMPORAL_ADDRESS');
+    expect(accepted).toContain('DATABASE_URL');
+    expect(accepted.length).toBeGreaterThanOrEqual(20);
+    for (const name of appServiceNames) {
+      const unknown = Object.keys(envOf(service(name))).filter((k) => !accepted.includes(k));
+      expect(unknown, `unknown variables on ${name}`).toEqual([]);
+    }
+  });
+
+  it('gives the API and every worker an environment loadConfig accepts, pointing at the compose services', () => {
+    for (const name of appServiceNames) {
+      expect(() => loadConfig(envOf(service(name))), name).not.toThrow();
+    }
+    const config = loadConfig(envOf(service('api')));
+    expect(config.temporal.address).toBe('temporal:7233');
+    // Databases on the compose PostgreSQL, with its credentials, not the embedded fallback.
+    const postgres = envOf(service('postgresql'));
+    expect(config.databaseServerUrl).toBeDefined();
+    const db = new URL(config.databaseServerUrl!);
+    expect(db.hostname).toBe('postgresql');
+    expect(decodeURIComponent(db.username)).toBe(postgres.POSTGRES_USER);
+    expect(decodeURIComponent(db.password)).toBe(postgres.POSTGRES_PASSWORD);
+    expect(config.databases.shop).toMatch(/\/orders_shop$/);
+    // Pipeline-wide settings are the same on every process.
+    for (const name of appServiceNames) {
+      const c = loadConfig(envOf(service(name)));
+      expect({ env: c.env, temporal: c.temporal, db: c.databaseServerUrl, timeScale: c.timeScale }, name).toEqual({
+        env: config.env,
+        temporal: config.temporal,
+        db: config.databaseServerUrl,
+        timeScale: config.timeScale,
+      });
+    }
+    // Development on purpose: production never seeds the dev API keys (see the comment in the file).
+    expect(config.env).toBe('development');
+  });
+
+  it('registers exactly the search attributes of the order workflow on its namespace', () => {
+    const admin = service('temporal-admin-tools');
+    const script = [...argv(admin.entrypoint), ...argv(admin.command)].join('\n');
+    const created = [
+      ...script.matchAll(/temporal operator search-attribute create\s+--namespace\s+(\S+)\s+--name\s+(\S+)\s+--type\s+(\S+)/g),
+    ];
+    const namespace = loadConfig(envOf(service('api'))).temporal.namespace;
+    expect(created.map((m) => m[1])).toEqual(created.map(() => namespace));
+    const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+    expect(created.map((m) => ({ name: m[2]!, type: m[3]!.toUpperCase() })).sort(byName)).toEqual(
+      Object.values(SEARCH_ATTRIBUTES)
+        .map((k) => ({ name: k.name, type: k.type }))
+        .sort(byName),
+    );
+    expect(script, 'tolerates attributes that exist already').toMatch(/already exists/i);
+    expect(dependsOn(admin).temporal).toBe('service_healthy');
+  });
+
+  it('mounts a dynamic config into Temporal with the dev server’s priority/fairness settings', () => {
+    const temporal = service('temporal');
+    const file = envOf(temporal).DYNAMIC_CONFIG_FILE_PATH;
+    expect(file, 'DYNAMIC_CONFIG_FILE_PATH').toBeDefined();
+    const target = path.posix.isAbsolute(file!) ? file! : path.posix.join('/etc/temporal', file!);
+    const mount = mounts(temporal).find(([, t]) => t === target);
+    expect(mount, `a volume mounted at ${target}`).toBeDefined();
+    const dynamicConfig = parse(readFileSync(path.resolve(ROOT, mount![0]), 'utf8')) as Record<
+      string,
+      { value: unknown; constraints?: Record<string, unknown> }[]
+    >;
+    expect(Object.keys(DEV_SERVER_DYNAMIC_CONFIG).length).toBeGreaterThan(0);
+    for (const [key, value] of Object.entries(DEV_SERVER_DYNAMIC_CONFIG)) {
+      const entries = dynamicConfig[key];
+      expect(Array.isArray(entries), `${key} in ${mount![0]}`).toBe(true);
+      const global = entries!.find((e) => !e.constraints || Object.keys(e.constraints).length === 0);
+      expect(global?.value, key).toEqual(value);
+    }
+  });
+
+  it('puts replicated services behind a gateway instead of a fixed host port', () => {
+    for (const [name, s] of Object.entries(services)) {
+      if ((s.deploy?.replicas ?? 1) > 1) expect(publishedPorts(s), `${name} has replicas`).toEqual([]);
+    }
+    const config = loadConfig(envOf(service('api')));
+    const gateway = service('api-gateway');
+    expect(dependsOn(gateway).api).toBe('service_healthy');
+    const conf = mounts(gateway).find(([, t]) => t.startsWith('/etc/nginx/'));
+    expect(conf, 'api-gateway mounts an nginx config').toBeDefined();
+    expect(readFileSync(path.resolve(ROOT, conf![0]), 'utf8')).toContain(`http://api:${config.port}`);
+    expect(publishedPorts(gateway)).toContain(new URL(config.publicBaseUrl).port || '80');
+  });
+
+  it('orders start-up with health checks behind every service_healthy dependency', () => {
+    for (const name of appServiceNames) {
+      const deps = dependsOn(service(name));
+      expect(deps, name).toMatchObject({
+        postgresql: 'service_healthy',
+        temporal: 'service_healthy',
+        'temporal-admin-tools': 'service_completed_successfully',
+      });
+    }
+    for (const [name, s] of Object.entries(services)) {
+      for (const [dep, condition] of Object.entries(dependsOn(s))) {
+        expect(services[dep], `${name} depends on unknown service ${dep}`).toBeDefined();
+        if (condition === 'service_healthy') expect(services[dep]!.healthcheck?.test, `${dep} health check`).toBeDefined();
+      }
+    }
+    expect(argv(service('postgresql').healthcheck?.test).join(' ')).toContain('pg_isready');
+  });
+
+  it('pins every image to a tag other than latest', () => {
+    for (const [name, s] of Object.entries(services)) {
+      expect(s.image, `${name} image`).toBeDefined();
+      const ref = s.image!.split('@')[0]!;
+      const colon = ref.indexOf(':', ref.lastIndexOf('/') + 1);
+      const tag = colon < 0 ? '' : ref.slice(colon + 1);
+      expect(tag, `${name} image ${s.image} has a tag`).not.toBe('');
+      expect(tag, `${name} image ${s.image}`).not.toBe('latest');
+      expect(s.image, `${name} image is not a variable`).not.toContain('$');
+    }
+  });
+
+  it('escapes every $ from Compose interpolation (the file uses no variables)', () => {
+    const strings: string[] = [];
+    const walk = (v: unknown) => {
+      if (typeof v === 'string') strings.push(v);
+      else if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    };
+    walk(compose);
+    // Compose would replace a bare `$out` with the host's (empty) variable; `$$` is a literal `$`.
+    expect(strings.filter((s) => s.replace(/\$\$/g, '').includes('$'))).toEqual([]);
+  });
+});

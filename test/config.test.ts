@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, withDatabase } from '../src/config.js';
+import { orderWorkflowId, parseOrderWorkflowId } from '../src/workflows/order/contract.js';
+
+/** loadConfig(source) throws a ConfigError; returns its message. */
+function configError(source: NodeJS.ProcessEnv): string {
+  try {
+    loadConfig(source);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('loadConfig', () => {
+  it('has defaults matching docker-compose, with embedded databases', () => {
+    // an explicit empty environment: the test process's own variables must not leak in
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.publicBaseUrl).toBe('http://localhost:3000');
+    expect(config.temporal).toMatchObject({ address: 'localhost:7233', namespace: 'default', uiUrl: 'http://localhost:8233' });
+    expect(config.timeScale).toBe(1);
+    expect(config.databases).toEqual({ shop: undefined, crm: undefined, mes: undefined, carrier: undefined });
+    expect(config.shopReadUrl).toBeUndefined();
+    expect(config.databaseServerUrl).toBeUndefined();
+    expect(config.env).toBe('development');
+    expect(config.concurrency).toEqual({ orders: 50, pricing: 4, crm: 10, mes: 3, shipping: 20 });
+  });
+
+  it('reads numbers from strings', () => {
+    const config = loadConfig({ PORT: '8080', PIPELINE_TIME_SCALE: '0.01', MES_CAPACITY: '7' });
+    expect(config.port).toBe(8080);
+    expect(config.publicBaseUrl).toBe('http://localhost:8080');
+    expect(config.timeScale).toBe(0.01);
+    expect(config.concurrency.mes).toBe(7);
+  });
+
+  it('treats a variable set to the empty string as unset', () => {
+    const config = loadConfig({ PORT: '', MES_CAPACITY: ' ', PIPELINE_TIME_SCALE: '' });
+    expect(config.port).toBe(3000);
+    expect(config.concurrency.mes).toBe(3);
+    expect(config.timeScale).toBe(1);
+  });
+
+  it('treats an empty database URL as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', SHOP_DATABASE_URL: '  ' }).databases.shop).toBeUndefined();
+  });
+
+  it('derives one database per system on the DATABASE_URL server', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://app:secret@db.internal:5432/postgres' });
+    expect(config.databases).toEqual({
+      shop: 'postgres://app:secret@db.internal:5432/orders_shop',
+      crm: 'postgres://app:secret@db.internal:5432/orders_crm',
+      mes: 'postgres://app:secret@db.internal:5432/orders_mes',
+      carrier: 'postgres://app:secret@db.internal:5432/orders_carrier',
+    });
+    expect(config.databaseServerUrl).toBe('postgres://app:secret@db.internal:5432/postgres');
+    // the read side defaults to the shop database
+    expect(config.shopReadUrl).toBe('postgres://app:secret@db.internal:5432/orders_shop');
+  });
+
+  it('lets an explicit per-system URL override the derived one', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://app@db:5432/postgres',
+      SHOP_DATABASE_URL: 'postgres://shop@shop-db:5433/shop',
+    });
+    expect(config.databases.shop).toBe('postgres://shop@shop-db:5433/shop');
+    expect(config.databases.crm).toBe('postgres://app@db:5432/orders_crm');
+    expect(config.shopReadUrl).toBe('postgres://shop@shop-db:5433/shop');
+  });
+
+  it('uses SHOP_READ_DATABASE_URL when given', () => {
+    const config = loadConfig({
+      SHOP_DATABASE_URL: 'postgres://shop@primary:5432/shop',
+      SHOP_READ_DATABASE_URL: 'postgres://shop@replica:5432/shop',
+    });
+    expect(config.databases.shop).toBe('postgres://shop@primary:5432/shop');
+    expect(config.shopReadUrl).toBe('postgres://shop@replica:5432/shop');
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PIPELINE_TIME_SCALE', '-1'],
+    ['PIPELINE_TIME_SCALE', '0'],
+    ['DATABASE_URL', 'not-a-url'],
+    ['SHOP_DATABASE_URL', 'not-a-url'],
+    ['MES_CAPACITY', '1.5'],
+    ['LOG_LEVEL', 'verbose'],
+  ])('rejects %s=%s, naming the variable', (name, value) => {
+    const message = configError({ [name]: value });
+    expect(message).toMatch(new RegExp(`^\\s+${name}: `, 'm'));
+  });
+
+  it('reports every invalid variable at once', () => {
+    const message = configError({ PORT: 'abc', PIPELINE_TIME_SCALE: '-1', DATABASE_URL: 'not-a-url' });
+    for (const name of ['PORT', 'PIPELINE_TIME_SCALE', 'DATABASE_URL']) expect(message).toContain(`${name}:`);
+    expect(message).not.toContain('SHOP_DATABASE_URL');
+  });
+});
+
+describe('withDatabase', () => {
+  it('replaces only the database name, keeping credentials, port and parameters', () => {
+    expect(withDatabase('postgres://u:p%40ss@db:6543/app?sslmode=require', 'orders_mes')).toBe(
+      'postgres://u:p%40ss@db:6543/orders_mes?sslmode=require',
+    );
+    expect(withDatabase('postgresql://db', 'orders_crm')).toBe('postgresql://db/orders_crm');
+  });
+});
+
+describe('order workflow ids', () => {
+  it('round-trips an order id', () => {
+    expect(orderWorkflowId('01JABCDEF')).toBe('order-01JABCDEF');
+    expect(parseOrderWorkflowId(orderWorkflowId('01JABCDEF'))).toBe('01JABCDEF');
+    // an id that itself starts with the prefix survives too
+    expect(parseOrderWorkflowId(orderWorkflowId('order-7'))).toBe('order-7');
+  });
+
+  it('returns undefined for ids of other workflows', () => {
+    expect(parseOrderWorkflowId('invoice-42')).toBeUndefined();
+    expect(parseOrderWorkflowId('ORDER-42')).toBeUndefined();
+    expect(parseOrderWorkflowId('my-order-42')).toBeUndefined();
+  });
+});

@@ -1,0 +1,43 @@
+/**
+ * Deploy safety: every committed history in test/histories/ (one per shipped workflow version
+ * and outcome) must replay on the current workflow code. A change that would break orders in
+ * flight fails here; ship such changes behind `patched()` (see README, "Changing the workflow").
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { describe, expect, inject, it } from 'vitest';
+import { bundlerOptions } from '../src/workflows/bundle.js';
+
+const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'histories');
+const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const load = (file: string) => JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+
+describe('replay of recorded order histories', () => {
+  it('has recorded histories to replay', () => {
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'order-v1-delivered.json',
+        'order-v1-rejected.json',
+        'order-v2-cancelled.json',
+        'order-v2-delivered-partner-webhooks.json',
+      ]),
+    );
+  });
+
+  it.each(files)('%s replays on the current workflow code', async (file) => {
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, replayName: file }, load(file));
+  });
+
+  it('catches an incompatible change of the workflow', async () => {
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'reordered-workflow.ts'),
+      ...bundlerOptions,
+    });
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'reordered' }, load('order-v1-delivered.json')),
+    ).rejects.toBeInstanceOf(DeterminismViolationError);
+  });
+});

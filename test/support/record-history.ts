@@ -1,0 +1,47 @@
+/**
+ * Records the event history of one order for the replay tests:
+ *   tsx test/support/record-history.ts <file> [--reject | --cancel | --webhooks]
+ * Needs a running pipeline (e.g. `PIPELINE_TIME_SCALE=0.001 npm start`) at TEMPORAL_ADDRESS.
+ * Commit the file under test/histories/ whenever a workflow version ships, so CI proves that
+ * orders still in flight on that version keep replaying.
+ */
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { loadConfig } from '../../src/config.js';
+import { OrderRequestSchema } from '../../src/domain/order.js';
+import { newOrderInput, startOrderWorkflow } from '../../src/intake.js';
+import { cancelUpdate } from '../../src/workflows/order/contract.js';
+import { sampleOrder } from './sample-order.js';
+
+const { values, positionals } = parseArgs({
+  options: { reject: { type: 'boolean' }, cancel: { type: 'boolean' }, webhooks: { type: 'boolean' } },
+  allowPositionals: true,
+});
+const file = positionals[0];
+if (!file) {
+  console.error('usage: tsx test/support/record-history.ts <file.json> [--reject | --cancel | --webhooks]');
+  process.exit(2);
+}
+const config = loadConfig();
+const connection = await Connection.connect({ address: config.temporal.address });
+try {
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const order = OrderRequestSchema.parse(
+    sampleOrder(values.reject ? { items: [{ sku: 'BC-STD', quantity: 10 }] } : { shipping: { method: 'pickup' } }),
+  );
+  const source = values.webhooks
+    ? { clientId: 'partner-acme', kind: 'partner' as const, partnerId: 'acme', notify: true }
+    : { clientId: 'shop', kind: 'shop' as const };
+  const input = newOrderInput({ source, order, timeScale: config.timeScale });
+  const handle = await startOrderWorkflow(client, input);
+  console.log(`started ${handle.workflowId}; waiting for it to complete…`);
+  if (values.cancel) await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'recorded for the replay tests', by: 'ops' }] });
+  const result = await handle.result();
+  const history = await handle.fetchHistory();
+  await writeFile(file, historyToJSON(history));
+  console.log(`order ${input.orderId} ended ${result.status}; history (${history.events?.length} events) written to ${file}`);
+} finally {
+  await connection.close();
+}

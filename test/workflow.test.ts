@@ -1,0 +1,148 @@
+/** The order workflow on the real Temporal server with the real workers and PostgreSQL. */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
+import { eq, inArray } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assignments, customers } from '../db/crm/schema.js';
+import { productionJobs } from '../db/mes/schema.js';
+import { shipments } from '../db/carrier/schema.js';
+import { orderEvents, orders } from '../db/shop/schema.js';
+import { createPricingActivities } from '../src/activities/pricing.js';
+import { OrderRequestSchema } from '../src/domain/order.js';
+import { newOrderInput, startOrderWorkflow } from '../src/intake.js';
+import { STAGES, TASK_QUEUES, type OrderState } from '../src/workflows/order/contract.js';
+import { sampleOrder, startPipeline, waitForOrder, type TestPipeline } from './support/pipeline.js';
+
+let pipeline: TestPipeline;
+const shop = { clientId: 'shop', kind: 'shop' as const };
+
+beforeAll(async () => {
+  pipeline = await startPipeline();
+});
+afterAll(async () => {
+  await pipeline?.stop();
+});
+
+function start(order = sampleOrder(), source: Parameters<typeof newOrderInput>[0]['source'] = shop) {
+  const input = newOrderInput({ source, order: OrderRequestSchema.parse(order), timeScale: pipeline.config.timeScale });
+  return startOrderWorkflow(pipeline.client, input).then((handle) => ({ input, handle }));
+}
+
+describe('order workflow', () => {
+  it('takes an order through all five stages to delivered and mirrors it in every system', async () => {
+    const { input, handle } = await start();
+    // The workflow's result: everything including its last projection write is done.
+    const state: OrderState = await handle.result();
+    expect(state.status).toBe('delivered');
+
+    expect(state.timeline.map((t) => t.stage)).toEqual([...STAGES]);
+    for (const entry of state.timeline) {
+      expect(entry.status).toBe('completed');
+      expect(entry.attempts).toBe(1);
+      expect(Date.parse(entry.endedAt!)).toBeGreaterThanOrEqual(Date.parse(entry.startedAt));
+    }
+    // stages follow each other
+    for (let i = 1; i < state.timeline.length; i++) {
+      expect(Date.parse(state.timeline[i]!.startedAt)).toBeGreaterThanOrEqual(Date.parse(state.timeline[i - 1]!.endedAt!));
+    }
+    // 100 business cards: 15.00 setup + 100 × 0.08 run = 23.00, plus 19 % VAT = 27.37
+    expect(state.price?.totalMinor).toBe(2737);
+    expect(state.promisedBy).toBeTruthy();
+
+    const { shop: shopDb, crm, mes, carrier } = pipeline.dbs;
+    const [row] = await shopDb.db.select().from(orders).where(eq(orders.id, input.orderId));
+    expect(row).toMatchObject({ status: 'delivered', channel: 'b2c', totalMinor: 2737, customerEmail: input.order.customer.email });
+    const events = await shopDb.db.select().from(orderEvents).where(eq(orderEvents.orderId, input.orderId)).orderBy(orderEvents.seq);
+    expect(events.map((e) => [e.stage, e.status])).toEqual(STAGES.map((s) => [s, 'completed']));
+
+    const [assignment] = await crm.db.select().from(assignments).where(eq(assignments.orderId, input.orderId));
+    expect(assignment?.managerId).toBe(state.crm?.managerId);
+    const [customer] = await crm.db.select().from(customers).where(eq(customers.id, assignment!.customerId));
+    expect(customer?.email).toBe(input.order.customer.email);
+    const jobs = await mes.db.select().from(productionJobs).where(eq(productionJobs.orderId, input.orderId));
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]?.status).toBe('done');
+    const [shipment] = await carrier.db.select().from(shipments).where(eq(shipments.orderId, input.orderId));
+    expect(shipment).toMatchObject({ status: 'delivered', trackingNumber: state.shipment?.trackingNumber });
+
+    // Findable the way an operator searches the Web UI (visibility is eventually consistent).
+    const query = `WorkflowId = 'order-${input.orderId}' AND OrderStatus = 'delivered' AND Channel = 'b2c'`;
+    const deadline = Date.now() + 15_000;
+    let found: string[] = [];
+    while (Date.now() < deadline && found.length === 0) {
+      found = [];
+      for await (const wf of pipeline.client.workflow.list({ query })) found.push(wf.workflowId);
+      if (found.length === 0) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(found).toEqual([`order-${input.orderId}`]);
+  });
+
+  it('routes a partner order to the partner’s key-account manager', async () => {
+    const { input } = await start(sampleOrder({ shipping: { method: 'pickup' } }), { clientId: 'partner-acme', kind: 'partner', partnerId: 'acme' });
+    const state = await waitForOrder(pipeline.client, input.orderId, (s) => s.status === 'delivered');
+    expect(state.channel).toBe('b2b');
+    expect(state.priority).toBe('normal');
+    expect(state.crm?.managerId).toBe('mgr-ka-acme');
+  });
+
+  it('rejects an order that breaks a business rule, without producing anything', async () => {
+    // 10 business cards: below the product's minimum of 50
+    const { input, handle } = await start(sampleOrder({ items: [{ sku: 'BC-STD', quantity: 10 }] }));
+    const result: OrderState = await handle.result();
+    expect(result.status).toBe('rejected');
+    expect(result.failure).toMatchObject({ stage: 'accept', type: 'OrderRejected' });
+    expect(result.failure?.issues?.[0]?.path).toBe('items.0.quantity');
+    expect(result.timeline).toHaveLength(1);
+    expect(result.timeline[0]).toMatchObject({ stage: 'accept', status: 'failed' });
+
+    const jobs = await pipeline.dbs.mes.db.select().from(productionJobs).where(eq(productionJobs.orderId, input.orderId));
+    expect(jobs).toHaveLength(0);
+    const [row] = await pipeline.dbs.shop.db.select().from(orders).where(eq(orders.id, input.orderId));
+    expect(row?.status).toBe('rejected');
+  });
+
+  it('rejects a second start of the same order', async () => {
+    const { input } = await start(sampleOrder({ shipping: { method: 'pickup' } }));
+    await expect(startOrderWorkflow(pipeline.client, input)).rejects.toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
+  });
+});
+
+describe('order workflow with a flaky price engine', () => {
+  let flaky: TestPipeline;
+  beforeAll(async () => {
+    await pipeline.stop();
+    // Every queue's real worker except pricing; pricing gets the real engine behind an
+    // injected fault: the first attempt of each order fails as a lost connection would.
+    flaky = await startPipeline({ queues: ['orders', 'crm', 'mes', 'shipping'] });
+    const real = createPricingActivities();
+    await flaky.addWorker(({ connection, namespace }) =>
+      Worker.create({
+        connection,
+        namespace,
+        taskQueue: TASK_QUEUES.pricing,
+        activities: {
+          async priceOrder(input: Parameters<typeof real.priceOrder>[0]) {
+            if (Context.current().info.attempt === 1) throw ApplicationFailure.retryable('connection reset by price engine', 'ECONNRESET');
+            return real.priceOrder(input);
+          },
+        },
+      }),
+    );
+    pipeline = flaky;
+  });
+
+  it('retries a transient failure and records the attempts in the timeline', async () => {
+    const { handle, input } = await start(sampleOrder({ shipping: { method: 'pickup' } }));
+    const state: OrderState = await handle.result();
+    expect(state.status).toBe('delivered');
+    const price = state.timeline.find((t) => t.stage === 'price');
+    expect(price).toMatchObject({ status: 'completed', attempts: 2 });
+    expect(state.timeline.filter((t) => t.stage !== 'price').every((t) => t.attempts === 1)).toBe(true);
+    const events = await pipeline.dbs.shop.db
+      .select()
+      .from(orderEvents)
+      .where(inArray(orderEvents.orderId, [input.orderId]));
+    expect(events.find((e) => e.stage === 'price')?.attempts).toBe(2);
+  });
+});
