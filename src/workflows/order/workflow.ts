@@ -123,6 +123,14 @@ const now = () => new Date().toISOString();
 const PATCH_WEBHOOKS = 'partner-webhooks-v1';
 /** Patch: orders started after it keep promised-date timers (escalate when at risk, mark overdue). */
 const PATCH_SLA = 'sla-timers-v1';
+/**
+ * Patch: the order's features are decided once, in its first workflow task, before any local
+ * activity. A `patched()` call made right after a local activity can land in a later workflow
+ * task than the activity's marker (when the task is completed while the activity resolves, e.g.
+ * under a status query); such a history then fails to replay. Orders started before this patch
+ * keep asking the `-v1` patches where they used to.
+ */
+const PATCH_FEATURES_AT_START = 'features-at-start-v1';
 
 export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderState> {
   const { order } = input;
@@ -136,13 +144,17 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   let cancelRequest: CancelRequest | undefined;
   let cancelling = false;
   const steps = new CancellationScope();
+  // Decided before the first command, so every replay sees the same answer (see the patch's note).
+  const featuresAtStart = patched(PATCH_FEATURES_AT_START);
+  const webhooksOn = featuresAtStart ? Boolean(input.notify) : undefined;
+  const slaOn = featuresAtStart ? true : undefined;
 
   const project = async () => {
     version += 1;
     await projection.recordProgress({ state, version });
   };
   const notify = (type: 'order.status_changed' | 'order.overdue' = 'order.status_changed') => {
-    if (!input.notify || !patched(PATCH_WEBHOOKS)) return;
+    if (!(webhooksOn ?? (input.notify && patched(PATCH_WEBHOOKS)))) return;
     notifications += 1;
     // Fire and forget: the delivery retries on its own and outlives the order if it must.
     const starting = startChild(webhookDeliveryWorkflow, {
@@ -272,7 +284,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   // ── Promised date ────────────────────────────────────────────────────────────────────────
   /** Durable timers on the promised date: escalate when at risk, mark and tell when overdue. */
   async function watchPromisedDate(): Promise<void> {
-    if (!patched(PATCH_SLA)) return;
+    if (!(slaOn ?? patched(PATCH_SLA))) return;
     await condition(() => state.promisedBy !== undefined || isTerminal(state.status));
     if (isTerminal(state.status) || !state.promisedBy) return;
     const promised = new Date(state.promisedBy);
