@@ -73,6 +73,31 @@ export function validationProblem(errors: FieldError[], detail = 'The request do
   return new HttpProblem(422, 'Validation failed', detail, { errors });
 }
 
+/** Error codes of postgres-js and Node meaning the database cannot be reached right now. */
+const DATABASE_DOWN_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  '57P01', // admin shutdown
+  '57P02', // crash shutdown
+  '57P03', // cannot connect now (starting up, recovering)
+  '53300', // too many connections
+]);
+
+/** True when `err` (or an error it wraps) says the database is unreachable, not that a query is wrong. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && DATABASE_DOWN_CODES.has(e.code)) return true;
+  }
+  return false;
+}
+
 /** Turns every error into problem+json; unexpected ones are logged and answered as 500 without internals. */
 export function problemHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
@@ -92,6 +117,20 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
     const status = e.status ?? e.statusCode;
     if (status && status >= 400 && status < 500) {
       return sendProblem(res, new HttpProblem(status, 'Bad request', (err as Error).message), req.originalUrl);
+    }
+    if (isDatabaseUnavailable(err)) {
+      log.warn({ err, url: req.originalUrl }, 'database unavailable');
+      return sendProblem(
+        res,
+        new HttpProblem(
+          503,
+          'Order pipeline unavailable',
+          'A database of the pipeline cannot be reached; nothing was changed. Retry in a few seconds (with the same Idempotency-Key).',
+          {},
+          { 'Retry-After': '5' },
+        ),
+        req.originalUrl,
+      );
     }
     log.error({ err, url: req.originalUrl }, 'unhandled error');
     sendProblem(res, new HttpProblem(500, 'Internal error', 'Something went wrong on our side; the error was logged.'), req.originalUrl);

@@ -9,6 +9,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   ParentClosePolicy,
+  TimeoutFailure,
   condition,
   isCancellation,
   log,
@@ -131,6 +132,20 @@ const PATCH_SLA = 'sla-timers-v1';
  * keep asking the `-v1` patches where they used to.
  */
 const PATCH_FEATURES_AT_START = 'features-at-start-v1';
+/**
+ * Patch: an attempt the workflow asked to withdraw (to reschedule it at a new priority) that then
+ * fails or times out — e.g. its completion was lost while the server restarted — is scheduled
+ * again instead of failing the order: the cancel request had stopped the server's own retries.
+ */
+const PATCH_RESCHEDULE_FAILED_ATTEMPT = 'reschedule-failed-attempt-v1';
+
+/** A failed attempt the step's retry policy would have retried, had the workflow not asked to withdraw it. */
+function isRetryableAttemptFailure(err: unknown): boolean {
+  if (!(err instanceof ActivityFailure)) return false;
+  const cause = err.cause;
+  if (cause instanceof TimeoutFailure) return true;
+  return cause instanceof ApplicationFailure && !cause.nonRetryable && ![ORDER_REJECTED, PRODUCTION_CANCELLED].includes(cause.type ?? '');
+}
 
 export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderState> {
   const { order } = input;
@@ -229,7 +244,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       try {
         return await scope.run(() => call(priority()));
       } catch (err) {
-        if (reschedule && isCancellation(err) && !cancelRequest && !cancelling) {
+        const withdrawn = reschedule && !cancelRequest && !cancelling;
+        if (withdrawn && (isCancellation(err) || (isRetryableAttemptFailure(err) && patched(PATCH_RESCHEDULE_FAILED_ATTEMPT)))) {
           reschedule = false;
           continue;
         }
