@@ -7,6 +7,7 @@
  *
  * See --help and bench/README.md. The last line printed is a JSON object of the figures.
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { dropDatabase, openDatabases } from '../db/index.js';
 import { loadConfig, withDatabase } from '../src/config.js';
@@ -117,13 +118,13 @@ async function timeIt(fn: () => unknown | Promise<unknown>): Promise<number> {
 async function main() {
   const server = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const url = withDatabase(server, 'orders_bench_pricing');
-  say(`machine: ${machineDescription()}; Node ${process.version}; price list ${PRICE_LIST_VERSION}`);
+  say(`machine: ${machineDescription()}; Node ${process.version}; load average ${loadavg()[0]!.toFixed(2)}; price list ${PRICE_LIST_VERSION}`);
   say(`recreating ${url.replace(/:[^:@/]*@/, ':***@')} …`);
   await dropDatabase(url);
   const config = loadConfig({ NODE_ENV: 'test', PRICING_DATABASE_URL: url });
   const dbs = await openDatabases(config, ['pricing'], { migrate: true, poolSize: 4 });
   const db = dbs.pricing.db;
-  const figures: Record<string, unknown> = { machine: machineDescription(), node: process.version, samples };
+  const figures: Record<string, unknown> = { machine: machineDescription(), node: process.version, loadAverage: round2(loadavg()[0]!), samples };
   try {
     // The very first heavy price in a fresh process, JIT included.
     const firstMs = await timeIt(() => priceOrder(heavyOrder(-1)));
