@@ -1,8 +1,24 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CATALOG } from '../../src/domain/catalog.js';
+import { CATALOG, CURRENCY, VAT_BASIS_POINTS } from '../../src/domain/catalog.js';
 import type { OrderItem } from '../../src/domain/order.js';
-import { impose, placements, priceItem, priceOrder, PricingError, PRICE_LIST_VERSION, type Piece } from '../../src/domain/pricing/index.js';
+import {
+  FINISHING,
+  MATERIALS,
+  PARTNER_PRICE_LISTS,
+  PRESSES,
+  PRICE_LISTS,
+  PRICE_LIST_VERSION,
+  RUSH_SURCHARGE,
+  canonicalJson,
+  impose,
+  placements,
+  priceItem,
+  priceOrder,
+  PricingError,
+  type Piece,
+} from '../../src/domain/pricing/index.js';
 
 describe('imposition (hand-computed)', () => {
   it('fills an A3 sheet with round 50 mm stickers', () => {
@@ -104,6 +120,38 @@ describe('price calculation (hand-computed)', () => {
     expect(() => priceItem({ sku: 'NOPE', quantity: 1 })).toThrow(PricingError);
     expect(() => priceItem({ sku: 'BC-STD', quantity: 100, options: { paper: 'gold-leaf' } })).toThrow(/gold-leaf/);
     expect(() => priceItem({ sku: 'BC-STD', quantity: 100, options: { paper: 'constructor' } })).toThrow(PricingError);
+  });
+});
+
+describe('price-list version', () => {
+  it('changes whenever a figure the engine prices with changes', () => {
+    // Cached prices are keyed by PRICE_LIST_VERSION. If this fails, you changed a figure: bump
+    // PRICE_LIST_VERSION in src/domain/pricing/reference.ts and record both new values here.
+    const figures = {
+      catalog: CATALOG.map((p) => ({
+        sku: p.sku,
+        setupMinor: p.setupMinor,
+        quantityBreaks: p.quantityBreaks,
+        production: p.production,
+        // what a choice means for the price (labels and production minutes do not count)
+        options: Object.fromEntries(
+          Object.entries(p.options).map(([name, o]) => [
+            name,
+            { default: o.default, values: Object.fromEntries(Object.entries(o.values).map(([v, c]) => [v, { material: c.material, sides: c.sides, finishing: c.finishing }])) },
+          ]),
+        ),
+      })),
+      MATERIALS,
+      PRESSES,
+      FINISHING,
+      PRICE_LISTS,
+      PARTNER_PRICE_LISTS,
+      RUSH_SURCHARGE,
+      CURRENCY,
+      VAT_BASIS_POINTS,
+    };
+    const fingerprint = createHash('sha256').update(canonicalJson(figures)).digest('hex').slice(0, 16);
+    expect({ version: PRICE_LIST_VERSION, fingerprint }).toEqual({ version: '2026-11-a', fingerprint: '3e6c79d843a153eb' });
   });
 });
 

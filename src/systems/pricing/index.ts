@@ -14,7 +14,7 @@ import type { PricingDb } from '../../../db/index.js';
 import { priceCache } from '../../../db/pricing/schema.js';
 import { findProduct, resolveOptions } from '../../domain/catalog.js';
 import type { OrderItem } from '../../domain/order.js';
-import { PRICE_LIST_VERSION, PricingError, priceListFor, priceOrder, type PriceBreakdown, type PriceContext } from '../../domain/pricing/index.js';
+import { PRICE_LIST_VERSION, PricingError, canonicalJson, priceListFor, priceOrder, type PriceBreakdown, type PriceContext } from '../../domain/pricing/index.js';
 
 /** Where a price came from: this process's memory, the shared table, or the engine. */
 export type CacheLevel = 'memory' | 'shared' | 'miss';
@@ -25,16 +25,6 @@ export interface CanonicalSpec {
   priceList: string;
   rush: boolean;
   items: { sku: string; quantity: number; options: Record<string, string> }[];
-}
-
-/** JSON with object keys sorted at every level, so equal values always give equal text. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /**
