@@ -94,12 +94,19 @@ describe('price calculation (hand-computed)', () => {
     expect(priceItem({ sku: 'STK-CIRC-50', quantity: 2000 }, { partnerId: 'initech' })).toMatchObject({ priceListDiscountMinor: 56, totalMinor: 8194 });
   });
 
-  it('prints two-sided business cards work-and-turn when that saves a make-ready', () => {
-    // Half an SRA3 sheet holds 11 cards (above), so a turned sheet yields 22: ⌈100 / 22⌉ = 5 good
-    // + 5 make-ready + 1 running = 11 sheets, and one make-ready (400) instead of two.
+  it('prints two-sided business cards on half sheets when that saves a make-ready', () => {
+    // Work-and-tumble on the digital press's 660 × 320 mm long sheet: each half 660 × 160, area
+    // 660 − 8 + 2 = 654 × 160 − 8 + 2 = 154; cells 91 × 61 (upright) or 61 × 91 (turned).
+    // upright alone: ⌊654/91⌋ × ⌊154/61⌋ = 7 × 2 = 14. A 183 mm strip holds 3 turned (91 high)
+    // over 2 upright (61 high) = 5 where upright alone fits 4; 3 strips (549 mm) + one upright
+    // column of 2 in the remaining 105 mm = 17 per half, 34 per sheet.
+    const half = impose({ width: 85, height: 55, bleed: 2, gutter: 2 }, { name: 'half', width: 660, height: 160 }, { marginMm: 4, gripperMm: 0 });
+    expect(half.ups).toBe(17);
+    // sheets: ⌈100 / 34⌉ = 3 good + 5 make-ready + ⌈3 × 1 %⌉ = 1 → 9;
+    // setup: prepress 1,500 + one make-ready 400 (not one per side) + cutting 500 = 2,400
     const line = priceItem({ sku: 'BC-STD', quantity: 100 });
-    expect(line).toMatchObject({ upsPerSheet: 22, sheets: 11, spoilageSheets: 6, setupMinor: 1500 + 400 + 500 });
-    expect(line.layout).toMatch(/^work-and-turn/);
+    expect(line).toMatchObject({ sheet: 'long sheet 660×320 mm', upsPerSheet: 34, sheets: 9, spoilageSheets: 6, setupMinor: 2400 });
+    expect(line.layout).toMatch(/^work-and-tumble, each half /);
     expect(line.options).toEqual({ paper: 'matte-350', sides: '2', finish: 'none' });
     // every line adds up
     expect(line.runMinor).toBe(line.materialMinor + line.pressMinor + line.finishingMinor);
@@ -151,7 +158,7 @@ describe('price-list version', () => {
       VAT_BASIS_POINTS,
     };
     const fingerprint = createHash('sha256').update(canonicalJson(figures)).digest('hex').slice(0, 16);
-    expect({ version: PRICE_LIST_VERSION, fingerprint }).toEqual({ version: '2026-11-a', fingerprint: '3e6c79d843a153eb' });
+    expect({ version: PRICE_LIST_VERSION, fingerprint }).toEqual({ version: '2026-11-b', fingerprint: 'e92d4d793eb1ec84' });
   });
 });
 

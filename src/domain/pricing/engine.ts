@@ -2,13 +2,13 @@
  * The price engine: costs each item line the way a print shop calculates a job, then adds VAT.
  * Pure and deterministic: no I/O, no clock, no randomness; integer arithmetic in minor units.
  *
- * Per line, for every press that can make the product, and for two-sided jobs both sheetwise
- * and work-and-turn:
+ * Per line, for every press that can make the product, and for two-sided jobs sheetwise,
+ * work-and-turn and work-and-tumble:
  *   imposition  — the press's sheet size with the least waste, and the guillotine layout with
  *                 the most pieces on it (imposition.ts);
  *   sheets      — ⌈pieces ÷ ups⌉ good sheets + make-ready sheets per make-ready
  *                 + running spoilage ⌈good × rate⌉;
- *   setup       — prepress + make-readies (one per printed side, one for work-and-turn)
+ *   setup       — prepress + make-readies (one per printed side; one for a half-sheet method)
  *                 + finishing setups;
  *   run         — material (sheets × price per 1,000 sheets from area, grammage and price per kg)
  *                 + press (sheets × sides × cost per sheet side)
@@ -34,6 +34,7 @@ import {
   type Material,
   type Press,
   type PriceList,
+  type SheetSize,
 } from './reference.js';
 import { PricingError, type PriceBreakdown, type PriceContext, type PriceLine } from './types.js';
 
@@ -186,19 +187,30 @@ function costLine(job: Job, run: Run, quantity: number, priceList: PriceList): P
   };
 }
 
-/** The ways the job can run on the press: sheetwise, and work-and-turn for two-sided jobs. */
+/**
+ * Two-sided work with one plate set: front and back imposed side by side on the two halves of
+ * the sheet. Work-and-turn splits the sheet across its width and turns it side to side;
+ * work-and-tumble splits it across its height and tumbles it end over end.
+ */
+const HALF_SHEET_METHODS = [
+  { name: 'work-and-turn', half: (s: SheetSize) => ({ name: s.name, width: Math.floor(s.width / 2), height: s.height }) },
+  { name: 'work-and-tumble', half: (s: SheetSize) => ({ name: s.name, width: s.width, height: Math.floor(s.height / 2) }) },
+] as const;
+
+/** The ways the job can run on the press: sheetwise, and for two-sided jobs each half-sheet method. */
 function runsOn(job: Job, press: Press): Run[] {
   const runs: Run[] = [];
   const full = bestSheet(job.piece, press.sheets, press);
   if (full) runs.push({ press, imposition: full, makeReadies: job.sides, layout: full.layout });
   if (job.sides === 2) {
-    const halves = press.sheets.map((s) => ({ name: s.name, width: Math.floor(s.width / 2), height: s.height }));
-    const half = bestSheet(job.piece, halves, press);
-    if (half) {
-      const sheet = press.sheets[halves.findIndex((h) => h === half.sheet)]!;
+    for (const method of HALF_SHEET_METHODS) {
+      const halves = press.sheets.map(method.half);
+      const half = bestSheet(job.piece, halves, press);
+      if (!half) continue;
+      const sheet = press.sheets[halves.indexOf(half.sheet)]!;
       const ups = 2 * half.ups;
       const wasteBasisPoints = 10_000 - Math.floor((ups * job.piece.width * job.piece.height * 10_000) / (sheet.width * sheet.height));
-      runs.push({ press, imposition: { ...half, sheet, ups, wasteBasisPoints }, makeReadies: 1, layout: `work-and-turn, each half ${half.layout}` });
+      runs.push({ press, imposition: { ...half, sheet, ups, wasteBasisPoints }, makeReadies: 1, layout: `${method.name}, each half ${half.layout}` });
     }
   }
   return runs;

@@ -167,11 +167,41 @@ export function impose(piece: Piece, sheet: SheetSize, area: PrintArea): Imposit
   };
   walk(iAll, jAll, area.marginMm, area.marginMm + area.gripperMm);
 
+  mergeBlocks(blocks, cellW, cellH);
   const ups = best[iAll * ny + jAll]!;
   const trimArea = piece.width * piece.height;
   const wasteBasisPoints = 10_000 - Math.floor((ups * trimArea * 10_000) / (sheet.width * sheet.height));
   const layout = blocks.map((b) => `${b.columns}×${b.rows} ${b.rotated ? 'turned' : 'upright'}`).join(' + ');
   return { sheet, ups, blocks, wasteBasisPoints, layout };
+}
+
+/**
+ * Joins neighbouring blocks that continue each other (same orientation, side by side with the
+ * same rows, or stacked with the same columns), so the layout reads as a person would draw it.
+ */
+function mergeBlocks(blocks: Block[], cellW: number, cellH: number): void {
+  for (let merged = true; merged; ) {
+    merged = false;
+    for (let i = 0; i < blocks.length && !merged; i++) {
+      for (let j = 0; j < blocks.length && !merged; j++) {
+        const a = blocks[i]!;
+        const b = blocks[j]!;
+        if (i === j || a.rotated !== b.rotated) continue;
+        const w = a.rotated ? cellH : cellW;
+        const h = a.rotated ? cellW : cellH;
+        if (a.y === b.y && a.rows === b.rows && b.x === a.x + a.columns * w) {
+          blocks[i] = { ...a, columns: a.columns + b.columns };
+        } else if (a.x === b.x && a.columns === b.columns && b.y === a.y + a.rows * h) {
+          blocks[i] = { ...a, rows: a.rows + b.rows };
+        } else {
+          continue;
+        }
+        blocks.splice(j, 1);
+        merged = true;
+      }
+    }
+  }
+  blocks.sort((a, b) => a.y - b.y || a.x - b.x);
 }
 
 /** Every piece's bleed box of an imposition (for checks and drawings). */

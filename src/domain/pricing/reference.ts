@@ -6,7 +6,7 @@
  */
 
 /** Version of every figure the engine prices with; part of every cache key. */
-export const PRICE_LIST_VERSION = '2026-11-a';
+export const PRICE_LIST_VERSION = '2026-11-b';
 
 export type MaterialKind = 'paper' | 'board' | 'vinyl' | 'pvc';
 
@@ -46,7 +46,7 @@ export interface SheetSize {
   height: number;
 }
 
-/** A press (or printer) with its sheet sizes and cost figures. */
+/** A press (or printer) with the standard sheet sizes it takes (as the paper merchants sell them) and its cost figures. */
 export interface Press {
   id: string;
   name: string;
@@ -80,6 +80,9 @@ export const PRESSES: Readonly<Record<string, Press>> = Object.fromEntries(
           { name: 'SRA3', width: 450, height: 320 },
           { name: 'SRA3+', width: 488, height: 330 },
           { name: 'A3', width: 420, height: 297 },
+          { name: '12×18 in', width: 457, height: 305 },
+          { name: '13×19 in', width: 483, height: 330 },
+          { name: 'long sheet', width: 660, height: 320 },
         ],
         marginMm: 4,
         gripperMm: 0,
@@ -98,6 +101,10 @@ export const PRESSES: Readonly<Record<string, Press>> = Object.fromEntries(
           { name: 'B2', width: 720, height: 520 },
           { name: 'B2 short', width: 700, height: 500 },
           { name: 'SRA2', width: 640, height: 450 },
+          { name: 'RA2', width: 610, height: 430 },
+          { name: '68×48', width: 680, height: 480 },
+          { name: '65×46', width: 650, height: 460 },
+          { name: '72×51', width: 720, height: 510 },
         ],
         marginMm: 5,
         gripperMm: 10,
@@ -116,6 +123,11 @@ export const PRESSES: Readonly<Record<string, Press>> = Object.fromEntries(
           { name: 'B1', width: 1020, height: 720 },
           { name: 'B1 short', width: 1000, height: 700 },
           { name: 'RA1', width: 880, height: 630 },
+          { name: 'SRA1', width: 900, height: 640 },
+          { name: '96×68', width: 960, height: 680 },
+          { name: '92×65', width: 920, height: 650 },
+          { name: '86×61', width: 860, height: 610 },
+          { name: '102×70', width: 1020, height: 700 },
         ],
         marginMm: 5,
         gripperMm: 12,
