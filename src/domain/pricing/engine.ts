@@ -104,9 +104,10 @@ function resolveJob(item: OrderItem): Job {
 
 /**
  * How a job runs on a press: the imposition (pieces per sheet) and how many make-readies it
- * needs. Sheetwise, a two-sided job needs a plate set per side; work-and-turn puts front and
- * back side by side on one half each, so one make-ready prints both sides and every sheet,
- * turned, yields two copies of the half-sheet layout.
+ * needs. Sheetwise, a two-sided job needs a make-ready per side; a half-sheet method
+ * (work-and-turn or work-and-tumble) puts front and back side by side on one half each, so one
+ * make-ready prints both sides and every sheet, turned or tumbled, yields two copies of the
+ * half-sheet layout.
  */
 interface Run {
   press: Press;
