@@ -88,6 +88,7 @@ async function main() {
     CRM_DATABASE_URL: urls.crm,
     MES_DATABASE_URL: urls.mes,
     CARRIER_DATABASE_URL: urls.carrier,
+    PRICING_DATABASE_URL: urls.pricing,
     PIPELINE_TIME_SCALE: String(scale),
     MES_CAPACITY: String(lines),
   });
@@ -95,7 +96,7 @@ async function main() {
   const bundle = await writeWorkflowBundle(path.join('.data', 'bench', 'workflow-bundle.js'));
   const native = await connectWorkers(config.temporal.address);
   const workers = await createWorkers(
-    { config, connection: native, db: { shop: dbs.shop.db, crm: dbs.crm.db, mes: dbs.mes.db, carrier: dbs.carrier.db }, workflowBundlePath: bundle },
+    { config, connection: native, db: { shop: dbs.shop.db, crm: dbs.crm.db, mes: dbs.mes.db, carrier: dbs.carrier.db, pricing: dbs.pricing.db }, workflowBundlePath: bundle },
     QUEUE_NAMES,
   );
   const running = workers.run();

@@ -14,11 +14,12 @@ import { withDatabase, type Config, type SystemName } from '../src/config.js';
 import * as carrierSchema from './carrier/schema.js';
 import * as crmSchema from './crm/schema.js';
 import * as mesSchema from './mes/schema.js';
+import * as pricingSchema from './pricing/schema.js';
 import * as shopSchema from './shop/schema.js';
 
-export { carrierSchema, crmSchema, mesSchema, shopSchema };
+export { carrierSchema, crmSchema, mesSchema, pricingSchema, shopSchema };
 
-export const SCHEMAS = { shop: shopSchema, crm: crmSchema, mes: mesSchema, carrier: carrierSchema } as const;
+export const SCHEMAS = { shop: shopSchema, crm: crmSchema, mes: mesSchema, carrier: carrierSchema, pricing: pricingSchema } as const;
 type Schemas = typeof SCHEMAS;
 
 /** A drizzle database over either driver. */
@@ -27,6 +28,7 @@ export type ShopDb = Db<typeof shopSchema>;
 export type CrmDb = Db<typeof crmSchema>;
 export type MesDb = Db<typeof mesSchema>;
 export type CarrierDb = Db<typeof carrierSchema>;
+export type PricingDb = Db<typeof pricingSchema>;
 
 /** An open database of one system. */
 export interface SystemDb<K extends SystemName> {

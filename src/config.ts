@@ -28,6 +28,7 @@ const EnvSchema = z.object({
   CRM_DATABASE_URL: optionalUrl,
   MES_DATABASE_URL: optionalUrl,
   CARRIER_DATABASE_URL: optionalUrl,
+  PRICING_DATABASE_URL: optionalUrl,
   SHOP_READ_DATABASE_URL: optionalUrl,
   DATA_DIR: z.string().default('.data'),
 
@@ -46,7 +47,7 @@ const EnvSchema = z.object({
 export type Env = z.infer<typeof EnvSchema>;
 
 /** Databases owned by the systems of the pipeline; no table lives in two of them. */
-export const SYSTEMS = ['shop', 'crm', 'mes', 'carrier'] as const;
+export const SYSTEMS = ['shop', 'crm', 'mes', 'carrier', 'pricing'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
 export interface Config {
@@ -78,6 +79,7 @@ export const DATABASE_NAMES: Record<SystemName, string> = {
   crm: 'orders_crm',
   mes: 'orders_mes',
   carrier: 'orders_carrier',
+  pricing: 'orders_pricing',
 };
 
 /** The same server URL with another database name. */
@@ -105,6 +107,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     crm: derive('crm', e.CRM_DATABASE_URL),
     mes: derive('mes', e.MES_DATABASE_URL),
     carrier: derive('carrier', e.CARRIER_DATABASE_URL),
+    pricing: derive('pricing', e.PRICING_DATABASE_URL),
   };
   return {
     env: e.NODE_ENV,

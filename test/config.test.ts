@@ -21,7 +21,7 @@ describe('loadConfig', () => {
     expect(config.publicBaseUrl).toBe('http://localhost:3000');
     expect(config.temporal).toMatchObject({ address: 'localhost:7233', namespace: 'default', uiUrl: 'http://localhost:8233' });
     expect(config.timeScale).toBe(1);
-    expect(config.databases).toEqual({ shop: undefined, crm: undefined, mes: undefined, carrier: undefined });
+    expect(config.databases).toEqual({ shop: undefined, crm: undefined, mes: undefined, carrier: undefined, pricing: undefined });
     expect(config.shopReadUrl).toBeUndefined();
     expect(config.databaseServerUrl).toBeUndefined();
     expect(config.env).toBe('development');
@@ -54,6 +54,7 @@ describe('loadConfig', () => {
       crm: 'postgres://app:secret@db.internal:5432/orders_crm',
       mes: 'postgres://app:secret@db.internal:5432/orders_mes',
       carrier: 'postgres://app:secret@db.internal:5432/orders_carrier',
+      pricing: 'postgres://app:secret@db.internal:5432/orders_pricing',
     });
     expect(config.databaseServerUrl).toBe('postgres://app:secret@db.internal:5432/postgres');
     // the read side defaults to the shop database

@@ -14,7 +14,7 @@ import ajvFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orders } from '../db/shop/schema.js';
 import { signWebhook } from '../src/activities/webhooks.js';
-import { priceOrder } from '../src/domain/pricing.js';
+import { priceOrder } from '../src/domain/pricing/index.js';
 import { startApi, type RunningApi } from '../src/api/server.js';
 import { createLogger } from '../src/logger.js';
 import { orderWorkflowId } from '../src/workflows/order/contract.js';

@@ -7,7 +7,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 import type { OrderRequest } from '../../src/domain/order.js';
-import type { PriceBreakdown } from '../../src/domain/pricing.js';
+import type { PriceBreakdown } from '../../src/domain/pricing/index.js';
 import type { OrderWorkflowInput } from '../../src/workflows/order/contract.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });

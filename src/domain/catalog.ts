@@ -3,13 +3,15 @@
  * pipeline plans with. Static reference data, versioned with the code.
  */
 
-/** One choice of an option, with what it adds to cost and production time. */
+/** One choice of an option, with what it changes in production (and so in cost and time). */
 export interface OptionValue {
   label: string;
-  /** Extra cost per unit, in minor units (cents). */
-  unitSurchargeMinor?: number;
-  /** Extra one-off setup cost, in minor units. */
-  setupSurchargeMinor?: number;
+  /** Stock printed on (an id of the price engine's materials); replaces the product's default. */
+  material?: string;
+  /** Printed sides (1 or 2); replaces the product's default. */
+  sides?: 1 | 2;
+  /** Finishing operations this choice adds (ids of the price engine's finishing list). */
+  finishing?: string[];
   /** Extra production minutes per 1,000 units. */
   extraMinutesPerThousand?: number;
 }
@@ -21,10 +23,30 @@ export interface ProductOption {
 }
 
 export interface QuantityBreak {
-  /** From this quantity on… */
+  /** Beyond this quantity… */
   minQuantity: number;
   /** …the run cost is reduced by this many percent. */
   discountPercent: number;
+}
+
+/** How a product is made: the flat piece imposed on press sheets and what it is printed on. */
+export interface ProductionSpec {
+  /** Trimmed size of one imposed piece, millimetres. */
+  trimMm: { width: number; height: number };
+  /** Bleed around each piece on every side, millimetres. */
+  bleedMm: number;
+  /** Space between the bleed boxes of neighbouring pieces, millimetres. */
+  gutterMm: number;
+  /** Imposed pieces per ordered unit (a 16-page A4 brochure is 4 A3 spreads). */
+  piecesPerUnit: number;
+  /** Default stock; an option value with `material` replaces it. */
+  material: string;
+  /** Default printed sides; an option value with `sides` replaces it. */
+  sides: 1 | 2;
+  /** Presses that can make the product (ids of the price engine's presses). */
+  presses: string[];
+  /** Finishing every unit gets, whatever the options (ids of the price engine's finishing list). */
+  finishing: string[];
 }
 
 export interface Product {
@@ -39,9 +61,14 @@ export interface Product {
   setupMinutes: number;
   /** Units produced per minute once the machine runs. */
   unitsPerMinute: number;
+  /** Prepress (file check, proof, imposition) per item line, in minor units. */
   setupMinor: number;
-  unitMinor: number;
+  /**
+   * Quantity breaks. The run cost of the units beyond a break is reduced by its percentage
+   * (graduated, like tax brackets), so ordering more never costs less in total.
+   */
   quantityBreaks: QuantityBreak[];
+  production: ProductionSpec;
   options: Record<string, ProductOption>;
 }
 
@@ -67,30 +94,39 @@ export const CATALOG: readonly Product[] = [
     setupMinutes: 15,
     unitsPerMinute: 200,
     setupMinor: 1500,
-    unitMinor: 6,
     quantityBreaks: standardBreaks,
+    production: {
+      trimMm: { width: 85, height: 55 },
+      bleedMm: 2,
+      gutterMm: 2,
+      piecesPerUnit: 1,
+      material: 'matte-350',
+      sides: 2,
+      presses: ['digital-sra3', 'offset-b2', 'offset-b1'],
+      finishing: ['cut'],
+    },
     options: {
       paper: {
         label: 'Paper',
         default: 'matte-350',
         values: {
-          'matte-350': { label: 'Matte 350 g/m²' },
-          'gloss-350': { label: 'Gloss 350 g/m²', unitSurchargeMinor: 1 },
-          'recycled-300': { label: 'Recycled 300 g/m²', unitSurchargeMinor: 1 },
+          'matte-350': { label: 'Matte 350 g/m²', material: 'matte-350' },
+          'gloss-350': { label: 'Gloss 350 g/m²', material: 'gloss-350' },
+          'recycled-300': { label: 'Recycled 300 g/m²', material: 'recycled-300' },
         },
       },
       sides: {
         label: 'Printed sides',
         default: '2',
-        values: { '1': { label: 'Front only' }, '2': { label: 'Front and back', unitSurchargeMinor: 2 } },
+        values: { '1': { label: 'Front only', sides: 1 }, '2': { label: 'Front and back', sides: 2 } },
       },
       finish: {
         label: 'Finish',
         default: 'none',
         values: {
           none: { label: 'None' },
-          'soft-touch': { label: 'Soft-touch laminate', unitSurchargeMinor: 4, extraMinutesPerThousand: 10 },
-          foil: { label: 'Gold foil', unitSurchargeMinor: 9, setupSurchargeMinor: 4000, extraMinutesPerThousand: 30 },
+          'soft-touch': { label: 'Soft-touch laminate', finishing: ['soft-touch'], extraMinutesPerThousand: 10 },
+          foil: { label: 'Gold foil', finishing: ['foil'], extraMinutesPerThousand: 30 },
         },
       },
     },
@@ -105,21 +141,30 @@ export const CATALOG: readonly Product[] = [
     setupMinutes: 20,
     unitsPerMinute: 400,
     setupMinor: 2000,
-    unitMinor: 5,
     quantityBreaks: standardBreaks,
+    production: {
+      trimMm: { width: 148, height: 210 },
+      bleedMm: 3,
+      gutterMm: 4,
+      piecesPerUnit: 1,
+      material: 'gloss-135',
+      sides: 2,
+      presses: ['digital-sra3', 'offset-b2', 'offset-b1'],
+      finishing: ['cut'],
+    },
     options: {
       paper: {
         label: 'Paper',
         default: 'gloss-135',
         values: {
-          'gloss-135': { label: 'Gloss 135 g/m²' },
-          'matte-170': { label: 'Matte 170 g/m²', unitSurchargeMinor: 1 },
+          'gloss-135': { label: 'Gloss 135 g/m²', material: 'gloss-135' },
+          'matte-170': { label: 'Matte 170 g/m²', material: 'matte-170' },
         },
       },
       sides: {
         label: 'Printed sides',
         default: '2',
-        values: { '1': { label: 'Front only' }, '2': { label: 'Front and back', unitSurchargeMinor: 1 } },
+        values: { '1': { label: 'Front only', sides: 1 }, '2': { label: 'Front and back', sides: 2 } },
       },
     },
   },
@@ -133,18 +178,27 @@ export const CATALOG: readonly Product[] = [
     setupMinutes: 25,
     unitsPerMinute: 10,
     setupMinor: 2500,
-    unitMinor: 180,
     quantityBreaks: [
       { minQuantity: 50, discountPercent: 10 },
       { minQuantity: 500, discountPercent: 25 },
     ],
+    production: {
+      trimMm: { width: 420, height: 594 },
+      bleedMm: 3,
+      gutterMm: 6,
+      piecesPerUnit: 1,
+      material: 'silk-170',
+      sides: 1,
+      presses: ['offset-b1', 'wide-format'],
+      finishing: ['cut'],
+    },
     options: {
       paper: {
         label: 'Paper',
         default: 'silk-170',
         values: {
-          'silk-170': { label: 'Silk 170 g/m²' },
-          'photo-200': { label: 'Photo 200 g/m²', unitSurchargeMinor: 80 },
+          'silk-170': { label: 'Silk 170 g/m²', material: 'silk-170' },
+          'photo-200': { label: 'Photo 200 g/m²', material: 'photo-200' },
         },
       },
     },
@@ -159,15 +213,25 @@ export const CATALOG: readonly Product[] = [
     setupMinutes: 45,
     unitsPerMinute: 30,
     setupMinor: 6000,
-    unitMinor: 140,
     quantityBreaks: standardBreaks,
+    production: {
+      // 16 A4 pages = 4 A3 spreads, printed both sides, folded and gathered.
+      trimMm: { width: 420, height: 297 },
+      bleedMm: 3,
+      gutterMm: 6,
+      piecesPerUnit: 4,
+      material: 'silk-135',
+      sides: 2,
+      presses: ['digital-sra3', 'offset-b2', 'offset-b1'],
+      finishing: ['fold'],
+    },
     options: {
       binding: {
         label: 'Binding',
         default: 'saddle-stitch',
         values: {
-          'saddle-stitch': { label: 'Saddle stitch' },
-          'perfect-bound': { label: 'Perfect bound', unitSurchargeMinor: 60, extraMinutesPerThousand: 40 },
+          'saddle-stitch': { label: 'Saddle stitch', finishing: ['saddle-stitch'] },
+          'perfect-bound': { label: 'Perfect bound', finishing: ['perfect-bind'], extraMinutesPerThousand: 40 },
         },
       },
       cover: {
@@ -175,7 +239,7 @@ export const CATALOG: readonly Product[] = [
         default: 'self',
         values: {
           self: { label: 'Self cover' },
-          'card-300': { label: 'Card 300 g/m²', unitSurchargeMinor: 25 },
+          'card-300': { label: 'Card 300 g/m²', finishing: ['card-cover'] },
         },
       },
     },
@@ -190,15 +254,24 @@ export const CATALOG: readonly Product[] = [
     setupMinutes: 30,
     unitsPerMinute: 150,
     setupMinor: 3000,
-    unitMinor: 9,
     quantityBreaks: standardBreaks,
+    production: {
+      trimMm: { width: 50, height: 50 },
+      bleedMm: 2,
+      gutterMm: 3,
+      piecesPerUnit: 1,
+      material: 'vinyl-white',
+      sides: 1,
+      presses: ['digital-sra3', 'wide-format'],
+      finishing: ['die-cut'],
+    },
     options: {
       material: {
         label: 'Material',
         default: 'vinyl-white',
         values: {
-          'vinyl-white': { label: 'White vinyl' },
-          'vinyl-clear': { label: 'Clear vinyl', unitSurchargeMinor: 2 },
+          'vinyl-white': { label: 'White vinyl', material: 'vinyl-white' },
+          'vinyl-clear': { label: 'Clear vinyl', material: 'vinyl-clear' },
         },
       },
     },
@@ -213,15 +286,24 @@ export const CATALOG: readonly Product[] = [
     setupMinutes: 20,
     unitsPerMinute: 0.5,
     setupMinor: 2000,
-    unitMinor: 3900,
     quantityBreaks: [{ minQuantity: 10, discountPercent: 10 }],
+    production: {
+      trimMm: { width: 2000, height: 1000 },
+      bleedMm: 10,
+      gutterMm: 20,
+      piecesPerUnit: 1,
+      material: 'pvc-510',
+      sides: 1,
+      presses: ['wide-format'],
+      finishing: ['hem'],
+    },
     options: {
       eyelets: {
         label: 'Eyelets',
         default: 'corners',
         values: {
-          corners: { label: 'Four corners' },
-          'every-50cm': { label: 'Every 50 cm', unitSurchargeMinor: 400 },
+          corners: { label: 'Four corners', finishing: ['eyelets-corners'] },
+          'every-50cm': { label: 'Every 50 cm', finishing: ['eyelets-50cm'] },
         },
       },
     },

@@ -1,12 +1,12 @@
 import type { NativeConnection } from '@temporalio/worker';
-import type { CarrierDb, CrmDb, MesDb, ShopDb } from '../../db/index.js';
+import type { CarrierDb, CrmDb, MesDb, PricingDb, ShopDb } from '../../db/index.js';
 import type { Config } from '../config.js';
 
 /** What a task-queue worker is built from: config, a Temporal connection and its system's database. */
 export interface WorkerContext {
   config: Config;
   connection: NativeConnection;
-  db: { shop?: ShopDb; crm?: CrmDb; mes?: MesDb; carrier?: CarrierDb };
+  db: { shop?: ShopDb; crm?: CrmDb; mes?: MesDb; carrier?: CarrierDb; pricing?: PricingDb };
   /** A pre-built workflow bundle (tests, images); else the orders worker bundles at start. */
   workflowBundlePath?: string | undefined;
 }

@@ -50,7 +50,7 @@ try {
     {
       config,
       connection,
-      db: { shop: dbs.shop?.db, crm: dbs.crm?.db, mes: dbs.mes?.db, carrier: dbs.carrier?.db },
+      db: { shop: dbs.shop?.db, crm: dbs.crm?.db, mes: dbs.mes?.db, carrier: dbs.carrier?.db, pricing: dbs.pricing?.db },
       workflowBundlePath: config.workflowBundlePath,
     },
     queues,

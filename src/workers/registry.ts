@@ -11,7 +11,7 @@ import { createShippingWorker } from './shipping.js';
 /** Per task queue: how to build its worker and which database it needs. */
 export const QUEUE_WORKERS: Record<QueueName, { create: (ctx: WorkerContext) => Promise<Worker | Worker[]>; database?: SystemName }> = {
   orders: { create: createOrdersWorker, database: 'shop' },
-  pricing: { create: createPricingWorker },
+  pricing: { create: createPricingWorker, database: 'pricing' },
   crm: { create: createCrmWorker, database: 'crm' },
   mes: { create: createMesWorker, database: 'mes' },
   shipping: { create: createShippingWorker, database: 'carrier' },

@@ -10,5 +10,5 @@ const pricing = proxyActivities<PricingActivities>({
 });
 
 export async function quoteWorkflow(input: QuoteInput): Promise<PriceResult> {
-  return pricing.priceOrder({ orderId: 'quote', items: input.items });
+  return pricing.priceOrder({ orderId: 'quote', items: input.items, ...(input.partnerId ? { partnerId: input.partnerId } : {}) });
 }

@@ -7,7 +7,7 @@ export const TEST_TEMPORAL_PORT = Number(process.env.TEST_TEMPORAL_PORT ?? 7299)
  * Test databases on the local PostgreSQL (TEST_DATABASE_URL names the server; default the
  * local trust-auth one). They are dropped and recreated at every run.
  */
-export function testDatabaseUrls(): Record<'shop' | 'crm' | 'mes' | 'carrier', string> {
+export function testDatabaseUrls(): Record<'shop' | 'crm' | 'mes' | 'carrier' | 'pricing', string> {
   const base = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const at = (name: string) => {
     const u = new URL(base);
@@ -21,5 +21,6 @@ export function testDatabaseUrls(): Record<'shop' | 'crm' | 'mes' | 'carrier', s
     crm: at(`${prefix}_crm`),
     mes: at(`${prefix}_mes`),
     carrier: at(`${prefix}_carrier`),
+    pricing: at(`${prefix}_pricing`),
   };
 }

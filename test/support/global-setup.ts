@@ -14,7 +14,7 @@ import { TEST_DATA_DIR, TEST_TEMPORAL_PORT, testDatabaseUrls } from './constants
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
-    databaseUrls: Record<'shop' | 'crm' | 'mes' | 'carrier', string>;
+    databaseUrls: Record<'shop' | 'crm' | 'mes' | 'carrier' | 'pricing', string>;
     workflowBundlePath: string;
     temporalCliPath: string;
   }
@@ -34,8 +34,8 @@ export default async function setup(project: TestProject) {
 
   const urls = testDatabaseUrls();
   await Promise.all(Object.values(urls).map(recreateDatabase));
-  const config = loadConfig({ NODE_ENV: 'test', SHOP_DATABASE_URL: urls.shop, CRM_DATABASE_URL: urls.crm, MES_DATABASE_URL: urls.mes, CARRIER_DATABASE_URL: urls.carrier });
-  const dbs = await openDatabases(config, ['shop', 'crm', 'mes', 'carrier'], { migrate: true });
+  const config = loadConfig({ NODE_ENV: 'test', SHOP_DATABASE_URL: urls.shop, CRM_DATABASE_URL: urls.crm, MES_DATABASE_URL: urls.mes, CARRIER_DATABASE_URL: urls.carrier, PRICING_DATABASE_URL: urls.pricing });
+  const dbs = await openDatabases(config, ['shop', 'crm', 'mes', 'carrier', 'pricing'], { migrate: true });
   await dbs.close();
 
   const workflowBundlePath = await writeWorkflowBundle(path.join(TEST_DATA_DIR, 'workflow-bundle.js'));

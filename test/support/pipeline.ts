@@ -25,6 +25,7 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     CRM_DATABASE_URL: urls.crm,
     MES_DATABASE_URL: urls.mes,
     CARRIER_DATABASE_URL: urls.carrier,
+    PRICING_DATABASE_URL: urls.pricing,
     PIPELINE_TIME_SCALE: TEST_TIME_SCALE,
     WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
     PORT: '0',
@@ -71,7 +72,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Test
     {
       config,
       connection: nativeConnection,
-      db: { shop: dbs.shop.db, crm: dbs.crm.db, mes: dbs.mes.db, carrier: dbs.carrier.db },
+      db: { shop: dbs.shop.db, crm: dbs.crm.db, mes: dbs.mes.db, carrier: dbs.carrier.db, pricing: dbs.pricing.db },
       workflowBundlePath: config.workflowBundlePath,
     },
     options.queues ?? QUEUE_NAMES,

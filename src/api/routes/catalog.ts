@@ -7,7 +7,7 @@ import { OrderItemSchema } from '../../domain/order.js';
 import { validateItems } from '../../domain/validation.js';
 import { TASK_QUEUES, type QuoteInput } from '../../workflows/order/contract.js';
 import type { ApiDeps } from '../deps.js';
-import { allow, jsonBody } from '../middleware.js';
+import { allow, caller, jsonBody } from '../middleware.js';
 import { HttpProblem, validationProblem, zodFieldErrors } from '../problem.js';
 import type { CatalogSchema } from '../schemas.js';
 import { temporalUnavailable } from './orders.js';
@@ -51,7 +51,8 @@ export function catalogRoutes(deps: ApiDeps): Router {
     if (!parsed.success) throw validationProblem(zodFieldErrors(parsed.error));
     const issues = validateItems(parsed.data.items);
     if (issues.length > 0) throw validationProblem(issues, 'The items break business rules of the catalog.');
-    const input: QuoteInput = { items: parsed.data.items };
+    const client = caller(req);
+    const input: QuoteInput = { items: parsed.data.items, ...(client.partnerId ? { partnerId: client.partnerId } : {}) };
     try {
       const result = await deps.temporal.withDeadline(Date.now() + 15_000, () =>
         deps.temporal.workflow.execute('quoteWorkflow', { taskQueue: TASK_QUEUES.orders, workflowId: `quote-${randomUUID()}`, args: [input] }),

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import type { ShopDb } from '../../../db/index.js';
 import { orders } from '../../../db/shop/schema.js';
 import { CHANNELS, OrderItemSchema, ShippingSchema, type Channel } from '../../domain/order.js';
-import type { PriceBreakdown } from '../../domain/pricing.js';
+import type { PriceBreakdown } from '../../domain/pricing/index.js';
 import { PRIORITY_CLASSES, type PriorityClass } from '../../domain/priority.js';
 import { ORDER_STATUSES, type OrderStatus } from '../../domain/status.js';
 import type { ApiClient } from '../clients.js';
@@ -37,14 +37,30 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 export const PriceLineSchema = z.strictObject({
   sku: z.string(),
   quantity: z.int(),
-  options: z.record(z.string(), z.string()),
-  setupMinor: z.int(),
-  runMinor: z.int(),
-  discountPercent: z.number(),
-  totalMinor: z.int(),
+  options: z.record(z.string(), z.string()).describe('Options priced, defaults filled in.'),
+  setupMinor: z.int().describe('Prepress, make-ready and finishing setups, before discounts.'),
+  runMinor: z.int().describe('Material + press + finishing of the run, before discounts.'),
+  discountPercent: z.number().describe('Quantity break reached: the run cost beyond it is reduced by this much.'),
+  totalMinor: z.int().describe('The line after discounts and surcharges, VAT excluded.'),
+  // Present on every price made since the production costing; absent on older ones.
+  press: z.string().optional().describe('Press chosen: the cheapest for this quantity.'),
+  sheet: z.string().optional().describe('Press sheet chosen: least waste among the sizes the press takes.'),
+  layout: z.string().optional().describe('Pieces on the sheet, e.g. `8×4 upright + 2×5 turned`.'),
+  upsPerSheet: z.int().optional(),
+  sheets: z.int().optional().describe('Sheets printed, spoilage included.'),
+  spoilageSheets: z.int().optional(),
+  wastePercent: z.number().optional().describe('Share of the sheet that is not trimmed product.'),
+  material: z.string().optional(),
+  materialMinor: z.int().optional(),
+  pressMinor: z.int().optional(),
+  finishing: z.array(z.string()).optional(),
+  finishingMinor: z.int().optional(),
+  quantityDiscountMinor: z.int().optional(),
+  priceListDiscountMinor: z.int().optional(),
+  rushSurchargeMinor: z.int().optional(),
 });
 
-/** A checkable price, every amount in minor units (src/domain/pricing.ts). */
+/** A checkable price, every amount in minor units (src/domain/pricing/). */
 export const PriceSchema = z
   .strictObject({
     currency: z.string(),
@@ -52,6 +68,9 @@ export const PriceSchema = z
     subtotalMinor: z.int(),
     vatMinor: z.int(),
     totalMinor: z.int(),
+    priceList: z.string().optional().describe('Price list applied: `list` for the shop, a partner\'s own otherwise.'),
+    priceListVersion: z.string().optional().describe('Version of the figures the price was made with.'),
+    rush: z.boolean().optional().describe('Priced as a rush order (rush surcharge on every line).'),
   })
   .describe('Price breakdown; amounts in minor units (cents), VAT included in totalMinor.');
 // Fails to compile when the domain's PriceBreakdown and this schema drift apart.

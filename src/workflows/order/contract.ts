@@ -5,7 +5,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Channel, OrderRequest } from '../../domain/order.js';
-import type { PriceBreakdown } from '../../domain/pricing.js';
+import type { PriceBreakdown } from '../../domain/pricing/index.js';
 import type { PriorityClass } from '../../domain/priority.js';
 import type { OrderStatus } from '../../domain/status.js';
 
@@ -214,6 +214,8 @@ export interface WebhookDeliveryInput {
 /** Input of the quote workflow: price items without ordering. */
 export interface QuoteInput {
   items: OrderRequest['items'];
+  /** The partner asking, whose price list applies; absent for the shop and operators. */
+  partnerId?: string;
 }
 
 /** Failure type of a business rejection (not retried; the order ends `rejected`). */
