@@ -10,34 +10,8 @@ import { startMetricsServer, type MetricsServer } from '../src/metrics/http.js';
 import { installTemporalRuntime } from '../src/temporal/runtime.js';
 import { QUEUE_NAMES, STAGES, TASK_QUEUES } from '../src/workflows/order/contract.js';
 import type { HttpCall } from './support/http.js';
+import { KNOWN_SDK_METRICS, parseMetrics, value, type Sample } from './support/monitoring.js';
 import { sampleOrder, startPipelineWithApi, waitForOrder, type TestPipeline } from './support/pipeline.js';
-
-/** One sample of the Prometheus text format. */
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Parses the text exposition format (enough of it for our own and the SDK's output). */
-export function parseMetrics(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
-    if (!m) throw new Error(`unparseable metrics line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
-    samples.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return samples;
-}
-
-/** Sum of the samples named `name` whose labels include `labels`; undefined when there is none. */
-function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
-  const found = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
-  return found.length === 0 ? undefined : found.reduce((n, s) => n + s.value, 0);
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -167,5 +141,8 @@ describe('GET /metrics', () => {
     const names = new Set(samples.map((s) => s.name));
     expect([...names].filter((n) => n.startsWith('temporal_')).length).toBeGreaterThan(5);
     expect(value(samples, 'temporal_worker_task_slots_available', { task_queue: 'pricing' })).toBeGreaterThan(0);
+    // The SDK names the dashboard may use (test/monitoring.test.ts) are the ones it exports.
+    const bases = new Set([...names].map((n) => n.replace(/_(?:bucket|sum|count)$/, '')));
+    expect(KNOWN_SDK_METRICS.filter((n) => !bases.has(n))).toEqual([]);
   });
 });
