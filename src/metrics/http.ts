@@ -37,8 +37,8 @@ export function requestMetrics(): RequestHandler {
 }
 
 /**
- * Remembers the mount path of the router a route matched in (`router.param`-free: installed as
- * the router's first middleware, it runs for every request the router sees).
+ * Remembers the mount path of a router for the route label: install it as the router's first
+ * middleware, so it runs for every request the router sees.
  */
 export const rememberRouteBase: RequestHandler = (req, res, next) => {
   res.locals.routeBase = req.baseUrl;

@@ -4,7 +4,7 @@
  * worker-only process exports the same names (gauges without a data source stay empty).
  *
  * Activities and the API record through the small functions below; the scrape-time gauges
- * (projection counts, task-queue backlog) read from sources attached with `attachGaugeSource`.
+ * (projection counts, task-queue backlog) read from sources attached with `attachGaugeSources`.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Channel } from '../domain/order.js';
@@ -218,13 +218,6 @@ export function recordCrmProcessing(result: 'ok' | 'error', seconds: number): vo
 /** Records a pipeline stage the projection saw finish. */
 export function recordStageDuration(stage: string, channel: Channel, seconds: number): void {
   stageDuration.observe({ stage, channel }, Math.max(0, seconds));
-}
-
-/** Runs `work`, returning its value and how long it took in seconds. */
-export async function timed<T>(work: () => Promise<T>): Promise<{ value: T; seconds: number }> {
-  const started = process.hrtime.bigint();
-  const value = await work();
-  return { value, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
 /** Seconds since `started` (a `process.hrtime.bigint()`). */
