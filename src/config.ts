@@ -5,6 +5,7 @@ import { z } from 'zod';
  * defaults match docker-compose.yml.
  */
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z
   .string()
   .trim()
@@ -42,6 +43,10 @@ const EnvSchema = z.object({
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   SLA_AT_RISK_SHARE: z.coerce.number().gt(0).lt(1).default(0.8),
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().positive().max(24 * 90).default(24),
+
+  METRICS_PORT: port.optional(),
+  TEMPORAL_METRICS_PORT: port.optional(),
+  METRICS_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -71,6 +76,14 @@ export interface Config {
   idempotencyTtlMs: number;
   /** Share of the time to the promised date after which an undelivered order escalates. */
   atRiskShare: number;
+  metrics: {
+    /** Port of a worker process's own `/metrics` listener; undefined = none (the API serves `/metrics` on PORT). */
+    port: number | undefined;
+    /** Port of the Temporal SDK's Prometheus exporter (worker internals); undefined = off. */
+    sdkPort: number | undefined;
+    /** How long gauges read from the projection and Temporal are reused between scrapes. */
+    cacheMs: number;
+  };
 }
 
 /** Database name of each system on a shared server. */
@@ -136,5 +149,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     idempotencyTtlMs: Math.round(e.IDEMPOTENCY_TTL_HOURS * 3_600_000),
     atRiskShare: e.SLA_AT_RISK_SHARE,
+    metrics: {
+      // 0 means off, like unset: a metrics port is never picked at random.
+      port: e.METRICS_PORT || undefined,
+      sdkPort: e.TEMPORAL_METRICS_PORT || undefined,
+      cacheMs: Math.round(e.METRICS_CACHE_SECONDS * 1000),
+    },
   };
 }

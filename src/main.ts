@@ -64,7 +64,7 @@ say(config.databaseServerUrl || config.databases.shop ? 'Connecting to PostgreSQ
 const dbs = await openDatabases(config, SYSTEMS, { migrate: true });
 
 // 3. Workers for every queue, then the API.
-installTemporalRuntime(log);
+installTemporalRuntime(log, { metricsPort: config.metrics.sdkPort });
 const connection = await waitFor(() => connectWorkers(config.temporal.address), {
   what: `Temporal at ${config.temporal.address}`,
   timeoutMs: 120_000,
@@ -87,6 +87,7 @@ say(`
 Order pipeline is running.
   API           ${api.url}   (health: ${api.url}/healthz, ready: ${api.url}/readyz)
   API docs      ${api.url}/docs   (OpenAPI: ${api.url}/openapi.json)
+  Metrics       ${api.url}/metrics   (API and every worker of this process)${config.metrics.sdkPort ? `; Temporal SDK: http://localhost:${config.metrics.sdkPort}/metrics` : ''}
   Temporal UI   ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows
   Time scale    ${config.timeScale}${config.timeScale === 1 ? '  (real durations; PIPELINE_TIME_SCALE=0.001 for a quick demo)' : ''}
   Dev API keys  ${DEV_CLIENTS.map((c) => `${c.key} (${c.kind}${c.partnerId ? ` ${c.partnerId}` : ''})`).join(', ')}

@@ -124,3 +124,20 @@ describe('order workflow ids', () => {
     expect(parseOrderWorkflowId('my-order-42')).toBeUndefined();
   });
 });
+
+describe('metrics configuration', () => {
+  it('serves no worker or SDK metrics port unless one is set (0 is off too), and caches gauges 5 s', () => {
+    expect(loadConfig({}).metrics).toEqual({ port: undefined, sdkPort: undefined, cacheMs: 5_000 });
+    expect(loadConfig({ METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0' }).metrics).toMatchObject({ port: undefined, sdkPort: undefined });
+    expect(loadConfig({ METRICS_PORT: '9464', TEMPORAL_METRICS_PORT: '9465', METRICS_CACHE_SECONDS: '0' }).metrics).toEqual({
+      port: 9464,
+      sdkPort: 9465,
+      cacheMs: 0,
+    });
+  });
+
+  it('names a bad metrics port', () => {
+    expect(configError({ METRICS_PORT: '70000' })).toContain('METRICS_PORT');
+    expect(configError({ TEMPORAL_METRICS_PORT: 'nine' })).toContain('TEMPORAL_METRICS_PORT');
+  });
+});

@@ -1,4 +1,5 @@
 import type { CrmAdapter, CrmAssignment, RegisterOrderInput } from '../systems/crm/index.js';
+import { recordCrmProcessing, secondsSince } from '../metrics/registry.js';
 import { stageMeta, type StageMeta } from './meta.js';
 
 export type RouteInput = RegisterOrderInput;
@@ -9,7 +10,15 @@ export function createCrmActivities(deps: { crm: CrmAdapter }) {
   return {
     async routeToCrm(input: RouteInput): Promise<RouteResult> {
       const meta = stageMeta();
-      return { ...meta, ...(await deps.crm.registerOrder(input)) };
+      const started = process.hrtime.bigint();
+      try {
+        const assignment = await deps.crm.registerOrder(input);
+        recordCrmProcessing('ok', secondsSince(started));
+        return { ...meta, ...assignment };
+      } catch (err) {
+        recordCrmProcessing('error', secondsSince(started));
+        throw err;
+      }
     },
 
     /** Compensation: closes the order's assignment in the CRM (idempotent). */

@@ -1,10 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { sql } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { ShopDb } from '../../db/index.js';
 import { orderEvents, orders } from '../../db/shop/schema.js';
 import { promiseDate } from '../domain/durations.js';
 import { validateOrder } from '../domain/validation.js';
-import { ORDER_REJECTED, type OrderState, type OrderWorkflowInput } from '../workflows/order/contract.js';
+import { recordStageDuration } from '../metrics/registry.js';
+import { ORDER_REJECTED, STAGES, type OrderState, type OrderWorkflowInput, type TimelineEntry } from '../workflows/order/contract.js';
 import { stageMeta, type StageMeta } from './meta.js';
 
 export type AcceptInput = Pick<OrderWorkflowInput, 'orderId' | 'order' | 'createdAt' | 'timeScale'>;
@@ -71,7 +72,19 @@ export function createOrderActivities(deps: { shop: ShopDb }) {
         version,
       };
       const { id: _id, createdAt: _c, channel: _ch, clientId: _cl, ...changing } = row;
-      await shop.transaction(async (tx) => {
+      const finished = await shop.transaction(async (tx) => {
+        // Stages that end with this write: the projection has not recorded their end yet. Read
+        // inside the transaction, so a retried write (already committed) does not count twice.
+        const candidates = state.timeline.filter(isFinishedStage);
+        let newlyFinished: TimelineEntry[] = [];
+        if (candidates.length > 0) {
+          const known = await tx
+            .select({ seq: orderEvents.seq })
+            .from(orderEvents)
+            .where(and(eq(orderEvents.orderId, state.orderId), isNotNull(orderEvents.endedAt), eq(orderEvents.status, 'completed')));
+          const ended = new Set(known.map((k) => k.seq));
+          newlyFinished = candidates.filter((e) => !ended.has(e.seq));
+        }
         await tx
           .insert(orders)
           .values(row)
@@ -104,9 +117,20 @@ export function createOrderActivities(deps: { shop: ShopDb }) {
               },
             });
         }
+        return newlyFinished;
       });
+      for (const e of finished) {
+        recordStageDuration(e.stage, state.channel, (Date.parse(e.endedAt!) - Date.parse(e.startedAt)) / 1000);
+      }
     },
   };
+}
+
+const PIPELINE_STAGES = new Set<string>(STAGES);
+
+/** A pipeline step (not an action such as cancel) that completed. */
+function isFinishedStage(e: TimelineEntry): boolean {
+  return PIPELINE_STAGES.has(e.stage) && e.status === 'completed' && e.endedAt !== undefined;
 }
 
 export type OrderActivities = ReturnType<typeof createOrderActivities>;

@@ -4,6 +4,7 @@ import type { OrderItem } from '../domain/order.js';
 import { PricingError, type PriceBreakdown } from '../domain/pricing/index.js';
 import { PRIORITY_KEYS } from '../domain/priority.js';
 import { createPricingService, type CacheLevel, type PricingService } from '../systems/pricing/index.js';
+import { recordPricing, recordPricingCacheHit, secondsSince } from '../metrics/registry.js';
 import { stageMeta, type StageMeta } from './meta.js';
 
 export interface PriceInput {
@@ -44,11 +45,18 @@ export function createPricingActivities(deps: { pricing?: PricingService } = {})
       const task = pricingContextOfTask(Context.current().info.priority);
       const partnerId = input.partnerId ?? task.partnerId;
       const rush = input.rush ?? task.rush;
+      const started = process.hrtime.bigint();
       try {
         const { price, cache } = await pricing.price(input.items, { ...(partnerId ? { partnerId } : {}), rush });
+        recordPricing('ok', secondsSince(started));
+        if (cache === 'memory' || cache === 'shared') recordPricingCacheHit(cache);
         return { ...meta, price, cache };
       } catch (err) {
-        if (err instanceof PricingError) throw ApplicationFailure.nonRetryable(err.message, UNPRICEABLE);
+        if (err instanceof PricingError) {
+          recordPricing('rejected', secondsSince(started));
+          throw ApplicationFailure.nonRetryable(err.message, UNPRICEABLE);
+        }
+        recordPricing('error', secondsSince(started));
         throw err;
       }
     },

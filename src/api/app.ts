@@ -1,5 +1,6 @@
 import express from 'express';
 import { pinoHttp } from 'pino-http';
+import { metricsHandler, rememberRouteBase, requestMetrics } from '../metrics/http.js';
 import type { ApiDeps } from './deps.js';
 import { authenticate } from './middleware.js';
 import { HttpProblem, problemHandler, sendProblem } from './problem.js';
@@ -16,12 +17,19 @@ export function createApp(deps: ApiDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
-  app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' } }));
+  app.use(requestMetrics());
+  app.use(
+    pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' } }),
+  );
 
+  // Unauthenticated like /healthz, for Prometheus inside the deployment's network; the public
+  // gateway (deploy/nginx/api.conf) does not pass it through.
+  app.get('/metrics', metricsHandler);
   app.use(healthRoutes(deps));
   app.use(docsRoutes(deps));
 
   const v1 = express.Router();
+  v1.use(rememberRouteBase);
   v1.use(authenticate(deps.clients));
   if (deps.rateLimiter) v1.use(deps.rateLimiter);
   v1.use(orderRoutes(deps));

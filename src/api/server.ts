@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { openShopReader, type SystemDb } from '../../db/index.js';
 import type { Config } from '../config.js';
+import { attachPipelineGauges } from '../metrics/sources.js';
 import { createApp } from './app.js';
 import { createClientDirectory, seedDevClients } from './clients.js';
 import { HttpProblem, problemDocument } from './problem.js';
@@ -38,9 +39,19 @@ export async function startApi(options: { config: Config; log: Logger; shop: Sys
     // Counters in the shop database (not the read replica): shared by every API replica.
     rateLimiter: createRateLimiter({ shop: shop.db, log: apiLog }),
   });
+  const detachGauges = attachPipelineGauges({
+    shopReader: reader.db,
+    temporal,
+    namespace: config.temporal.namespace,
+    cacheMs: config.metrics.cacheMs,
+    log: apiLog,
+  });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, () => resolve(s));
     s.once('error', reject);
+  }).catch((err: unknown) => {
+    detachGauges();
+    throw err;
   });
   server.on('clientError', answerClientError);
   const port = (server.address() as AddressInfo).port;
@@ -49,6 +60,7 @@ export async function startApi(options: { config: Config; log: Logger; shop: Sys
     port,
     server,
     async close() {
+      detachGauges();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await connection.close();

@@ -1,16 +1,17 @@
 /**
  * The operator CLI, `npx orders <command>` (bin/orders.mjs) or `npm run orders -- <command>`:
  * reads and acts on orders through Temporal (the source of truth) and the shop projection
- * directly, and makes load through the REST API.
+ * directly, reports stage timing from the projection, and makes load through the REST API.
  *
  * Parsing uses `commander` rather than node:util parseArgs (as the smaller clients CLI does):
- * six subcommands, each with its own typed options, choices and required flags, get their
+ * seven subcommands, each with its own typed options, choices and required flags, get their
  * `--help` pages, "did you mean" suggestions and argument validation generated from one
  * declaration instead of hand-written usage text that drifts from the code.
  */
 import { Command, CommanderError } from 'commander';
 import { registerCancel, registerReprioritize } from './commands/actions.js';
 import { registerList } from './commands/list.js';
+import { registerReport } from './commands/report.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStatus } from './commands/status.js';
 import { registerTrace } from './commands/trace.js';
@@ -25,9 +26,10 @@ Examples
   orders cancel 5f0c6a8e-… --reason "customer changed the design"
   orders trace 5f0c6a8e-…                      stage timeline + Temporal Web UI link
   orders simulate --orders 200 --rate 20 --mix b2c=0.3 --wait
+  orders report --since 24h --png stage-timing.png   stage p50/p95 and the slowest orders
 
 Environment (see README, "Configuration"): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_UI_URL;
-DATABASE_URL or SHOP_DATABASE_URL for 'list' and for 'status'/'trace' when no worker answers
+DATABASE_URL or SHOP_DATABASE_URL for 'list', 'report' and for 'status'/'trace' when no worker answers
 (the embedded PGlite database of 'npm start' cannot be shared with another process).
 
 Exit codes: 0 done; 2 bad command or flags, unknown order, or a request the order refused;
@@ -40,7 +42,7 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .showSuggestionAfterError()
     .addHelpText('after', EPILOG);
-  for (const register of [registerStatus, registerList, registerReprioritize, registerCancel, registerTrace, registerSimulate]) {
+  for (const register of [registerStatus, registerList, registerReprioritize, registerCancel, registerTrace, registerSimulate, registerReport]) {
     register(program, ctx);
   }
   // Mistakes commander finds (unknown flag, bad choice, missing argument) end in one line that

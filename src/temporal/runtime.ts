@@ -9,11 +9,22 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
   ERROR: 'error',
 };
 
+export interface RuntimeOptions {
+  /**
+   * Port of the SDK's own Prometheus exporter (`/metrics` of the worker internals: task slots,
+   * poll and schedule-to-start latencies, sticky cache, …); undefined = no exporter.
+   */
+  metricsPort?: number | undefined;
+  /** Interface the exporter binds to (all by default, so Prometheus in another container reaches it). */
+  metricsHost?: string;
+}
+
 /**
- * Routes the Temporal SDK's logs into our pino logger. Must run before any worker or native
- * connection exists; later calls are ignored.
+ * Routes the Temporal SDK's logs into our pino logger and, with `metricsPort`, serves the SDK's
+ * worker metrics for Prometheus. Must run before any worker or native connection exists; later
+ * calls are ignored.
  */
-export function installTemporalRuntime(log: Logger): void {
+export function installTemporalRuntime(log: Logger, options: RuntimeOptions = {}): void {
   const child = log.child({ component: 'temporal-sdk' });
   const logger: SdkLogger = {
     log: (level: LogLevel, message: string, meta?: LogMetadata) => child[LEVELS[level]](meta ?? {}, message),
@@ -26,7 +37,17 @@ export function installTemporalRuntime(log: Logger): void {
   try {
     Runtime.install({
       logger,
-      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+      telemetryOptions: {
+        logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+        ...(options.metricsPort
+          ? {
+              metrics: {
+                // Seconds, as Prometheus conventions and our own histograms use.
+                prometheus: { bindAddress: `${options.metricsHost ?? '0.0.0.0'}:${options.metricsPort}`, useSecondsForDurations: true },
+              },
+            }
+          : {}),
+      },
     });
   } catch {
     // already installed in this process

@@ -4,6 +4,7 @@ import { openDatabases } from '../../db/index.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { waitFor } from '../retry.js';
+import { startMetricsServer } from '../metrics/http.js';
 import { installTemporalRuntime } from '../temporal/runtime.js';
 import { QUEUE_NAMES } from '../workflows/order/contract.js';
 import { connectWorkers, createWorkers, databasesFor, parseQueues } from './run.js';
@@ -15,7 +16,9 @@ if (values.help) {
 Runs the workers of the given task queues (${QUEUE_NAMES.join(', ')}) until SIGINT/SIGTERM.
 Each queue's concurrency comes from its variable (ORDERS_CONCURRENCY, PRICING_CONCURRENCY,
 CRM_CONCURRENCY, MES_CAPACITY, SHIPPING_CONCURRENCY). Workers that need a database need
-DATABASE_URL (or the system's own *_DATABASE_URL). See README, "Configuration".`);
+DATABASE_URL (or the system's own *_DATABASE_URL). METRICS_PORT serves the process's
+Prometheus metrics at /metrics, TEMPORAL_METRICS_PORT the Temporal SDK's worker metrics.
+See README, "Configuration".`);
   process.exit(0);
 }
 
@@ -38,7 +41,8 @@ if (missing.length > 0) {
   process.exit(2);
 }
 
-installTemporalRuntime(log);
+installTemporalRuntime(log, { metricsPort: config.metrics.sdkPort });
+const metrics = config.metrics.port ? await startMetricsServer({ port: config.metrics.port, log }) : undefined;
 const dbs = await openDatabases(config, systems, { migrate: true });
 const connection = await waitFor(() => connectWorkers(config.temporal.address), {
   what: `Temporal at ${config.temporal.address}`,
@@ -55,9 +59,10 @@ try {
     },
     queues,
   );
-  log.info({ queues, concurrency: config.concurrency }, 'workers running');
+  log.info({ queues, concurrency: config.concurrency, metrics: metrics?.url, sdkMetricsPort: config.metrics.sdkPort }, 'workers running');
   await workers.run();
 } finally {
+  await metrics?.close();
   await connection.close();
   await dbs.close();
 }

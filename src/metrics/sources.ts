@@ -1,0 +1,90 @@
+/**
+ * Data sources of the scrape-time gauges: one grouped query over the shop projection and
+ * Temporal's task-queue stats. Both are cached for METRICS_CACHE_SECONDS and shared between
+ * the gauges of one scrape, so a scrape costs at most one query and one round of RPCs.
+ */
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { ShopDb } from '../../db/index.js';
+import { orders } from '../../db/shop/schema.js';
+import { QUEUE_NAMES, TASK_QUEUES } from '../workflows/order/contract.js';
+import { attachGaugeSources, type QueueBacklog, type StatusCount } from './registry.js';
+
+/** `fn` at most once per `ttlMs` (and once at a time); a failure is not cached. */
+export function cached<T>(fn: () => Promise<T>, ttlMs: number): () => Promise<T> {
+  let value: { at: number; promise: Promise<T> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (value && (now - value.at < ttlMs || value.at === -1)) return value.promise;
+    const current = { at: -1, promise: fn() };
+    value = current;
+    current.promise.then(
+      () => {
+        current.at = Date.now();
+        if (ttlMs <= 0 && value === current) value = undefined;
+      },
+      () => {
+        if (value === current) value = undefined;
+      },
+    );
+    return current.promise;
+  };
+}
+
+/** Orders per status and channel, with how many of them are marked overdue: one grouped query. */
+export async function projectionCounts(db: ShopDb): Promise<StatusCount[]> {
+  const rows = await db
+    .select({
+      status: orders.status,
+      channel: orders.channel,
+      count: sql<number>`count(*)::int`,
+      overdue: sql<number>`(count(*) filter (where ${orders.overdueAt} is not null))::int`,
+    })
+    .from(orders)
+    .groupBy(orders.status, orders.channel);
+  return rows.map((r) => ({ ...r, count: Number(r.count), overdue: Number(r.overdue) }));
+}
+
+const TYPES = [
+  ['workflow', temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW],
+  ['activity', temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY],
+] as const;
+
+/**
+ * Approximate backlog of every pipeline task queue (workflow and activity tasks), from
+ * `DescribeTaskQueue` with `reportStats` (server 1.27+; the stats cover all partitions).
+ */
+export async function taskQueueBacklogs(client: Client, namespace: string): Promise<QueueBacklog[]> {
+  const requests = QUEUE_NAMES.flatMap((q) =>
+    TYPES.map(async ([type, taskQueueType]): Promise<QueueBacklog> => {
+      const res = await client.withDeadline(Date.now() + 3_000, () =>
+        client.workflowService.describeTaskQueue({
+          namespace,
+          taskQueue: { name: TASK_QUEUES[q], kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+          taskQueueType,
+          reportStats: true,
+        }),
+      );
+      // No stats at all (rather than zeros) means a server too old for `reportStats`: say so
+      // instead of reporting an empty queue.
+      if (!res.stats) throw new Error(`Temporal reports no stats for task queue ${TASK_QUEUES[q]} (needs server 1.27 or later)`);
+      return { queue: TASK_QUEUES[q], type, backlog: Number(res.stats.approximateBacklogCount ?? 0) };
+    }),
+  );
+  return Promise.all(requests);
+}
+
+/**
+ * Feeds the projection and backlog gauges of this process from the shop read connection and a
+ * Temporal client (the API does this; its replicas all report the same numbers, so dashboards
+ * take `max` over instances). Returns the detach function.
+ */
+export function attachPipelineGauges(deps: { shopReader: ShopDb; temporal: Client; namespace: string; cacheMs: number; log: Logger }): () => void {
+  return attachGaugeSources({
+    projection: cached(() => projectionCounts(deps.shopReader), deps.cacheMs),
+    backlog: cached(() => taskQueueBacklogs(deps.temporal, deps.namespace), deps.cacheMs),
+    onError: (err, what) => deps.log.warn({ err }, `metrics: reading the ${what} gauges failed; this scrape has none`),
+  });
+}

@@ -1,0 +1,147 @@
+/**
+ * Prometheus and Grafana of docker-compose.yml cannot run here (no Docker engine), so this test
+ * keeps them honest: every metric the dashboard queries is one the services export, and
+ * Prometheus scrapes every app service on the port its configuration serves metrics on.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadConfig } from '../src/config.js';
+import { exportedMetricNames } from '../src/metrics/registry.js';
+import { QUEUE_NAMES } from '../src/workflows/order/contract.js';
+import { KNOWN_SDK_METRICS, promqlMetricNames } from './support/monitoring.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
+
+interface Service {
+  environment?: Record<string, string | number | null>;
+  volumes?: string[];
+  ports?: string[];
+  depends_on?: Record<string, unknown>;
+  command?: string[];
+}
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
+const services = compose.services;
+const envOf = (name: string) =>
+  Object.fromEntries(Object.entries(services[name]?.environment ?? {}).map(([k, v]) => [k, v === null ? undefined : String(v)]));
+/** `[host path, container path]` of the service's bind mounts. */
+const mounts = (name: string) =>
+  (services[name]?.volumes ?? []).filter((v) => v.startsWith('./')).map((v) => v.split(':').slice(0, 2) as [string, string]);
+
+interface Panel {
+  type: string;
+  title: string;
+  datasource?: { uid?: string };
+  targets?: { expr?: string; datasource?: { uid?: string } }[];
+}
+const dashboard = JSON.parse(read('deploy/grafana/dashboards/order-pipeline.json')) as { uid: string; panels: Panel[] };
+const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr ?? '', uid: t.datasource?.uid ?? p.datasource?.uid })));
+
+describe('PromQL metric names', () => {
+  it('are the selected metrics, without functions, labels, strings, durations or suffixes', () => {
+    expect(
+      promqlMetricNames(
+        'histogram_quantile(0.95, sum by (le, stage) (rate(orders_stage_duration_seconds_bucket{stage="ship", channel=~"b2.*"}[$__rate_interval]))) / on(stage) group_left max(orders_overdue) offset 5m',
+      ).sort(),
+    ).toEqual(['orders_overdue', 'orders_stage_duration_seconds']);
+    expect(promqlMetricNames('sum(rate(orders_api_requests_total[5m])) * 60 > bool 3')).toEqual(['orders_api_requests_total']);
+  });
+});
+
+describe('Grafana dashboard', () => {
+  it('has the key panels', () => {
+    const text = queries.map((q) => q.expr).join('\n');
+    for (const metric of [
+      'orders_by_status',
+      'orders_overdue',
+      'orders_unprocessed',
+      'orders_stage_duration_seconds_bucket',
+      'orders_task_queue_backlog',
+      'orders_api_request_duration_seconds_bucket',
+      'orders_api_requests_total',
+      'orders_pricing_total',
+      'orders_pricing_duration_seconds_bucket',
+      'orders_pricing_cache_hits_total',
+    ]) {
+      expect(text, metric).toContain(metric);
+    }
+    expect(text).toMatch(/histogram_quantile\(0\.5,[^\n]*orders_stage_duration_seconds_bucket/);
+    expect(text).toMatch(/histogram_quantile\(0\.95,[^\n]*orders_stage_duration_seconds_bucket/);
+  });
+
+  it('queries only metrics the services export (ours from the registry, the SDK’s known names)', () => {
+    const exported = new Set<string>([...exportedMetricNames(), ...KNOWN_SDK_METRICS]);
+    expect(exported.has('orders_pricing_cache_hits_total')).toBe(true);
+    expect(queries.length).toBeGreaterThan(10);
+    const unknown = queries.flatMap((q) => promqlMetricNames(q.expr).filter((n) => !exported.has(n)).map((n) => `${q.panel}: ${n}`));
+    expect(unknown).toEqual([]);
+    // and every query names at least one metric (a parser that finds nothing would pass the above)
+    expect(queries.filter((q) => promqlMetricNames(q.expr).length === 0)).toEqual([]);
+  });
+
+  it('uses the provisioned Prometheus datasource and is provisioned from the mounted folder', () => {
+    const datasources = parse(read('deploy/grafana/provisioning/datasources/prometheus.yml')) as {
+      datasources: { uid: string; type: string; url: string }[];
+    };
+    const prometheus = datasources.datasources.find((d) => d.type === 'prometheus')!;
+    expect(new URL(prometheus.url).hostname).toBe('prometheus');
+    expect(services.prometheus).toBeDefined();
+    expect(queries.filter((q) => q.uid !== prometheus.uid)).toEqual([]);
+
+    const grafana = mounts('grafana');
+    expect(grafana).toContainEqual(['./deploy/grafana/provisioning', '/etc/grafana/provisioning']);
+    const providers = parse(read('deploy/grafana/provisioning/dashboards/order-pipeline.yml')) as { providers: { options: { path: string } }[] };
+    const folder = grafana.find(([, target]) => target === providers.providers[0]!.options.path);
+    expect(folder?.[0]).toBe('./deploy/grafana/dashboards');
+  });
+});
+
+describe('deploy/prometheus/prometheus.yml', () => {
+  interface Job {
+    job_name: string;
+    metrics_path?: string;
+    dns_sd_configs?: { names: string[]; type: string; port: number }[];
+    static_configs?: { targets: string[] }[];
+  }
+  const config = parse(read('deploy/prometheus/prometheus.yml')) as { scrape_configs: Job[] };
+  /** Every `service:port` Prometheus scrapes, per job. */
+  const targets = (job: Job) => [
+    ...(job.dns_sd_configs ?? []).flatMap((d) => d.names.map((n) => `${n}:${d.port}`)),
+    ...(job.static_configs ?? []).flatMap((s) => s.targets),
+  ];
+  const all = config.scrape_configs.flatMap((job) => targets(job));
+  const workers = QUEUE_NAMES.map((q) => `worker-${q}`);
+
+  it('is what the prometheus service mounts', () => {
+    expect(mounts('prometheus')).toContainEqual(['./deploy/prometheus/prometheus.yml', '/etc/prometheus/prometheus.yml']);
+    expect(services.prometheus?.command).toContain('--config.file=/etc/prometheus/prometheus.yml');
+  });
+
+  it('scrapes only compose services', () => {
+    expect(all.length).toBeGreaterThan(0);
+    expect(all.map((t) => t.split(':')[0]!).filter((name) => !services[name])).toEqual([]);
+    for (const job of config.scrape_configs) expect(job.metrics_path ?? '/metrics', job.job_name).toBe('/metrics');
+  });
+
+  it('scrapes the API on its PORT and every worker on its METRICS_PORT and TEMPORAL_METRICS_PORT', () => {
+    expect(all).toContain(`api:${loadConfig(envOf('api')).port}`);
+    for (const worker of workers) {
+      const metrics = loadConfig(envOf(worker)).metrics;
+      expect(metrics.port, `${worker} METRICS_PORT`).toBeDefined();
+      expect(metrics.sdkPort, `${worker} TEMPORAL_METRICS_PORT`).toBeDefined();
+      expect(metrics.port).not.toBe(metrics.sdkPort);
+      expect(all, worker).toContain(`${worker}:${metrics.port}`);
+      expect(all, worker).toContain(`${worker}:${metrics.sdkPort}`);
+    }
+  });
+
+  it('discovers every replica (DNS A records), not one address per service name', () => {
+    for (const job of config.scrape_configs) {
+      expect(job.static_configs, job.job_name).toBeUndefined();
+      for (const d of job.dns_sd_configs ?? []) expect(d.type).toBe('A');
+    }
+  });
+});
