@@ -4,13 +4,16 @@
  * the gauges of one scrape, so a scrape costs at most one query and one round of RPCs.
  */
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { ShopDb } from '../../db/index.js';
 import { orders } from '../../db/shop/schema.js';
 import { QUEUE_NAMES, TASK_QUEUES } from '../workflows/order/contract.js';
 import { attachGaugeSources, type QueueBacklog, type StatusCount } from './registry.js';
+
+// CommonJS module: its namespace is reached through the default export under Node's ESM loader.
+const { temporal } = proto;
 
 /** `fn` at most once per `ttlMs` (and once at a time); a failure is not cached. */
 export function cached<T>(fn: () => Promise<T>, ttlMs: number): () => Promise<T> {
