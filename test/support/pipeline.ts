@@ -29,6 +29,8 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     PIPELINE_TIME_SCALE: TEST_TIME_SCALE,
     WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
     PORT: '0',
+    // Without the carrier's events (no CARRIER_EVENTS_URL), an order asks the carrier 1 s after the expected delivery.
+    CARRIER_EVENT_GRACE_SECONDS: '1',
     ...extra,
   };
 }
