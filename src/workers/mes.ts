@@ -23,7 +23,7 @@ export async function createMesWorker(ctx: WorkerContext): Promise<QueueWorkers>
   const target = ctx.config.integrations.mes;
   const events = target.eventsUrl !== undefined;
   const activities = createMesActivities({
-    mes: createEmbeddedMes(db, { timeScale: ctx.config.timeScale, events }),
+    mes: (ctx.mes ?? ((m) => m))(createEmbeddedMes(db, { timeScale: ctx.config.timeScale, events })),
     eventGraceMs: events ? EVENT_GRACE_MS : 0,
   });
   // The API completes an attempt from the MES's event; the attempt learns it on its next
