@@ -70,6 +70,9 @@ export function backoffMs(attempts: number): number {
 
 /** How long a claimed event is not handed to another sender, while this one is sending it. */
 const LEASE_MS = 30_000;
+/** Delivered events are kept this long (for inspection), then deleted. */
+const KEEP_DELIVERED_DAYS = 7;
+const PURGE_EVERY_MS = 3_600_000;
 
 /**
  * One round of the sender: claims due events of `table` and POSTs each to `target.eventsUrl`.
@@ -84,7 +87,12 @@ export function createOutboxSender<S extends Record<string, unknown>>(options: {
   timeoutMs?: number;
 }): () => Promise<number> {
   const { db, table: t, target, log } = options;
+  let purgedAt = 0;
   return async () => {
+    if (Date.now() - purgedAt > PURGE_EVERY_MS) {
+      purgedAt = Date.now();
+      await db.delete(t).where(lte(t.deliveredAt, sql`now() - make_interval(days => ${KEEP_DELIVERED_DAYS})`));
+    }
     const due = db
       .select({ id: t.id })
       .from(t)

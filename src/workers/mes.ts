@@ -36,9 +36,8 @@ export async function createMesWorker(ctx: WorkerContext): Promise<QueueWorkers>
   ];
   const log = createLogger(ctx.config.logLevel).child({ component: 'mes' });
   const background: BackgroundLoop[] = [];
-  const sender = target.eventsUrl
-    ? startLoop('mes event sender', 500, async () => void (await createOutboxSender({ db, table: mesOutbox, target: { ...target, eventsUrl: target.eventsUrl! }, log })()), log)
-    : undefined;
+  const send = target.eventsUrl ? createOutboxSender({ db, table: mesOutbox, target: { ...target, eventsUrl: target.eventsUrl }, log }) : undefined;
+  const sender = send ? startLoop('mes event sender', 500, async () => void (await send()), log) : undefined;
   const lines = createLineController(db, { events });
   background.push(
     startLoop('mes line controller', LINE_TICK_MS, async () => {

@@ -27,9 +27,8 @@ export async function createShippingWorker(ctx: WorkerContext): Promise<QueueWor
   });
   const log = createLogger(ctx.config.logLevel).child({ component: 'carrier' });
   const background: BackgroundLoop[] = [];
-  const sender = target.eventsUrl
-    ? startLoop('carrier event sender', 500, async () => void (await createOutboxSender({ db, table: carrierOutbox, target: { ...target, eventsUrl: target.eventsUrl! }, log })()), log)
-    : undefined;
+  const send = target.eventsUrl ? createOutboxSender({ db, table: carrierOutbox, target: { ...target, eventsUrl: target.eventsUrl }, log }) : undefined;
+  const sender = send ? startLoop('carrier event sender', 500, async () => void (await send()), log) : undefined;
   const deliver = createDeliverySimulator(db, { events: sender !== undefined });
   background.push(
     startLoop('carrier delivery simulator', DELIVERY_TICK_MS, async () => {

@@ -10,7 +10,7 @@
  */
 import { ActivityNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 import express, { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { integrationEvents } from '../../../db/shop/schema.js';
@@ -181,6 +181,14 @@ async function handleCarrierEvent(temporal: Client, event: CarrierEventBody): Pr
 export function integrationRoutes(deps: ApiDeps): Router {
   const { config, temporal, shop, log } = deps;
   const router = Router();
+  // Repeats come within hours (a system retrying); a month of event ids is plenty.
+  const purge = setInterval(() => {
+    shop
+      .delete(integrationEvents)
+      .where(lt(integrationEvents.receivedAt, sql`now() - interval '30 days'`))
+      .catch((err: unknown) => log.warn({ err }, 'purging old integration events failed'));
+  }, 3_600_000);
+  purge.unref();
 
   const receive = <E extends { id: string; type: string }>(system: SystemName, schema: z.ZodType<E>, orderOf: (e: E) => string, handle: (e: E) => Promise<Outcome>) =>
     (async (req, res) => {
