@@ -20,6 +20,8 @@ export interface ProduceResult extends StageMeta {
 
 /** How often a running attempt reconciles with the MES (and heartbeats). */
 const RECONCILE_MS = 1000;
+/** How soon an attempt looks again at a job the MES has not put on a line yet. */
+const QUEUED_RECHECK_MS = 100;
 
 /**
  * Activities of the `mes` queue. `produce` holds one of the worker's slots (MES_CAPACITY) for as
@@ -74,9 +76,14 @@ export function createMesActivities(deps: { mes: MesAdapter; eventGraceMs?: numb
           }
         }
         ctx.heartbeat({ jobId: job.id, status: job.status, resubmitted });
-        const untilDone = job.status === 'in_production' && job.finishesAt ? job.finishesAt.getTime() - Date.now() : reconcileMs;
+        // Queued: the line controller starts it in a moment. On its line: look again just after its
+        // production time is up (at most a second from now). Done: until the grace time is over.
         const wait =
-          job.status === 'done' ? Math.min(reconcileMs, graceMs - (Date.now() - doneSeenAt!)) : Math.max(50, Math.min(reconcileMs, untilDone + 50));
+          job.status === 'done'
+            ? Math.min(reconcileMs, graceMs - (Date.now() - doneSeenAt!))
+            : job.status === 'in_production' && job.finishesAt
+              ? Math.max(50, Math.min(reconcileMs, job.finishesAt.getTime() - Date.now() + 50))
+              : QUEUED_RECHECK_MS;
         if (undisturbed) {
           await new Promise((r) => setTimeout(r, wait));
         } else {

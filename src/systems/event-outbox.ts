@@ -25,10 +25,11 @@ export interface BackgroundLoop {
 }
 
 /**
- * Runs `round` every `intervalMs` (and on `wake()`), one round at a time. A round that throws
- * is logged and the loop goes on.
+ * Runs `round` every `intervalMs` (and on `wake()`), one round at a time; a round may ask for the
+ * next one sooner by returning the milliseconds to wait. A round that throws is logged and the
+ * loop goes on.
  */
-export function startLoop(name: string, intervalMs: number, round: () => Promise<void>, log: Logger): BackgroundLoop {
+export function startLoop(name: string, intervalMs: number, round: () => Promise<number | void>, log: Logger): BackgroundLoop {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -44,11 +45,15 @@ export function startLoop(name: string, intervalMs: number, round: () => Promise
       again = true;
       return;
     }
+    let next = intervalMs;
     running = round()
+      .then((soon) => {
+        if (typeof soon === 'number') next = Math.max(0, Math.min(intervalMs, soon));
+      })
       .catch((err: unknown) => log.warn({ err, loop: name }, `${name}: round failed; trying again`))
       .finally(() => {
         running = undefined;
-        schedule(again ? 0 : intervalMs);
+        schedule(again ? 0 : next);
         again = false;
       });
   };

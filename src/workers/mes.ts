@@ -22,8 +22,10 @@ export async function createMesWorker(ctx: WorkerContext): Promise<QueueWorkers>
   const db = need(ctx.db.mes, 'the mes database');
   const target = ctx.config.integrations.mes;
   const events = target.eventsUrl !== undefined;
+  let lineLoop: BackgroundLoop | undefined;
   const activities = createMesActivities({
-    mes: (ctx.mes ?? ((m) => m))(createEmbeddedMes(db, { timeScale: ctx.config.timeScale, events })),
+    // A submitted job goes on its line at once, not at the controller's next round.
+    mes: (ctx.mes ?? ((m) => m))(createEmbeddedMes(db, { timeScale: ctx.config.timeScale, events, onSubmit: () => lineLoop?.wake() })),
     eventGraceMs: events ? EVENT_GRACE_MS : 0,
   });
   // The API completes an attempt from the MES's event; the attempt learns it on its next
@@ -39,12 +41,13 @@ export async function createMesWorker(ctx: WorkerContext): Promise<QueueWorkers>
   const send = target.eventsUrl ? createOutboxSender({ db, table: mesOutbox, target: { ...target, eventsUrl: target.eventsUrl }, log }) : undefined;
   const sender = send ? startLoop('mes event sender', 500, async () => void (await send()), log) : undefined;
   const lines = createLineController(db, { events });
-  background.push(
-    startLoop('mes line controller', LINE_TICK_MS, async () => {
-      const moved = await lines();
-      if (moved.started + moved.completed > 0) sender?.wake();
-    }, log),
-  );
+  lineLoop = startLoop('mes line controller', LINE_TICK_MS, async () => {
+    const moved = await lines();
+    if (moved.started + moved.completed > 0) sender?.wake();
+    // The next round when the next job's production time is up, not up to a tick later.
+    return moved.nextFinishMs === undefined ? undefined : Math.max(20, moved.nextFinishMs);
+  }, log);
+  background.push(lineLoop);
   if (sender) background.push(sender);
   return { workers, background };
 }

@@ -35,7 +35,7 @@ export class MesError extends Error {}
  * (MES_CAPACITY, one slot per production line). With `events`, every change of a job is
  * written to the outbox (`mes_outbox`) for the pipeline's API.
  */
-export function createEmbeddedMes(db: MesDb, options: { timeScale: number; events?: boolean }): MesAdapter {
+export function createEmbeddedMes(db: MesDb, options: { timeScale: number; events?: boolean; onSubmit?: () => void }): MesAdapter {
   const byId = async (jobId: string) => (await db.select().from(productionJobs).where(eq(productionJobs.id, jobId)))[0];
   const mustGet = async (jobId: string) => {
     const job = await byId(jobId);
@@ -66,6 +66,7 @@ export function createEmbeddedMes(db: MesDb, options: { timeScale: number; event
         });
       const [job] = await db.select().from(productionJobs).where(eq(productionJobs.orderId, orderId));
       if (!job) throw new MesError(`production job of order ${orderId} vanished`);
+      if (job.status === 'queued') options.onSubmit?.();
       return job;
     },
 
@@ -139,7 +140,7 @@ function jobEvent(type: MesEventType, job: ProductionJob) {
  */
 export function createLineController(db: MesDb, options: { events: boolean; batch?: number }) {
   const batch = options.batch ?? 100;
-  return async (): Promise<{ started: number; completed: number }> => {
+  return async (): Promise<{ started: number; completed: number; nextFinishMs: number | undefined }> => {
     const started = await db.transaction(async (tx) => {
       const queued = tx
         .select({ id: productionJobs.id })
@@ -176,6 +177,11 @@ export function createLineController(db: MesDb, options: { events: boolean; batc
       if (options.events && rows.length > 0) await tx.insert(mesOutbox).values(rows.map((j) => jobEvent('job.completed', j))).onConflictDoNothing();
       return rows.length;
     });
-    return { started, completed };
+    const [next] = await db
+      .select({ ms: sql<string | null>`extract(epoch from (min(${productionJobs.finishesAt}) - now())) * 1000` })
+      .from(productionJobs)
+      .where(eq(productionJobs.status, 'in_production'));
+    const nextFinishMs = next?.ms == null ? undefined : Math.max(0, Number(next.ms));
+    return { started, completed, nextFinishMs };
   };
 }
