@@ -77,7 +77,7 @@ export const orderEvents = pgTable(
 export const apiClients = pgTable('api_clients', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
-  kind: text('kind', { enum: ['shop', 'partner', 'operator'] }).notNull(),
+  kind: text('kind', { enum: ['shop', 'partner', 'operator', 'mes', 'carrier'] }).notNull(),
   partnerId: text('partner_id'),
   /** SHA-256 of the API key; the key itself is never stored. */
   keyHash: text('key_hash').notNull().unique(),
@@ -116,6 +116,25 @@ export const rateLimits = pgTable('rate_limits', {
   hits: integer('hits').notNull(),
   resetAt: ts('reset_at').notNull(),
 });
+
+/**
+ * Events the API received from the MES and the carrier (integration webhooks), once handled:
+ * a repeated event id is answered from here instead of acting twice. Written only by
+ * src/api/routes/integrations.ts.
+ */
+export const integrationEvents = pgTable(
+  'integration_events',
+  {
+    system: text('system', { enum: ['mes', 'carrier'] }).notNull(),
+    eventId: text('event_id').notNull(),
+    type: text('type').notNull(),
+    orderId: text('order_id').notNull(),
+    accepted: integer('accepted').notNull(),
+    reason: text('reason'),
+    receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.system, t.eventId] }), index('integration_events_order_idx').on(t.orderId)],
+);
 
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderEventRow = typeof orderEvents.$inferSelect;

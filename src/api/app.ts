@@ -9,6 +9,7 @@ import { catalogRoutes } from './routes/catalog.js';
 import { docsRoutes } from './routes/docs.js';
 import { orderRoutes } from './routes/orders.js';
 import { orderListRoutes } from './routes/orders-list.js';
+import { integrationRoutes } from './routes/integrations.js';
 
 export type { ApiDeps } from './deps.js';
 
@@ -35,6 +36,7 @@ export function createApp(deps: ApiDeps) {
   v1.use(orderRoutes(deps));
   v1.use(catalogRoutes(deps));
   v1.use(orderListRoutes(deps));
+  v1.use(integrationRoutes(deps));
   app.use('/v1', v1);
 
   app.use((req, res) => sendProblem(res, new HttpProblem(404, 'Not found', `No route ${req.method} ${req.path}.`), req.originalUrl));

@@ -39,6 +39,15 @@ import {
   type OrderList,
 } from './routes/orders-list.js';
 import { CancelBodySchema, PriorityBodySchema } from './routes/orders.js';
+import { encodeProduceCallback } from '../activities/produce-callback.js';
+import {
+  CarrierEventSchema,
+  IntegrationAnswerSchema,
+  MesEventSchema,
+  type CarrierEventBody,
+  type IntegrationAnswer,
+  type MesEventBody,
+} from './routes/integrations.js';
 import {
   CatalogSchema,
   FieldErrorSchema,
@@ -202,6 +211,46 @@ function examples(trace: (id: string) => TraceLink) {
     quote: { price: priceOrder(quoteExample.items) },
     webhookEvent,
     webhookSignature: signWebhook('whsec_example_secret', webhookTimestamp, JSON.stringify(webhookEvent)),
+    ...integrationExamples(),
+  };
+}
+
+function integrationExamples() {
+  const jobId = 'job_3b241101-e2bb-4255-8caf-4136c566a962';
+  const mesEvent: MesEventBody = {
+    id: `${jobId}:completed`,
+    type: 'job.completed',
+    occurredAt: at(23 * 60),
+    job: {
+      id: jobId,
+      orderId: EXAMPLE_ORDER_ID,
+      status: 'done',
+      startedAt: at(60),
+      completedAt: at(23 * 60),
+      callbackRef: encodeProduceCallback({ taskToken: 'CiQ3YzllNjY3OS03NDI1LTQwZGUtOTQ0Yi1lMDdmYzFmOTBhZTc=', workflowId: `order-${EXAMPLE_ORDER_ID}`, attempt: 1, queueWaitMs: 14, resubmitted: 0 }),
+    },
+  };
+  const carrierEvent: CarrierEventBody = {
+    id: 'shp_9b2c7e41-5a77-4c1f-b8a0-0d6f3c2e1a55:delivered',
+    type: 'shipment.delivered',
+    occurredAt: at(27 * 60),
+    shipment: { id: 'shp_9b2c7e41-5a77-4c1f-b8a0-0d6f3c2e1a55', orderId: EXAMPLE_ORDER_ID, trackingNumber: EXAMPLE_TRACKING, status: 'delivered', deliveredAt: at(27 * 60) },
+  };
+  const sign = (secret: string, event: { occurredAt: string }) => signWebhook(secret, Math.floor(Date.parse(event.occurredAt) / 1000), JSON.stringify(event));
+  const accepted: IntegrationAnswer = { eventId: mesEvent.id, accepted: true };
+  const stale: IntegrationAnswer = {
+    eventId: mesEvent.id,
+    accepted: false,
+    reason: 'stale: the production step is not waiting for this job any more (already completed, or a newer attempt runs)',
+  };
+  const unknown: IntegrationAnswer = { eventId: carrierEvent.id, accepted: false, reason: `unknown order ${EXAMPLE_ORDER_ID}` };
+  const duplicate: IntegrationAnswer = { eventId: carrierEvent.id, accepted: true, duplicate: true };
+  return {
+    mesEvent,
+    mesSignature: sign('mes-example-secret', mesEvent),
+    carrierEvent,
+    carrierSignature: sign('carrier-example-secret', carrierEvent),
+    integrationAnswers: { accepted, stale, unknown, duplicate },
   };
 }
 
@@ -596,6 +645,86 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
         },
       }),
     },
+    '/v1/integrations/mes/events': {
+      post: secured({
+        operationId: 'receiveMesEvent',
+        tags: ['Integrations'],
+        summary: 'An event of the MES about a production job',
+        description:
+          'MES keys only (kind `mes`), signed with the MES webhook secret. `job.completed` completes the order\'s production step ' +
+          '(the job\'s `callbackRef`, which the pipeline handed over with the job, names the waiting step); `job.cancelled` ends it as ' +
+          'cancelled; `job.started` is recorded. Events that name no known order or come too late are answered `200` with ' +
+          '`accepted: false` and a reason: do not send them again. A repeated event id gets the first answer again (`duplicate: true`).',
+        requestParams: {
+          header: z.object({
+            [SIGNATURE_HEADER]: z
+              .string()
+              .meta({ description: '`t=<unix seconds>,v1=<hex HMAC-SHA256(MES_WEBHOOK_SECRET, "<t>.<raw body>")>`, at most 5 minutes old; the example is signed with `mes-example-secret`.', example: ex.mesSignature }),
+          }),
+        },
+        requestBody: { required: true, content: { [JSON_TYPE]: { schema: MesEventSchema, example: ex.mesEvent } } },
+        responses: {
+          '200': {
+            description: 'Handled (the event changed the order, or it is unknown, stale or repeated — see `accepted`).',
+            headers: rateLimitHeaders,
+            content: {
+              [JSON_TYPE]: {
+                schema: IntegrationAnswerSchema,
+                examples: {
+                  accepted: { summary: 'Production completed', value: ex.integrationAnswers.accepted },
+                  stale: { summary: 'Too late: the step was completed already', value: ex.integrationAnswers.stale },
+                },
+              },
+            },
+          },
+          ...JSON_BODY_ERRORS,
+          '403': response('Forbidden'),
+          '422': validationFailed('The body is not an MES event.', '/v1/integrations/mes/events', [{ path: 'job.completedAt', message: 'Invalid input: expected string, received undefined' }]),
+          '503': response('ServiceUnavailable'),
+          ...AUTHENTICATED,
+        },
+      }),
+    },
+    '/v1/integrations/carrier/events': {
+      post: secured({
+        operationId: 'receiveCarrierEvent',
+        tags: ['Integrations'],
+        summary: 'An event of the carrier about a shipment',
+        description:
+          'Carrier keys only (kind `carrier`), signed with the carrier webhook secret. `shipment.delivered` becomes the order workflow\'s ' +
+          'signal `carrierEvent`: the order is delivered at once instead of waiting for its fallback (asking the carrier once the expected ' +
+          'delivery plus the grace time has passed). Unknown orders, other tracking numbers and deliveries already known are answered `200` with ' +
+          '`accepted: false`; a repeated event id gets the first answer again (`duplicate: true`).',
+        requestParams: {
+          header: z.object({
+            [SIGNATURE_HEADER]: z
+              .string()
+              .meta({ description: '`t=<unix seconds>,v1=<hex HMAC-SHA256(CARRIER_WEBHOOK_SECRET, "<t>.<raw body>")>`, at most 5 minutes old; the example is signed with `carrier-example-secret`.', example: ex.carrierSignature }),
+          }),
+        },
+        requestBody: { required: true, content: { [JSON_TYPE]: { schema: CarrierEventSchema, example: ex.carrierEvent } } },
+        responses: {
+          '200': {
+            description: 'Handled (see `accepted`).',
+            headers: rateLimitHeaders,
+            content: {
+              [JSON_TYPE]: {
+                schema: IntegrationAnswerSchema,
+                examples: {
+                  unknown: { summary: 'No such order', value: ex.integrationAnswers.unknown },
+                  duplicate: { summary: 'The same event again', value: ex.integrationAnswers.duplicate },
+                },
+              },
+            },
+          },
+          ...JSON_BODY_ERRORS,
+          '403': response('Forbidden'),
+          '422': validationFailed('The body is not a carrier event.', '/v1/integrations/carrier/events', [{ path: 'shipment.trackingNumber', message: 'Invalid input: expected string, received undefined' }]),
+          '503': response('ServiceUnavailable'),
+          ...AUTHENTICATED,
+        },
+      }),
+    },
     '/healthz': {
       get: {
         operationId: 'health',
@@ -677,6 +806,7 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
     tags: [
       { name: 'Orders', description: 'Place, read, list and cancel orders.' },
       { name: 'Catalog', description: 'Products and prices.' },
+      { name: 'Integrations', description: 'Events of the MES and the carrier about their work (keys of kind `mes` / `carrier`, signed bodies).' },
       { name: 'Operations', description: 'Probes for orchestrators and load balancers (no key).' },
       { name: 'Documentation', description: 'This document and its HTML rendering (no key).' },
     ],
@@ -720,8 +850,8 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
           scheme: 'bearer',
           bearerFormat: 'API key',
           description:
-            'An API key: `Authorization: Bearer <key>`. Kinds: `shop` (orders are b2c), `partner` (orders are b2b, tagged with the partner) and `operator` ' +
-            '(read and cancel any order). Keys are made with `npm run clients -- create`; development keys are seeded outside production.',
+            'An API key: `Authorization: Bearer <key>`. Kinds: `shop` (orders are b2c), `partner` (orders are b2b, tagged with the partner), `operator` ' +
+            '(read and cancel any order), and `mes` / `carrier` (the systems\' integration events only). Keys are made with `npm run clients -- create`; development keys are seeded outside production.',
         },
       },
       schemas: {
@@ -751,6 +881,9 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
         Health: HealthSchema,
         Readiness: ReadinessSchema,
         WebhookEvent: WebhookEventSchema,
+        MesEvent: MesEventSchema,
+        CarrierEvent: CarrierEventSchema,
+        IntegrationAnswer: IntegrationAnswerSchema,
       },
       headers: {
         ...headerSchemas,

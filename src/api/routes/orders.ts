@@ -73,7 +73,7 @@ export function orderRoutes(deps: ApiDeps): Router {
     let input = newOrderInput({
       source: {
         clientId: client.id,
-        kind: client.kind,
+        kind: client.kind === 'partner' ? 'partner' : 'shop',
         ...(client.partnerId ? { partnerId: client.partnerId } : {}),
         ...(client.hasWebhook ? { notify: true } : {}),
         tier: client.tier,
@@ -82,6 +82,7 @@ export function orderRoutes(deps: ApiDeps): Router {
       createdAt,
       timeScale: config.timeScale,
       atRiskShare: config.atRiskShare,
+      carrierEventGraceMs: config.integrations.carrierEventGraceMs,
     });
     let replayed = false;
     let started = false;
