@@ -47,6 +47,11 @@ const EnvSchema = z.object({
   METRICS_PORT: port.optional(),
   TEMPORAL_METRICS_PORT: port.optional(),
   METRICS_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
+
+  // OpenTelemetry's standard variables, read by the tracing setup (unset = no traces exported).
+  OTEL_SERVICE_NAME: z.string().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
+  OTEL_TRACES_EXPORTER: z.string().optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
