@@ -55,6 +55,10 @@ const EnvSchema = z.object({
   CARRIER_API_KEY: z.string().min(1).max(512).default('carrier-dev-key'),
   CARRIER_WEBHOOK_SECRET: z.string().min(8).default('carrier-dev-webhook-secret'),
   CARRIER_EVENT_GRACE_SECONDS: z.coerce.number().min(0).max(7 * 24 * 3600).default(300),
+  // OpenTelemetry's standard variables, read by the tracing setup (unset = no traces exported).
+  OTEL_SERVICE_NAME: z.string().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
+  OTEL_TRACES_EXPORTER: z.string().optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
