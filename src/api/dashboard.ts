@@ -124,8 +124,41 @@ export type Dashboard = z.output<typeof DashboardSchema>;
 const TERMINAL_SQL = sql.raw(`array[${TERMINAL_STATUSES.map((s) => `'${s}'`).join(',')}]`);
 const zeroChannels = (): Record<Channel, number> => ({ b2c: 0, b2b: 0 });
 
+/** Timing histogram rows summed over some hours: metric, stage, channel, bucket → samples. */
+type TimingRow = { metric: string; stage: string; channel: string; bucket: number; samples: number };
+/** Orders created or ended in one hour, per channel and event. */
+type ThroughputRow = { hour: Date; channel: string; event: string; orders: number };
+/** What a window's hours add up to. */
+interface WindowSums {
+  timings: TimingRow[];
+  throughput: ThroughputRow[];
+}
+
+/**
+ * The rollups of the hours of a window that have ended, summed, per window start and current
+ * hour, kept for `ttlMs`: they hold most of a window's rows (a histogram per hour, stage and
+ * channel) and change only when a write lands late, so a refresh reads just the current hour's
+ * rows. A write into an ended hour shows within `ttlMs`.
+ */
+export function createClosedHoursCache(ttlMs = 60_000) {
+  const entries = new Map<string, { at: number; rows: Promise<WindowSums> }>();
+  return (key: string, load: () => Promise<WindowSums>): Promise<WindowSums> => {
+    const now = Date.now();
+    for (const [k, e] of entries) if (now - e.at > ttlMs) entries.delete(k);
+    const hit = entries.get(key);
+    if (hit) return hit.rows;
+    const rows = load();
+    entries.set(key, { at: now, rows });
+    rows.catch(() => entries.delete(key));
+    return rows;
+  };
+}
+export type ClosedHoursCache = ReturnType<typeof createClosedHoursCache>;
+
 export interface DashboardSources {
   shopReader: ShopDb;
+  /** Where the ended hours' timing sums are kept between requests; none = read every time. */
+  closedHours?: ClosedHoursCache;
   /** Backlog and pollers per task queue (cached by the caller). */
   backlog: () => Promise<QueueBacklog[]>;
   uiUrl: string;
@@ -149,22 +182,43 @@ export async function readDashboard(src: DashboardSources, window: DashboardWind
   const c = orderStatusCounts;
   const t = orderThroughputHourly;
   const h = stageTimingsHourly;
-  const [counts, throughput, timings, attention, queues] = await Promise.all([
+  const end = new Date(from.getTime() + (hours / (unit / 3_600_000)) * unit);
+  const currentHour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
+  const timingSums = (lower: Date, upper: Date): Promise<TimingRow[]> =>
+    db
+      .select({ metric: h.metric, stage: h.stage, channel: h.channel, bucket: h.bucket, samples: sql<string>`sum(${h.samples})` })
+      .from(h)
+      .where(sql`${h.hour} >= ${lower.toISOString()}::timestamptz and ${h.hour} < ${upper.toISOString()}::timestamptz`)
+      .groupBy(h.metric, h.stage, h.channel, h.bucket)
+      .having(sql`sum(${h.samples}) <> 0`)
+      .then((rows) => rows.map((r) => ({ ...r, samples: Number(r.samples) })));
+  const throughputSums = (lower: Date, upper: Date): Promise<ThroughputRow[]> =>
+    db
+      .select({ hour: t.hour, channel: t.channel, event: t.event, orders: sql<string>`sum(${t.orders})` })
+      .from(t)
+      .where(sql`${t.hour} >= ${lower.toISOString()}::timestamptz and ${t.hour} < ${upper.toISOString()}::timestamptz`)
+      .groupBy(t.hour, t.channel, t.event)
+      .having(sql`sum(${t.orders}) <> 0`)
+      .then((rows) => rows.map((r) => ({ ...r, orders: Number(r.orders) })));
+  // The ended hours of the window (cached between requests), then the current hour.
+  const endedHours = async (): Promise<WindowSums> => {
+    const [timings, throughput] = await Promise.all([timingSums(from, currentHour), throughputSums(from, currentHour)]);
+    return { timings, throughput };
+  };
+  const readSums = async (): Promise<WindowSums> => {
+    const [closed, timingsNow, throughputNow] = await Promise.all([
+      src.closedHours ? src.closedHours(`${from.toISOString()}|${currentHour.toISOString()}`, endedHours) : endedHours(),
+      timingSums(currentHour, end),
+      throughputSums(currentHour, end),
+    ]);
+    return { timings: [...closed.timings, ...timingsNow], throughput: [...closed.throughput, ...throughputNow] };
+  };
+  const [counts, { timings, throughput }, attention, queues] = await Promise.all([
     db
       .select({ status: c.status, channel: c.channel, orders: sql<string>`sum(${c.orders})`, overdue: sql<string>`sum(${c.overdue})`, atRisk: sql<string>`sum(${c.atRisk})` })
       .from(c)
       .groupBy(c.status, c.channel),
-    db
-      .select({ hour: t.hour, channel: t.channel, event: t.event, orders: sql<string>`sum(${t.orders})` })
-      .from(t)
-      .where(sql`${t.hour} >= ${from.toISOString()}::timestamptz`)
-      .groupBy(t.hour, t.channel, t.event),
-    db
-      .select({ metric: h.metric, stage: h.stage, channel: h.channel, bucket: h.bucket, samples: sql<string>`sum(${h.samples})` })
-      .from(h)
-      .where(sql`${h.hour} >= ${from.toISOString()}::timestamptz`)
-      .groupBy(h.metric, h.stage, h.channel, h.bucket)
-      .having(sql`sum(${h.samples}) > 0`),
+    readSums(),
     // The predicate is the one of orders_attention_idx, so this walks that small index.
     db
       .select({
@@ -219,15 +273,15 @@ export async function readDashboard(src: DashboardSources, window: DashboardWind
     const slot = intervals[Math.floor((r.hour.getTime() - from.getTime()) / unit)];
     if (!slot || (r.channel !== 'b2c' && r.channel !== 'b2b')) continue;
     const kind = r.event === 'created' ? 'created' : r.event === 'delivered' ? 'delivered' : 'endedOtherwise';
-    slot[kind][r.channel] += Number(r.orders);
-    totals[kind][r.channel] += Number(r.orders);
+    slot[kind][r.channel] += r.orders;
+    totals[kind][r.channel] += r.orders;
   }
 
   // Timings
   const histogram = (metric: string, stage: Stage | undefined, channel: Channel | undefined): BucketCount[] =>
     timings
       .filter((r) => r.metric === metric && (stage === undefined || r.stage === stage) && (channel === undefined || r.channel === channel))
-      .map((r) => ({ bucket: r.bucket, samples: Number(r.samples) }));
+      .map((r) => ({ bucket: r.bucket, samples: r.samples }));
   const summary = (hist: BucketCount[]) => ({ samples: sampleCount(hist), p50Ms: percentile(hist, 0.5), p95Ms: percentile(hist, 0.95) });
 
   const trace = (id: string): TraceLink => traceLink(src.uiUrl, src.namespace, id);

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import type { z } from 'zod';
 import { cached, taskQueueBacklogs } from '../../metrics/sources.js';
-import { DEFAULT_WINDOW, DashboardQuerySchema, readDashboard } from '../dashboard.js';
+import { DEFAULT_WINDOW, DashboardQuerySchema, createClosedHoursCache, readDashboard } from '../dashboard.js';
 import type { ApiDeps } from '../deps.js';
 import { allow } from '../middleware.js';
 import { validationProblem, zodFieldErrors } from '../problem.js';
@@ -80,13 +80,14 @@ export function dashboardRoutes(deps: ApiDeps): Router {
   const { config } = deps;
   const router = Router();
   // One round of DescribeTaskQueue per cache period, however many dashboards are open.
+  const closedHours = createClosedHoursCache();
   const backlog = cached(() => taskQueueBacklogs(deps.temporal, config.temporal.namespace), Math.max(config.metrics.cacheMs, 1_000));
 
   router.get('/dashboard', allow('operator'), async (req, res) => {
     const parsed = DashboardQuerySchema.safeParse(req.query);
     if (!parsed.success) throw validationProblem(queryErrors(parsed.error), 'The query parameters do not match the schema.');
     const body = await readDashboard(
-      { shopReader: deps.shopReader, backlog, uiUrl: config.temporal.uiUrl, namespace: config.temporal.namespace },
+      { shopReader: deps.shopReader, closedHours, backlog, uiUrl: config.temporal.uiUrl, namespace: config.temporal.namespace },
       parsed.data.window ?? DEFAULT_WINDOW,
     );
     res.set('Cache-Control', 'no-store').json(body);
