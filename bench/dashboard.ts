@@ -321,6 +321,14 @@ try {
   const api = await startApi({ config: apiConfig, log: createLogger('silent'), shop: dbs.shop });
   cleanups.unshift(() => api.close());
 
+  // The floor of every /v1 request: authentication and the rate limiter's counter upsert (a
+  // committed write per request), with an answer that reads nothing else.
+  const floor = await time(QUERIES, WARMUP, async () => {
+    const res = await fetch(`${api.url}/v1/catalog`, { headers: { authorization: 'Bearer ops-dev-key' } });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`GET /v1/catalog: ${res.status}`);
+  });
+  log(`floor: GET /v1/catalog  http p50 ${floor.p50} ms  p95 ${floor.p95} ms`);
   const results: Record<string, { http: Stats; db: Stats }> = {};
   for (const window of ['24h', '7d', '30d'] as DashboardWindow[]) {
     let checked = false;
@@ -368,10 +376,12 @@ try {
       events: seeded?.events,
       queriesPerWindow: QUERIES,
       machine: machineDescription(),
+      loadAverage: loadavg().map((l) => round2(l)),
       postgres: version,
       seedSeconds: seeded ? round2(seeded.seededMs / 1000) : undefined,
       rebuildSeconds: seeded ? round2(seeded.rebuildMs / 1000) : undefined,
       rollupRows: { status: sizes!.status_rows, throughput: sizes!.throughput_rows, timings: sizes!.timing_rows },
+      floorHttpMs: floor,
       httpMs: Object.fromEntries(Object.entries(results).map(([w, r]) => [w, r.http])),
       dbColdMs: Object.fromEntries(Object.entries(results).map(([w, r]) => [w, r.db])),
       plans: planSummary,
