@@ -117,7 +117,8 @@ const projection = proxyLocalActivities<OrderActivities>({
  * database.
  */
 const projectionQuick = proxyLocalActivities<OrderActivities>({
-  // the attempts bound it (under 4 s); the worker does not hold a local activity to its schedule-to-close timeout across retries
+  // The attempts bound it (under 4 s): a worker was seen retrying a local activity past its
+  // schedule-to-close timeout while the workflow task was heartbeated.
   scheduleToCloseTimeout: '4s',
   startToCloseTimeout: '1s',
   retry: RETRY_PROJECTION_QUICK,
