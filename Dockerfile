@@ -7,7 +7,9 @@ WORKDIR /app
 
 # Dependencies first, so a source change does not reinstall them. tsx is a runtime dependency;
 # dev dependencies (vitest, drizzle-kit, typescript) are not needed to run.
+# patches/: fixes of dependencies that are not released yet, applied by `postinstall` (patch-package).
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev && npm cache clean --force
 
 # Only what runs: the sources and the migrations (db/*/migrations, applied at start).

@@ -27,6 +27,8 @@ describe('replay of recorded order histories', () => {
         'order-v3-delivered.json',
         'order-v3-delivered-partner-webhooks.json',
         'order-v4-mes-carrier-webhooks.json',
+        'order-v4-projection-delivered.json',
+        'order-v4-projection-outage.json',
       ]),
     );
   });
@@ -38,8 +40,10 @@ describe('replay of recorded order histories', () => {
   // A worker may complete the first task as soon as the first local activity resolves and carry
   // the rest into a second task (e.g. when a status query arrives meanwhile). Orders since
   // `features-at-start-v1` replay either way; v2 orders asked `patched()` after the local
-  // activity and cannot, which is why that patch exists.
-  it.each(['order-v3-delivered.json', 'order-v3-delivered-partner-webhooks.json', 'order-v4-mes-carrier-webhooks.json'])(
+  // activity and cannot, which is why that patch exists. The v4 outage history is an order
+  // whose projection writes failed for 20 s while its promised-date timers fired
+  // (test/support/record-projection-outage.ts): quick writes gave up, a queued write waited.
+  it.each(['order-v3-delivered.json', 'order-v3-delivered-partner-webhooks.json', 'order-v4-mes-carrier-webhooks.json', 'order-v4-projection-delivered.json', 'order-v4-projection-outage.json'])(
     '%s replays when its first task was split at the local activity',
     async (file) => {
       await Worker.runReplayHistory(

@@ -1,8 +1,9 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
 import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { ShopDb } from '../../db/index.js';
 import { orderEvents, orders } from '../../db/shop/schema.js';
 import { promiseDate } from '../domain/durations.js';
+import { canReach, type OrderStatus } from '../domain/status.js';
 import { validateOrder } from '../domain/validation.js';
 import { recordStageDuration } from '../metrics/registry.js';
 import { ORDER_REJECTED, STAGES, type OrderState, type OrderWorkflowInput, type TimelineEntry } from '../workflows/order/contract.js';
@@ -20,8 +21,9 @@ export interface RecordProgressInput {
 }
 
 /** Activities of the `orders` queue: business acceptance and the shop's order projection. */
-export function createOrderActivities(deps: { shop: ShopDb }) {
+export function createOrderActivities(deps: { shop: ShopDb; log?: { warn(message: string, meta?: Record<string, unknown>): void } }) {
   const { shop } = deps;
+  const logger = deps.log ?? log;
   return {
     /** Business validation against the catalog; a broken rule rejects the order for good. */
     async acceptOrder(input: AcceptInput): Promise<AcceptResult> {
@@ -73,6 +75,23 @@ export function createOrderActivities(deps: { shop: ShopDb }) {
       };
       const { id: _id, createdAt: _c, channel: _ch, clientId: _cl, ...changing } = row;
       const finished = await shop.transaction(async (tx) => {
+        // Version order already keeps a late write from winning; a newer version whose status the
+        // order cannot reach from the recorded one would still move it backwards: refuse it.
+        const [recorded] = await tx
+          .select({ status: orders.status, version: orders.version })
+          .from(orders)
+          .where(eq(orders.id, state.orderId))
+          .for('update');
+        if (recorded && recorded.version < version && !canReach(recorded.status as OrderStatus, state.status)) {
+          logger.warn('projection write ignored: it would move the order backwards', {
+            orderId: state.orderId,
+            recorded: recorded.status,
+            recordedVersion: recorded.version,
+            status: state.status,
+            version,
+          });
+          return [];
+        }
         // Stages that end with this write: the projection has not recorded their end yet. Read
         // inside the transaction, so a retried write (already committed) does not count twice.
         const candidates = state.timeline.filter(isFinishedStage);

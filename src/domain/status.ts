@@ -33,3 +33,24 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   const i = FORWARD.indexOf(from);
   return i >= 0 && FORWARD[i + 1] === to;
 }
+
+/**
+ * Whether an order in `from` can later be in `to` (the same status counts): what a reader that
+ * sees only some of the order's states — such as the projection, whose writes may be coalesced —
+ * may observe next. Anything else would move the order backwards.
+ */
+export function canReach(from: OrderStatus, to: OrderStatus): boolean {
+  if (from === to) return true;
+  const seen = new Set<OrderStatus>([from]);
+  const queue: OrderStatus[] = [from];
+  while (queue.length > 0) {
+    const at = queue.shift()!;
+    for (const next of ORDER_STATUSES) {
+      if (seen.has(next) || !canTransition(at, next)) continue;
+      if (next === to) return true;
+      seen.add(next);
+      queue.push(next);
+    }
+  }
+  return false;
+}
