@@ -29,6 +29,9 @@ describe('replay of recorded order histories', () => {
         'order-v4-mes-carrier-webhooks.json',
         'order-v4-projection-delivered.json',
         'order-v4-projection-outage.json',
+        'order-v5-cancelled.json',
+        'order-v5-delivered.json',
+        'order-v5-delivered-partner-webhooks.json',
       ]),
     );
   });
@@ -43,7 +46,7 @@ describe('replay of recorded order histories', () => {
   // activity and cannot, which is why that patch exists. The v4 outage history is an order
   // whose projection writes failed for 20 s while its promised-date timers fired
   // (test/support/record-projection-outage.ts): quick writes gave up, a queued write waited.
-  it.each(['order-v3-delivered.json', 'order-v3-delivered-partner-webhooks.json', 'order-v4-mes-carrier-webhooks.json', 'order-v4-projection-delivered.json', 'order-v4-projection-outage.json'])(
+  it.each(['order-v3-delivered.json', 'order-v3-delivered-partner-webhooks.json', 'order-v4-mes-carrier-webhooks.json', 'order-v4-projection-delivered.json', 'order-v4-projection-outage.json', 'order-v5-delivered.json', 'order-v5-delivered-partner-webhooks.json'])(
     '%s replays when its first task was split at the local activity',
     async (file) => {
       await Worker.runReplayHistory(
