@@ -9,6 +9,7 @@ import { catalogRoutes } from './routes/catalog.js';
 import { docsRoutes } from './routes/docs.js';
 import { orderRoutes } from './routes/orders.js';
 import { orderListRoutes } from './routes/orders-list.js';
+import { requestTracing } from './tracing.js';
 
 export type { ApiDeps } from './deps.js';
 
@@ -17,6 +18,8 @@ export function createApp(deps: ApiDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
+  // First, so the metrics and the access log of a request run inside its span.
+  app.use(requestTracing());
   app.use(requestMetrics());
   app.use(
     pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' } }),

@@ -1,6 +1,7 @@
 import type { NativeConnection } from '@temporalio/worker';
 import type { CarrierDb, CrmDb, MesDb, PricingDb, ShopDb } from '../../db/index.js';
 import type { Config } from '../config.js';
+import { activityInterceptors, workflowSpanSinks } from '../tracing/index.js';
 
 /** What a task-queue worker is built from: config, a Temporal connection and its system's database. */
 export interface WorkerContext {
@@ -14,4 +15,12 @@ export interface WorkerContext {
 export function need<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`worker needs ${what}`);
   return value;
+}
+
+/**
+ * Options every worker of the pipeline is created with: its activities run in spans of the
+ * order's trace, and workflow spans leave the sandbox through the tracing sink.
+ */
+export function tracedWorkerOptions() {
+  return { interceptors: { activity: activityInterceptors() }, sinks: workflowSpanSinks() };
 }

@@ -2,7 +2,7 @@ import { Worker } from '@temporalio/worker';
 import { createMesActivities } from '../activities/mes.js';
 import { createEmbeddedMes } from '../systems/mes/index.js';
 import { MES_CONTROL_QUEUE, TASK_QUEUES } from '../workflows/order/contract.js';
-import { need, type WorkerContext } from './context.js';
+import { need, tracedWorkerOptions, type WorkerContext } from './context.js';
 
 /**
  * `mes` queue: production. Each running `produce` activity is one job on one production line,
@@ -11,7 +11,7 @@ import { need, type WorkerContext } from './context.js';
  */
 export async function createMesWorker(ctx: WorkerContext): Promise<Worker[]> {
   const activities = createMesActivities({ mes: createEmbeddedMes(need(ctx.db.mes, 'the mes database'), { timeScale: ctx.config.timeScale }) });
-  const common = { connection: ctx.connection, namespace: ctx.config.temporal.namespace, activities };
+  const common = { ...tracedWorkerOptions(), connection: ctx.connection, namespace: ctx.config.temporal.namespace, activities };
   return [
     await Worker.create({ ...common, taskQueue: TASK_QUEUES.mes, maxConcurrentActivityTaskExecutions: ctx.config.concurrency.mes }),
     // Cancel requests must not queue behind production jobs for a line.
