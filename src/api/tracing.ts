@@ -7,7 +7,7 @@ import {
   ATTR_URL_SCHEME,
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { UNMATCHED_ROUTE, routeLabel } from '../metrics/http.js';
 
 /**
@@ -20,9 +20,10 @@ import { UNMATCHED_ROUTE, routeLabel } from '../metrics/http.js';
  * load time, which for ES modules needs a loader hook (`--import`) on every entry point and in
  * the test runner.
  */
-export function requestTracing(): RequestHandler {
+export function requestTracing(options: { ignore?: (req: Request) => boolean } = {}): RequestHandler {
   const tracer = trace.getTracer('order-pipeline/api');
   return (req, res, next) => {
+    if (options.ignore?.(req)) return next();
     const parent = propagation.extract(ROOT_CONTEXT, req.headers);
     const span = tracer.startSpan(
       req.method,
