@@ -5,10 +5,12 @@
  * in-memory exporter in place of an OTLP collector (none runs here); everything else is real.
  */
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startApi, type RunningApi } from '../src/api/server.js';
 import { createLogger } from '../src/logger.js';
-import { ORDER_ID_ATTRIBUTE, startTracing, type Tracing } from '../src/tracing/index.js';
+import { ORDER_ID_ATTRIBUTE, startTracing, workflowSpanSinks, type Tracing } from '../src/tracing/index.js';
+import { orderWorkflowId } from '../src/workflows/order/contract.js';
 import { httpClient, type HttpCall } from './support/http.js';
 import { sampleOrder, startPipeline, testConfig, waitForOrder, type TestPipeline } from './support/pipeline.js';
 
@@ -118,6 +120,13 @@ describe('tracing an order', () => {
     const line = logLines.find((l) => (l.req as { url?: string } | undefined)?.url === '/v1/orders' && (l.res as { statusCode?: number } | undefined)?.statusCode === 202);
     expect(line, 'the access log line of the POST').toBeDefined();
     expect(line).toMatchObject({ trace_id: traceId, span_id: request!.spanContext().spanId });
+
+    // The traced run replays as a worker would after losing its cache (status queries included).
+    const history = await pipeline!.client.workflow.getHandle(orderWorkflowId(orderId)).fetchHistory();
+    await Worker.runReplayHistory(
+      { workflowBundle: { codePath: inject('workflowBundlePath') }, sinks: workflowSpanSinks(), replayName: 'traced-order' },
+      history,
+    );
   });
 
   it("continues a caller's trace (W3C traceparent) and names the order on the request span", async () => {
