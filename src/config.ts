@@ -54,6 +54,13 @@ const EnvSchema = z.object({
   TEMPORAL_METRICS_PORT: port.optional(),
   METRICS_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
 
+  MES_EVENTS_URL: optionalUrl,
+  MES_API_KEY: z.string().min(1).max(512).default('mes-dev-key'),
+  MES_WEBHOOK_SECRET: z.string().min(8).default('mes-dev-webhook-secret'),
+  CARRIER_EVENTS_URL: optionalUrl,
+  CARRIER_API_KEY: z.string().min(1).max(512).default('carrier-dev-key'),
+  CARRIER_WEBHOOK_SECRET: z.string().min(8).default('carrier-dev-webhook-secret'),
+  CARRIER_EVENT_GRACE_SECONDS: z.coerce.number().min(0).max(7 * 24 * 3600).default(300),
   // OpenTelemetry's standard variables (the subset this product reads; see README, "Tracing").
   OTEL_SERVICE_NAME: z.string().trim().min(1).max(200).optional(),
   OTEL_TRACES_EXPORTER: z
@@ -108,6 +115,23 @@ export interface Config {
     /** Full OTLP/HTTP traces URL (…/v1/traces) when `exporters` has `otlp`. */
     otlpTracesUrl: string | undefined;
   };
+  /** Events the embedded MES and carrier send to the API's integration webhooks. */
+  integrations: {
+    mes: IntegrationConfig;
+    carrier: IntegrationConfig;
+    /** How long past the expected delivery an order waits for the carrier's event before asking the carrier. */
+    carrierEventGraceMs: number;
+  };
+}
+
+/** One system's side of the integration webhooks. */
+export interface IntegrationConfig {
+  /** Where the system POSTs its events; undefined = it sends none (`npm start` points it at its own API). */
+  eventsUrl: string | undefined;
+  /** API key the system authenticates with (kind `mes` / `carrier`). */
+  apiKey: string;
+  /** HMAC-SHA256 key of the `Webhook-Signature` header, shared by the system and the API. */
+  webhookSecret: string;
 }
 
 /** Database name of each system on a shared server. */
@@ -178,6 +202,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       port: e.METRICS_PORT || undefined,
       sdkPort: e.TEMPORAL_METRICS_PORT || undefined,
       cacheMs: Math.round(e.METRICS_CACHE_SECONDS * 1000),
+    },
+    integrations: {
+      mes: { eventsUrl: e.MES_EVENTS_URL, apiKey: e.MES_API_KEY, webhookSecret: e.MES_WEBHOOK_SECRET },
+      carrier: { eventsUrl: e.CARRIER_EVENTS_URL, apiKey: e.CARRIER_API_KEY, webhookSecret: e.CARRIER_WEBHOOK_SECRET },
+      carrierEventGraceMs: Math.round(e.CARRIER_EVENT_GRACE_SECONDS * 1000),
     },
     tracing: tracingConfig(e),
   };

@@ -37,6 +37,8 @@ export function newOrderInput(args: {
   createdAt?: Date;
   priority?: PriorityClass;
   atRiskShare?: number;
+  /** CARRIER_EVENT_GRACE_SECONDS in ms; absent = the order does not wait for the carrier's event past the expected delivery. */
+  carrierEventGraceMs?: number;
 }): OrderWorkflowInput {
   const channel: Channel = args.source.kind === 'partner' ? 'b2b' : 'b2c';
   const tier = tierLimits(args.source.tier ?? (channel === 'b2c' ? 'shop' : 'standard'));
@@ -52,6 +54,7 @@ export function newOrderInput(args: {
     fairnessWeight: tier.fairnessWeight,
     timeScale: args.timeScale,
     atRiskShare: args.atRiskShare ?? DEFAULT_AT_RISK_SHARE,
+    ...(args.carrierEventGraceMs !== undefined ? { carrierEventGraceMs: args.carrierEventGraceMs } : {}),
   };
 }
 

@@ -41,6 +41,12 @@ try {
 }
 const log = createLogger(config.logLevel);
 const tracing = startTracing(config.tracing, { serviceName: 'order-pipeline' });
+// All in one: the embedded MES and carrier send their events to this process's own API.
+if (config.port !== 0) {
+  for (const system of ['mes', 'carrier'] as const) {
+    config.integrations[system].eventsUrl ??= `http://localhost:${config.port}/v1/integrations/${system}/events`;
+  }
+}
 
 // 1. Temporal: reuse one that answers, else start the dev server (built first if needed).
 const [host, portText] = config.temporal.address.split(':');

@@ -2,7 +2,6 @@
  * The operator CLI (`orders`, src/cli/orders.ts) as a child process against the real pipeline:
  * Temporal, the workers, PostgreSQL and the REST API. One production line, so big orders queue.
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +12,9 @@ import type { RunningApi } from '../src/api/server.js';
 import { TRANSIT_MS, scaled } from '../src/domain/durations.js';
 import { ORDER_STATUSES } from '../src/domain/status.js';
 import { ORDER_WORKFLOW_TYPE, STAGES, orderWorkflowId, type OrderState } from '../src/workflows/order/contract.js';
+import { runCli, runCliWith } from './support/cli.js';
 import type { HttpCall } from './support/http.js';
-import { TEST_TIME_SCALE, sampleOrder, startPipelineWithApi, testEnv, waitForOrder, type TestPipeline } from './support/pipeline.js';
+import { TEST_TIME_SCALE, sampleOrder, startPipelineWithApi, waitForOrder, type TestPipeline } from './support/pipeline.js';
 
 let pipeline: TestPipeline;
 let api: RunningApi;
@@ -29,26 +29,8 @@ beforeAll(async () => {
 });
 afterAll(() => stop?.());
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-/** Runs the CLI the way `npm run orders --` does, with the test environment. */
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/orders.ts', ...args],
-      { env: { PATH: process.env.PATH ?? '', ...testEnv() }, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = runCli;
 
 async function cliJson(...args: string[]): Promise<any> {
   const run = await cli(...args, '--json');
@@ -294,14 +276,7 @@ describe('orders CLI', () => {
     const noApi = await cli('simulate', '--orders', '1', '--api', 'http://127.0.0.1:9');
     expect(noApi.code).toBe(1);
     expect(noApi.stderr).toMatch(/^error: cannot reach the API at http:\/\/127\.0\.0\.1:9 .*is `npm start` .*running\?/);
-    const noTemporal = await new Promise<Run>((resolve) => {
-      execFile(
-        process.execPath,
-        ['--import', 'tsx', 'src/cli/orders.ts', 'cancel', UNKNOWN, '--reason', 'x'],
-        { env: { PATH: process.env.PATH ?? '', ...testEnv({ TEMPORAL_ADDRESS: '127.0.0.1:9' }) }, timeout: 60_000 },
-        (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-      );
-    });
+    const noTemporal = await runCliWith({ TEMPORAL_ADDRESS: '127.0.0.1:9' }, 'cancel', UNKNOWN, '--reason', 'x');
     expect(noTemporal.code).toBe(1);
     expect(noTemporal.stderr).toMatch(/^error: cannot reach Temporal at 127\.0\.0\.1:9 .*is `npm start` running/);
     expect(noTemporal.stderr).not.toMatch(NO_STACK);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadConfig } from '../src/config.js';
+import { DATABASE_NAMES, loadConfig } from '../src/config.js';
 import { DEV_SERVER_DYNAMIC_CONFIG } from '../src/temporal/dev-server.js';
 import { QUEUE_NAMES, SEARCH_ATTRIBUTES, type QueueName } from '../src/workflows/order/contract.js';
 
@@ -25,6 +25,8 @@ interface Service {
   depends_on?: string[] | Record<string, { condition?: string }>;
   deploy?: { replicas?: number };
   healthcheck?: { test?: string | string[] };
+  restart?: string;
+  expose?: (string | number)[];
   volumes?: Volume[];
   ports?: (string | number | { published?: string | number; target?: number })[];
 }
@@ -178,8 +180,9 @@ describe('docker-compose.yml', () => {
 
   it("sends every process's traces over OTLP/HTTP under the process's own service name", () => {
     for (const name of appServiceNames) {
-      expect(loadConfig(envOf(service(name))).tracing, name).toEqual({
-        serviceName: name,
+      const env = envOf(service(name));
+      expect(loadConfig(env).tracing, name).toEqual({
+        serviceName: env.OTEL_SERVICE_NAME,
         exporters: ['otlp'],
         otlpTracesUrl: 'http://jaeger:4318/v1/traces',
       });
@@ -277,5 +280,77 @@ describe('docker-compose.yml', () => {
     walk(compose);
     // Compose would replace a bare `$out` with the host's (empty) variable; `$$` is a literal `$`.
     expect(strings.filter((s) => s.replace(/\$\$/g, '').includes('$'))).toEqual([]);
+  });
+
+  it('runs Temporal on the compose PostgreSQL, and the Web UI on that Temporal', () => {
+    const temporal = service('temporal');
+    expect(temporal.image).toMatch(/^temporalio\/(auto-setup|server):/);
+    const env = envOf(temporal);
+    expect(env.DB).toMatch(/^postgres/);
+    expect(env.POSTGRES_SEEDS).toBe('postgresql');
+    expect(env.POSTGRES_USER).toBe(envOf(service('postgresql')).POSTGRES_USER);
+    expect(env.POSTGRES_PWD).toBe(envOf(service('postgresql')).POSTGRES_PASSWORD);
+    expect(dependsOn(temporal).postgresql).toBe('service_healthy');
+    expect(service('temporal-admin-tools').image).toMatch(/^temporalio\/admin-tools:/);
+    const ui = service('temporal-ui');
+    expect(ui.image).toMatch(/^temporalio\/ui:/);
+    const address = loadConfig(envOf(service('api'))).temporal.address;
+    expect(envOf(ui).TEMPORAL_ADDRESS).toBe(address);
+    expect(envOf(service('temporal-admin-tools')).TEMPORAL_ADDRESS).toBe(address);
+    // The links the API hands out (trace.url) open the UI's published port.
+    const uiPort = new URL(loadConfig(envOf(service('api'))).temporal.uiUrl).port;
+    expect(publishedPorts(ui)).toContain(uiPort);
+  });
+
+  it('creates every system database in PostgreSQL on first start', () => {
+    const init = mounts(service('postgresql')).filter(([, t]) => t.startsWith('/docker-entrypoint-initdb.d/'));
+    expect(init.length, 'an init script in /docker-entrypoint-initdb.d').toBeGreaterThan(0);
+    const sql = init.map(([source]) => readFileSync(path.resolve(ROOT, source), 'utf8')).join('\n');
+    const created = [...sql.matchAll(/^\s*CREATE DATABASE\s+"?([a-z_0-9]+)"?/gim)].map((m) => m[1]!);
+    expect(created.sort()).toEqual(Object.values(DATABASE_NAMES).sort());
+    // …and they are the databases the services use.
+    const config = loadConfig(envOf(service('api')));
+    for (const url of Object.values(config.databases)) expect(created).toContain(new URL(url!).pathname.slice(1));
+  });
+
+  it('gives every long-running service a health check, and app services one on their own port', () => {
+    for (const [name, s] of Object.entries(services)) {
+      if (s.restart === 'no') continue; // one-shot jobs (temporal-admin-tools) end instead
+      expect(argv(s.healthcheck?.test).length, `${name} health check`).toBeGreaterThan(0);
+    }
+    const probed = (name: string) => /https?:\/\/(?:127\.0\.0\.1|localhost):(\d+)\//.exec(argv(service(name).healthcheck?.test).join(' '))?.[1];
+    expect(probed('api')).toBe(String(loadConfig(envOf(service('api'))).port));
+    for (const queue of QUEUE_NAMES) {
+      const name = `${WORKER_PREFIX}${queue}`;
+      expect(probed(name), `${name} probes its METRICS_PORT`).toBe(String(loadConfig(envOf(service(name))).metrics.port));
+    }
+  });
+
+  it('sends every app service’s traces to the trace collector, each under its own service name', () => {
+    const jaeger = service('jaeger');
+    expect(jaeger.image).toMatch(/^jaegertracing\/all-in-one:/);
+    expect(envOf(jaeger).COLLECTOR_OTLP_ENABLED).toBe('true');
+    const names = new Set<string>();
+    for (const name of appServiceNames) {
+      const env = envOf(service(name));
+      const endpoint = new URL(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'missing:');
+      expect(endpoint.protocol, `${name} OTLP endpoint`).toBe('http:');
+      expect(services[endpoint.hostname], `${name} sends traces to a compose service`).toBeDefined();
+      // OTLP over HTTP on its standard port, reachable inside the compose network.
+      expect(endpoint.port).toBe('4318');
+      expect((services[endpoint.hostname]!.expose ?? []).map(String)).toContain('4318');
+      expect(env.OTEL_TRACES_EXPORTER, name).toBe('otlp');
+      expect(env.OTEL_SERVICE_NAME, `${name} OTEL_SERVICE_NAME`).toMatch(/^order-/);
+      names.add(env.OTEL_SERVICE_NAME!);
+      expect(dependsOn(service(name))[endpoint.hostname], `${name} starts after ${endpoint.hostname}`).toBeDefined();
+    }
+    expect(names.size, 'one service name per app service').toBe(appServiceNames.length);
+    expect(publishedPorts(jaeger)).toContain('16686');
+  });
+
+  it('scales every app service with deploy.replicas, the API behind the gateway', () => {
+    for (const name of appServiceNames) expect(service(name).deploy?.replicas, `${name} deploy.replicas`).toBeGreaterThanOrEqual(1);
+    expect(service('api').deploy!.replicas).toBeGreaterThan(1);
+    expect(publishedPorts(service('api'))).toEqual([]);
   });
 });

@@ -29,6 +29,7 @@ describe('replay of recorded order histories', () => {
         'order-v2-delivered-partner-webhooks.json',
         'order-v3-delivered.json',
         'order-v3-delivered-partner-webhooks.json',
+        'order-v4-mes-carrier-webhooks.json',
       ]),
     );
   });
@@ -41,7 +42,7 @@ describe('replay of recorded order histories', () => {
   // the rest into a second task (e.g. when a status query arrives meanwhile). Orders since
   // `features-at-start-v1` replay either way; v2 orders asked `patched()` after the local
   // activity and cannot, which is why that patch exists.
-  it.each(['order-v3-delivered.json', 'order-v3-delivered-partner-webhooks.json'])(
+  it.each(['order-v3-delivered.json', 'order-v3-delivered-partner-webhooks.json', 'order-v4-mes-carrier-webhooks.json'])(
     '%s replays when its first task was split at the local activity',
     async (file) => {
       await Worker.runReplayHistory(
@@ -58,6 +59,14 @@ describe('replay of recorded order histories', () => {
         splitFirstTaskAtLocalActivity(load('order-v2-delivered-partner-webhooks.json')),
       ),
     ).rejects.toBeInstanceOf(DeterminismViolationError);
+  });
+
+  // v4 (`carrier-events-v1`): production completed by the API on the MES's event, delivery by
+  // the carrier's signal before the grace timer fired.
+  it('order-v4 went through the integration webhooks', () => {
+    const events = load('order-v4-mes-carrier-webhooks.json').events as { eventType: string; workflowExecutionSignaledEventAttributes?: { signalName: string } }[];
+    expect(events.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'carrierEvent')).toBe(true);
+    expect(events.filter((e) => e.eventType === 'EVENT_TYPE_TIMER_CANCELED').length).toBeGreaterThan(0);
   });
 
   it('catches an incompatible change of the workflow', async () => {

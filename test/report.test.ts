@@ -2,7 +2,6 @@
  * `orders report` as a child process against the real pipeline: after orders ran, its numbers
  * are the ones the timeline in the shop database gives, and `--png` writes a real PNG.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderEvents } from '../db/shop/schema.js';
 import { parseSince } from '../src/cli/stage-report.js';
 import { STAGES } from '../src/workflows/order/contract.js';
+import { runCli } from './support/cli.js';
 import type { HttpCall } from './support/http.js';
-import { sampleOrder, startPipelineWithApi, testEnv, waitForOrder, type TestPipeline } from './support/pipeline.js';
+import { sampleOrder, startPipelineWithApi, waitForOrder, type TestPipeline } from './support/pipeline.js';
 
 let pipeline: TestPipeline;
 let call: HttpCall;
@@ -40,22 +40,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/orders.ts', ...args],
-      { env: { PATH: process.env.PATH ?? '', ...testEnv() }, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = runCli;
 
 /** PostgreSQL's percentile_cont: linear interpolation between the closest ranks. */
 function percentile(sorted: number[], p: number): number {

@@ -1,13 +1,17 @@
 /**
- * Carrier database (embedded carrier): shipments. One shipment per order, enforced by a unique key.
- * Written only by the embedded carrier adapter in src/systems/carrier.
+ * Carrier database (embedded carrier): shipments (one per order, enforced by a unique key) and the
+ * outbox of shipment events for the pipeline's API. Written only by the embedded carrier in
+ * src/systems/carrier.
  */
-import { jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { outboxTable } from '../outbox.js';
 import type { Address } from '../../src/domain/order.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
-export const shipments = pgTable('shipments', {
+export const shipments = pgTable(
+  'shipments',
+  {
   id: text('id').primaryKey(),
   orderId: text('order_id').notNull().unique(),
   trackingNumber: text('tracking_number').notNull().unique(),
@@ -17,4 +21,9 @@ export const shipments = pgTable('shipments', {
   bookedAt: ts('booked_at').notNull().defaultNow(),
   expectedDeliveryAt: ts('expected_delivery_at').notNull(),
   deliveredAt: ts('delivered_at'),
-});
+  },
+  (t) => [index('shipments_status_expected_idx').on(t.status, t.expectedDeliveryAt)],
+);
+
+/** Shipment events (`shipment.delivered`) waiting to be sent, or sent. */
+export const carrierOutbox = outboxTable('carrier_outbox');

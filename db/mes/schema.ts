@@ -1,8 +1,9 @@
 /**
- * MES database (embedded MES): production jobs. One job per order, enforced by a unique key.
- * Written only by the embedded MES adapter in src/systems/mes.
+ * MES database (embedded MES): production jobs (one per order, enforced by a unique key) and the
+ * outbox of job events for the pipeline's API. Written only by the embedded MES in src/systems/mes.
  */
 import { index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { outboxTable } from '../outbox.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -18,6 +19,11 @@ export const productionJobs = pgTable(
     startedAt: ts('started_at'),
     finishesAt: ts('finishes_at'),
     completedAt: ts('completed_at'),
+    /** Opaque reference of whoever submitted the job, echoed in every event about it. */
+    callbackRef: text('callback_ref'),
   },
   (t) => [index('production_jobs_status_idx').on(t.status)],
 );
+
+/** Job events (`job.started`, `job.completed`, `job.cancelled`) waiting to be sent, or sent. */
+export const mesOutbox = outboxTable('mes_outbox');

@@ -5,7 +5,7 @@
  * `api_clients` only through src/api/clients.ts.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 import type { OrderRequest } from '../../src/domain/order.js';
 import type { PriceBreakdown } from '../../src/domain/pricing/index.js';
 import type { OrderWorkflowInput } from '../../src/workflows/order/contract.js';
@@ -54,6 +54,11 @@ export const orders = pgTable(
     index('orders_partner_status_created_idx')
       .on(t.partnerId, t.status, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst())
       .where(sql`${t.partnerId} is not null`),
+    // Open orders past or near their promised date, for the dashboard: small, since rows leave
+    // it when the order ends. The dashboard's query repeats this predicate word for word.
+    index('orders_attention_idx')
+      .on(t.promisedBy)
+      .where(sql`${t.status} <> all (array['delivered','cancelled','rejected','failed']) and (${t.overdueAt} is not null or ${t.atRiskAt} is not null)`),
   ],
 );
 
@@ -74,10 +79,70 @@ export const orderEvents = pgTable(
   (t) => [primaryKey({ columns: [t.orderId, t.seq] }), index('order_events_stage_idx').on(t.stage, t.startedAt)],
 );
 
+// ---------------------------------------------------------------------------------------------
+// Rollups of the projection for the dashboard (`GET /v1/dashboard`) and the scrape-time gauges.
+// Written only by triggers on `orders` and `order_events` (migration 0002_dashboard_rollups):
+// each trigger takes back what the old row contributed and adds what the new row contributes,
+// so a rollup always equals the GROUP BY over its table, whichever write changed the rows, and a
+// write the projection skips (an older version) changes nothing. `shard` spreads the counters of
+// one key over 8 rows (by order id), so concurrent projection writes seldom wait for each other's
+// row lock; readers sum over it.
+
+/** Orders per status and channel, with how many of them are overdue or at risk. */
+export const orderStatusCounts = pgTable(
+  'order_status_counts',
+  {
+    status: text('status').notNull(),
+    channel: text('channel').notNull(),
+    shard: smallint('shard').notNull(),
+    orders: bigint('orders', { mode: 'number' }).notNull(),
+    /** Orders with `overdue_at` set (whatever their status). */
+    overdue: bigint('overdue', { mode: 'number' }).notNull(),
+    /** Orders with `at_risk_at` set and not overdue. */
+    atRisk: bigint('at_risk', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.status, t.channel, t.shard] })],
+);
+
+/**
+ * Orders created per UTC hour and channel (`event` = `created`, at `created_at`), and orders that
+ * ended (`event` = the terminal status, at `updated_at` of the ending write).
+ */
+export const orderThroughputHourly = pgTable(
+  'order_throughput_hourly',
+  {
+    hour: ts('hour').notNull(),
+    channel: text('channel').notNull(),
+    event: text('event').notNull(),
+    shard: smallint('shard').notNull(),
+    orders: bigint('orders', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hour, t.channel, t.event, t.shard] })],
+);
+
+/**
+ * Histograms of the timeline per UTC hour, pipeline stage and channel: `duration` of completed
+ * stages (start to end, in the hour of the end) and `queue_wait` of the stage's activity (in
+ * the hour it ended, or started while running). `bucket` 0 holds values under 1 ms, bucket
+ * b >= 1 the values in [2^((b-1)/8), 2^(b/8)) ms (src/domain/histogram.ts reads them).
+ */
+export const stageTimingsHourly = pgTable(
+  'stage_timings_hourly',
+  {
+    hour: ts('hour').notNull(),
+    metric: text('metric', { enum: ['duration', 'queue_wait'] }).notNull(),
+    stage: text('stage').notNull(),
+    channel: text('channel').notNull(),
+    bucket: smallint('bucket').notNull(),
+    samples: bigint('samples', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hour, t.metric, t.stage, t.channel, t.bucket] })],
+);
+
 export const apiClients = pgTable('api_clients', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
-  kind: text('kind', { enum: ['shop', 'partner', 'operator'] }).notNull(),
+  kind: text('kind', { enum: ['shop', 'partner', 'operator', 'mes', 'carrier'] }).notNull(),
   partnerId: text('partner_id'),
   /** SHA-256 of the API key; the key itself is never stored. */
   keyHash: text('key_hash').notNull().unique(),
@@ -116,6 +181,25 @@ export const rateLimits = pgTable('rate_limits', {
   hits: integer('hits').notNull(),
   resetAt: ts('reset_at').notNull(),
 });
+
+/**
+ * Events the API received from the MES and the carrier (integration webhooks), once handled:
+ * a repeated event id is answered from here instead of acting twice. Written only by
+ * src/api/routes/integrations.ts.
+ */
+export const integrationEvents = pgTable(
+  'integration_events',
+  {
+    system: text('system', { enum: ['mes', 'carrier'] }).notNull(),
+    eventId: text('event_id').notNull(),
+    type: text('type').notNull(),
+    orderId: text('order_id').notNull(),
+    accepted: integer('accepted').notNull(),
+    reason: text('reason'),
+    receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.system, t.eventId] }), index('integration_events_order_idx').on(t.orderId)],
+);
 
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderEventRow = typeof orderEvents.$inferSelect;

@@ -1,8 +1,9 @@
-import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context, log } from '@temporalio/activity';
 import type { OrderItem } from '../domain/order.js';
-import type { MesAdapter } from '../systems/mes/index.js';
-import { PRODUCTION_CANCELLED } from '../workflows/order/contract.js';
+import type { MesAdapter, ProductionJob } from '../systems/mes/index.js';
+import { PRODUCTION_CANCELLED, type IntegrationSource } from '../workflows/order/contract.js';
 import { stageMeta, type StageMeta } from './meta.js';
+import { encodeProduceCallback } from './produce-callback.js';
 
 export interface ProduceInput {
   orderId: string;
@@ -11,50 +12,102 @@ export interface ProduceInput {
 export interface ProduceResult extends StageMeta {
   jobId: string;
   completedAt: string;
+  /** `webhook`: the API completed the attempt on the MES's `job.completed` event; `polling`: the attempt saw the job done itself. */
+  source?: IntegrationSource;
+  /** How often the job was submitted again because the MES had lost it. */
+  resubmitted?: number;
 }
 
-
-const POLL_MS = 1000;
+/** How often a running attempt reconciles with the MES (and heartbeats). */
+const RECONCILE_MS = 1000;
+/** How soon an attempt looks again at a job the MES has not put on a line yet. */
+const QUEUED_RECHECK_MS = 100;
 
 /**
- * Activities of the `mes` queue. `produce` holds one of the worker's slots (MES_CAPACITY) for
- * as long as the job is on its production line, heartbeating; a crashed worker's attempt is
- * retried after the heartbeat timeout and finds the same job again (one job per order).
+ * Activities of the `mes` queue. `produce` holds one of the worker's slots (MES_CAPACITY) for as
+ * long as its job is on a production line, heartbeating. It learns that the job is done in one
+ * of two ways:
+ * - the MES's `job.completed` event reaches the API, which completes this attempt through the
+ *   task token in the job's callback reference; the server then answers the next heartbeat with
+ *   "not found", the SDK cancels the attempt (`NOT_FOUND`) and the slot is free;
+ * - as a fallback, the attempt asks the MES every second; a job the MES reports done for longer
+ *   than `eventGraceMs` (0 when the MES sends no events) completes the attempt from that report.
+ * A job the MES has lost is submitted again (one job per order: the MES keys jobs by order).
+ * A crashed worker's attempt is retried after the heartbeat timeout and finds the same job.
  */
-export function createMesActivities(deps: { mes: MesAdapter }) {
+export function createMesActivities(deps: { mes: MesAdapter; eventGraceMs?: number; reconcileMs?: number }) {
   const { mes } = deps;
+  const graceMs = deps.eventGraceMs ?? 0;
+  const reconcileMs = deps.reconcileMs ?? RECONCILE_MS;
   return {
     async produce(input: ProduceInput): Promise<ProduceResult> {
       const meta = stageMeta();
       const ctx = Context.current();
-      const submitted = await mes.submitJob({ orderId: input.orderId, items: input.items });
-      let job = await mes.startJob(submitted.id);
+      let resubmitted = 0;
+      const submit = () =>
+        mes.submitJob({
+          orderId: input.orderId,
+          items: input.items,
+          callbackRef: encodeProduceCallback({
+            taskToken: ctx.info.base64TaskToken,
+            workflowId: ctx.info.workflowExecution?.workflowId ?? 'unknown',
+            attempt: meta.attempt,
+            queueWaitMs: meta.queueWaitMs,
+            resubmitted,
+          }),
+        });
+      let job: ProductionJob = await submit();
+      let doneSeenAt: number | undefined;
       let undisturbed = false;
-      while (job.status === 'in_production') {
-        const remaining = (job.finishesAt?.getTime() ?? Date.now()) - Date.now();
-        ctx.heartbeat({ jobId: job.id, remainingMs: Math.max(0, remaining) });
-        if (remaining > 0) {
-          const wait = Math.min(remaining, POLL_MS);
-          if (undisturbed) {
-            await new Promise((r) => setTimeout(r, wait));
-          } else {
-            try {
-              await ctx.sleep(wait);
-            } catch (err) {
-              // A job on its line is never disturbed: a cancellation (e.g. a reprioritized order
-              // whose slot was already taken) is ignored and production finishes.
-              if (!(err instanceof CancelledFailure)) throw err;
-              undisturbed = true;
-            }
+      for (;;) {
+        if (job.status === 'cancelled') {
+          throw ApplicationFailure.nonRetryable(`production job ${job.id} was cancelled by the MES`, PRODUCTION_CANCELLED);
+        }
+        if (job.status === 'done') {
+          doneSeenAt ??= Date.now();
+          if (Date.now() - doneSeenAt >= graceMs) {
+            return {
+              ...meta,
+              jobId: job.id,
+              completedAt: (job.completedAt ?? new Date()).toISOString(),
+              source: 'polling',
+              ...(resubmitted > 0 ? { resubmitted } : {}),
+            };
           }
         }
-        job = await mes.completeJob(job.id);
+        ctx.heartbeat({ jobId: job.id, status: job.status, resubmitted });
+        // Queued: the line controller starts it in a moment. On its line: look again just after its
+        // production time is up (at most a second from now). Done: until the grace time is over.
+        const wait =
+          job.status === 'done'
+            ? Math.min(reconcileMs, graceMs - (Date.now() - doneSeenAt!))
+            : job.status === 'in_production' && job.finishesAt
+              ? Math.max(50, Math.min(reconcileMs, job.finishesAt.getTime() - Date.now() + 50))
+              : QUEUED_RECHECK_MS;
+        if (undisturbed) {
+          await new Promise((r) => setTimeout(r, wait));
+        } else {
+          try {
+            await ctx.sleep(wait);
+          } catch (err) {
+            // Completed from outside (the MES's event reached the API), timed out, or the worker
+            // stops: this attempt is over.
+            if (!(err instanceof CancelledFailure) || !ctx.cancellationDetails?.cancelRequested) throw err;
+            // The workflow withdrew the attempt (e.g. a new priority), but the job has a line:
+            // production is never disturbed and finishes. A cancelled order's job is withdrawn by
+            // the MES and shows as cancelled below.
+            undisturbed = true;
+          }
+        }
+        const current = await mes.getJob(job.id);
+        if (current) {
+          job = current;
+          continue;
+        }
+        resubmitted += 1;
+        log.warn('the MES lost the production job; submitting it again', { jobId: job.id, orderId: input.orderId, resubmitted });
+        job = await submit();
       }
-      if (job.status === 'cancelled') {
-        throw ApplicationFailure.nonRetryable(`production job ${job.id} was cancelled by the MES`, PRODUCTION_CANCELLED);
-      }
-      if (job.status !== 'done' || !job.completedAt) throw new Error(`production job ${job.id} is ${job.status}`);
-      return { ...meta, jobId: job.id, completedAt: job.completedAt.toISOString() };
     },
 
     /** Cancels the order's production unless it is on a line already. */

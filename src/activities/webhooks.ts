@@ -1,19 +1,12 @@
-import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import type { ShopDb } from '../../db/index.js';
 import { apiClients } from '../../db/shop/schema.js';
 import type { WebhookDeliveryInput } from '../workflows/order/contract.js';
 
-/** Header carrying the signature: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`. */
-export const SIGNATURE_HEADER = 'Webhook-Signature';
-/** Header carrying the event id, for deduplication by the receiver. */
-export const EVENT_ID_HEADER = 'Webhook-Id';
+import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from '../webhook-signature.js';
 
-/** Signature of a webhook body at a time, as the receiver recomputes it. */
-export function signWebhook(secret: string, timestamp: number, body: string): string {
-  return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
+export { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook };
 
 export interface WebhookResult {
   delivered: boolean;

@@ -6,9 +6,11 @@ import { authenticate } from './middleware.js';
 import { HttpProblem, problemHandler, sendProblem } from './problem.js';
 import { healthRoutes } from './routes/health.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { dashboardPageRoutes, dashboardRoutes } from './routes/dashboard.js';
 import { docsRoutes } from './routes/docs.js';
 import { orderRoutes } from './routes/orders.js';
 import { orderListRoutes } from './routes/orders-list.js';
+import { integrationRoutes } from './routes/integrations.js';
 import { requestTracing } from './tracing.js';
 
 export type { ApiDeps } from './deps.js';
@@ -31,6 +33,7 @@ export function createApp(deps: ApiDeps) {
   app.get('/metrics', metricsHandler);
   app.use(healthRoutes(deps));
   app.use(docsRoutes(deps));
+  app.use(dashboardPageRoutes());
 
   const v1 = express.Router();
   v1.use(rememberRouteBase);
@@ -39,6 +42,8 @@ export function createApp(deps: ApiDeps) {
   v1.use(orderRoutes(deps));
   v1.use(catalogRoutes(deps));
   v1.use(orderListRoutes(deps));
+  v1.use(integrationRoutes(deps));
+  v1.use(dashboardRoutes(deps));
   app.use('/v1', v1);
 
   app.use((req, res) => sendProblem(res, new HttpProblem(404, 'Not found', `No route ${req.method} ${req.path}.`), req.originalUrl));

@@ -29,6 +29,8 @@ export const DEV_CLIENTS: readonly (Omit<ApiClient, 'hasWebhook'> & { key: strin
   { id: 'partner-acme', name: 'ACME Print Resale', kind: 'partner', partnerId: 'acme', tier: 'standard', key: 'partner-acme-dev-key' },
   { id: 'partner-globex', name: 'Globex Marketing', kind: 'partner', partnerId: 'globex', tier: 'standard', key: 'partner-globex-dev-key' },
   { id: 'ops', name: 'Operations', kind: 'operator', tier: 'internal', key: 'ops-dev-key' },
+  { id: 'mes', name: 'Production (MES)', kind: 'mes', tier: 'internal', key: 'mes-dev-key' },
+  { id: 'carrier', name: 'Carrier', kind: 'carrier', tier: 'internal', key: 'carrier-dev-key' },
 ];
 
 export function hashKey(key: string): string {
@@ -75,10 +77,10 @@ export function createClientDirectory(shop: ShopDb, ttlMs = CLIENT_CACHE_TTL_MS)
 export type ClientDirectory = ReturnType<typeof createClientDirectory>;
 
 /** Kinds of client, in the order the help lists them. */
-export const CLIENT_KINDS: readonly ClientKind[] = ['shop', 'partner', 'operator'];
+export const CLIENT_KINDS: readonly ClientKind[] = ['shop', 'partner', 'operator', 'mes', 'carrier'];
 
 /** Tier a new client gets when none is named. */
-export const DEFAULT_TIER: Record<ClientKind, Tier> = { shop: 'shop', partner: 'standard', operator: 'internal' };
+export const DEFAULT_TIER: Record<ClientKind, Tier> = { shop: 'shop', partner: 'standard', operator: 'internal', mes: 'internal', carrier: 'internal' };
 
 /** How long a revoked or changed key may still be served from a ClientDirectory's cache. */
 export const CLIENT_CACHE_TTL_MS = 30_000;
@@ -149,7 +151,9 @@ export function checkNewClient(input: NewClient): { id: string; tier: Tier } {
   const tier = input.tier ?? DEFAULT_TIER[input.kind];
   if (!isTier(tier)) throw new ClientInputError(`Unknown tier "${tier}"; use one of ${TIER_NAMES.join(', ')}.`);
   if (input.webhookUrl !== undefined) {
-    if (input.kind === 'operator') throw new ClientInputError('Operator keys place no orders, so they get no webhook; drop --webhook-url.');
+    if (input.kind !== 'shop' && input.kind !== 'partner') {
+      throw new ClientInputError(`${input.kind === 'operator' ? 'Operator' : input.kind.toUpperCase()} keys place no orders, so they get no webhook; drop --webhook-url.`);
+    }
     let url: URL;
     try {
       url = new URL(input.webhookUrl);

@@ -20,6 +20,7 @@ import { priceOrder } from '../domain/pricing/index.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from '../activities/webhooks.js';
 import { newOrderInput } from '../intake.js';
 import { STAGES, initialOrderState, type WebhookEvent } from '../workflows/order/contract.js';
+import { ATTENTION_LIMIT, DashboardQuerySchema, DashboardSchema, windowStart, type Dashboard } from './dashboard.js';
 import { IDEMPOTENCY_KEY } from './idempotency.js';
 import { BODY_LIMIT } from './middleware.js';
 import { toOrderResource, traceLink, type TraceLink } from './order-resource.js';
@@ -39,6 +40,15 @@ import {
   type OrderList,
 } from './routes/orders-list.js';
 import { CancelBodySchema, PriorityBodySchema } from './routes/orders.js';
+import { encodeProduceCallback } from '../activities/produce-callback.js';
+import {
+  CarrierEventSchema,
+  IntegrationAnswerSchema,
+  MesEventSchema,
+  type CarrierEventBody,
+  type IntegrationAnswer,
+  type MesEventBody,
+} from './routes/integrations.js';
 import {
   CatalogSchema,
   FieldErrorSchema,
@@ -202,6 +212,46 @@ function examples(trace: (id: string) => TraceLink) {
     quote: { price: priceOrder(quoteExample.items) },
     webhookEvent,
     webhookSignature: signWebhook('whsec_example_secret', webhookTimestamp, JSON.stringify(webhookEvent)),
+    ...integrationExamples(),
+  };
+}
+
+function integrationExamples() {
+  const jobId = 'job_3b241101-e2bb-4255-8caf-4136c566a962';
+  const mesEvent: MesEventBody = {
+    id: `${jobId}:completed`,
+    type: 'job.completed',
+    occurredAt: at(23 * 60),
+    job: {
+      id: jobId,
+      orderId: EXAMPLE_ORDER_ID,
+      status: 'done',
+      startedAt: at(60),
+      completedAt: at(23 * 60),
+      callbackRef: encodeProduceCallback({ taskToken: 'CiQ3YzllNjY3OS03NDI1LTQwZGUtOTQ0Yi1lMDdmYzFmOTBhZTc=', workflowId: `order-${EXAMPLE_ORDER_ID}`, attempt: 1, queueWaitMs: 14, resubmitted: 0 }),
+    },
+  };
+  const carrierEvent: CarrierEventBody = {
+    id: 'shp_9b2c7e41-5a77-4c1f-b8a0-0d6f3c2e1a55:delivered',
+    type: 'shipment.delivered',
+    occurredAt: at(27 * 60),
+    shipment: { id: 'shp_9b2c7e41-5a77-4c1f-b8a0-0d6f3c2e1a55', orderId: EXAMPLE_ORDER_ID, trackingNumber: EXAMPLE_TRACKING, status: 'delivered', deliveredAt: at(27 * 60) },
+  };
+  const sign = (secret: string, event: { occurredAt: string }) => signWebhook(secret, Math.floor(Date.parse(event.occurredAt) / 1000), JSON.stringify(event));
+  const accepted: IntegrationAnswer = { eventId: mesEvent.id, accepted: true };
+  const stale: IntegrationAnswer = {
+    eventId: mesEvent.id,
+    accepted: false,
+    reason: 'stale: the production step is not waiting for this job any more (already completed, or a newer attempt runs)',
+  };
+  const unknown: IntegrationAnswer = { eventId: carrierEvent.id, accepted: false, reason: `unknown order ${EXAMPLE_ORDER_ID}` };
+  const duplicate: IntegrationAnswer = { eventId: carrierEvent.id, accepted: true, duplicate: true };
+  return {
+    mesEvent,
+    mesSignature: sign('mes-example-secret', mesEvent),
+    carrierEvent,
+    carrierSignature: sign('carrier-example-secret', carrierEvent),
+    integrationAnswers: { accepted, stale, unknown, duplicate },
   };
 }
 
@@ -363,6 +413,104 @@ const JSON_BODY_ERRORS: ZodOpenApiResponsesObject = {
 
 function ok(description: string, schema: z.ZodType, example: unknown, headers: Record<string, { $ref: string }> = rateLimitHeaders): ZodOpenApiResponseObject {
   return { description, headers, content: { [JSON_TYPE]: { schema, example } } };
+}
+
+/** An answer of `GET /v1/dashboard` for a quiet morning. */
+function dashboardExample(trace: (id: string) => TraceLink): Dashboard {
+  const now = new Date('2025-03-03T09:41:27.000Z');
+  const from = windowStart(now, '24h');
+  const zero = { b2c: 0, b2b: 0 };
+  const intervals = Array.from({ length: 24 }, (_, i) => {
+    const busy = i >= 14;
+    return {
+      start: new Date(from.getTime() + i * 3_600_000).toISOString(),
+      created: busy ? { b2c: 12 + i, b2b: 30 + 2 * i } : { b2c: 2, b2b: 5 },
+      delivered: busy ? { b2c: 9 + i, b2b: 25 + i } : zero,
+      endedOtherwise: i === 20 ? { b2c: 1, b2b: 0 } : zero,
+    };
+  });
+  const sum = (kind: 'created' | 'delivered' | 'endedOtherwise', c: 'b2c' | 'b2b') => intervals.reduce((n, i) => n + i[kind][c], 0);
+  const byStatus = [
+    ['received', 1, 3],
+    ['accepted', 0, 2],
+    ['priced', 2, 4],
+    ['routed', 3, 11],
+    ['in_production', 8, 27],
+    ['produced', 1, 2],
+    ['shipped', 14, 40],
+    ['delivered', 4210, 11873],
+    ['cancelled', 31, 12],
+    ['rejected', 5, 19],
+    ['failed', 0, 1],
+  ] as const;
+  const t = (samples: number, p50Ms: number | null, p95Ms: number | null) => ({ samples, p50Ms, p95Ms });
+  return {
+    generatedAt: now.toISOString(),
+    window: { name: '24h', from: from.toISOString(), interval: 'hour' },
+    orders: {
+      total: byStatus.reduce((n, [, a, b]) => n + a + b, 0),
+      open: byStatus.slice(0, 7).reduce((n, [, a, b]) => n + a + b, 0),
+      overdue: 1,
+      atRisk: 2,
+      byStatus: byStatus.map(([status, b2c, b2b]) => ({ status, b2c, b2b, total: b2c + b2b })),
+    },
+    throughput: {
+      intervals,
+      totals: {
+        created: { b2c: sum('created', 'b2c'), b2b: sum('created', 'b2b') },
+        delivered: { b2c: sum('delivered', 'b2c'), b2b: sum('delivered', 'b2b') },
+        endedOtherwise: { b2c: sum('endedOtherwise', 'b2c'), b2b: sum('endedOtherwise', 'b2b') },
+      },
+    },
+    attention: {
+      limit: ATTENTION_LIMIT,
+      orders: [
+        {
+          id: EXAMPLE_PARTNER_ORDER_ID,
+          channel: 'b2b',
+          partnerId: 'acme',
+          status: 'in_production',
+          priority: 'high',
+          promisedBy: '2025-03-03T08:00:00.000Z',
+          overdueAt: '2025-03-03T08:00:00.000Z',
+          atRiskAt: '2025-03-02T14:00:00.000Z',
+          trace: trace(EXAMPLE_PARTNER_ORDER_ID),
+        },
+        {
+          id: EXAMPLE_ORDER_ID,
+          channel: 'b2c',
+          status: 'shipped',
+          priority: 'rush',
+          promisedBy: '2025-03-03T16:00:00.000Z',
+          atRiskAt: '2025-03-03T09:12:00.000Z',
+          trace: trace(EXAMPLE_ORDER_ID),
+        },
+      ],
+    },
+    stages: [
+      { stage: 'accept', ...t(512, 41.5, 118) },
+      { stage: 'price', ...t(509, 187, 1_620) },
+      { stage: 'route-to-crm', ...t(509, 93.2, 402) },
+      { stage: 'produce', ...t(488, 3_420_000, 10_900_000) },
+      { stage: 'ship', ...t(456, 28_300_000, 30_100_000) },
+    ],
+    queueWait: [
+      { stage: 'accept', b2c: t(160, 4.36, 15.5), b2b: t(352, 5.19, 24.7) },
+      { stage: 'price', b2c: t(158, 6.17, 41.5), b2b: t(351, 9.51, 187) },
+      { stage: 'route-to-crm', b2c: t(158, 3.67, 11.3), b2b: t(351, 4.36, 17.4) },
+      { stage: 'produce', b2c: t(151, 52_000, 1_210_000), b2b: t(337, 412_000, 5_130_000) },
+      { stage: 'ship', b2c: t(140, 4.76, 14.2), b2b: t(316, 5.66, 19) },
+      { stage: 'all', b2c: t(767, 5.19, 198_000), b2b: t(1_707, 6.73, 1_620_000) },
+    ],
+    percentileRelativeError: 0.0443,
+    taskQueues: [
+      { queue: 'orders', workflowBacklog: 0, activityBacklog: 0, workers: 2 },
+      { queue: 'pricing', workflowBacklog: 0, activityBacklog: 3, workers: 2 },
+      { queue: 'crm', workflowBacklog: 0, activityBacklog: 0, workers: 1 },
+      { queue: 'mes', workflowBacklog: 0, activityBacklog: 37, workers: 1 },
+      { queue: 'shipping', workflowBacklog: 0, activityBacklog: 0, workers: 1 },
+    ],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -596,6 +744,118 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
         },
       }),
     },
+    '/v1/integrations/mes/events': {
+      post: secured({
+        operationId: 'receiveMesEvent',
+        tags: ['Integrations'],
+        summary: 'An event of the MES about a production job',
+        description:
+          'MES keys only (kind `mes`), signed with the MES webhook secret. `job.completed` completes the order\'s production step ' +
+          '(the job\'s `callbackRef`, which the pipeline handed over with the job, names the waiting step); `job.cancelled` ends it as ' +
+          'cancelled; `job.started` is recorded. Events that name no known order or come too late are answered `200` with ' +
+          '`accepted: false` and a reason: do not send them again. A repeated event id gets the first answer again (`duplicate: true`).',
+        requestParams: {
+          header: z.object({
+            [SIGNATURE_HEADER]: z
+              .string()
+              .meta({ description: '`t=<unix seconds>,v1=<hex HMAC-SHA256(MES_WEBHOOK_SECRET, "<t>.<raw body>")>`, at most 5 minutes old; the example is signed with `mes-example-secret`.', example: ex.mesSignature }),
+          }),
+        },
+        requestBody: { required: true, content: { [JSON_TYPE]: { schema: MesEventSchema, example: ex.mesEvent } } },
+        responses: {
+          '200': {
+            description: 'Handled (the event changed the order, or it is unknown, stale or repeated — see `accepted`).',
+            headers: rateLimitHeaders,
+            content: {
+              [JSON_TYPE]: {
+                schema: IntegrationAnswerSchema,
+                examples: {
+                  accepted: { summary: 'Production completed', value: ex.integrationAnswers.accepted },
+                  stale: { summary: 'Too late: the step was completed already', value: ex.integrationAnswers.stale },
+                },
+              },
+            },
+          },
+          ...JSON_BODY_ERRORS,
+          '403': response('Forbidden'),
+          '422': validationFailed('The body is not an MES event.', '/v1/integrations/mes/events', [{ path: 'job.completedAt', message: 'Invalid input: expected string, received undefined' }]),
+          '503': response('ServiceUnavailable'),
+          ...AUTHENTICATED,
+        },
+      }),
+    },
+    '/v1/integrations/carrier/events': {
+      post: secured({
+        operationId: 'receiveCarrierEvent',
+        tags: ['Integrations'],
+        summary: 'An event of the carrier about a shipment',
+        description:
+          'Carrier keys only (kind `carrier`), signed with the carrier webhook secret. `shipment.delivered` becomes the order workflow\'s ' +
+          'signal `carrierEvent`: the order is delivered at once instead of waiting for its fallback (asking the carrier once the expected ' +
+          'delivery plus the grace time has passed). Unknown orders, other tracking numbers and deliveries already known are answered `200` with ' +
+          '`accepted: false`; a repeated event id gets the first answer again (`duplicate: true`).',
+        requestParams: {
+          header: z.object({
+            [SIGNATURE_HEADER]: z
+              .string()
+              .meta({ description: '`t=<unix seconds>,v1=<hex HMAC-SHA256(CARRIER_WEBHOOK_SECRET, "<t>.<raw body>")>`, at most 5 minutes old; the example is signed with `carrier-example-secret`.', example: ex.carrierSignature }),
+          }),
+        },
+        requestBody: { required: true, content: { [JSON_TYPE]: { schema: CarrierEventSchema, example: ex.carrierEvent } } },
+        responses: {
+          '200': {
+            description: 'Handled (see `accepted`).',
+            headers: rateLimitHeaders,
+            content: {
+              [JSON_TYPE]: {
+                schema: IntegrationAnswerSchema,
+                examples: {
+                  unknown: { summary: 'No such order', value: ex.integrationAnswers.unknown },
+                  duplicate: { summary: 'The same event again', value: ex.integrationAnswers.duplicate },
+                },
+              },
+            },
+          },
+          ...JSON_BODY_ERRORS,
+          '403': response('Forbidden'),
+          '422': validationFailed('The body is not a carrier event.', '/v1/integrations/carrier/events', [{ path: 'shipment.trackingNumber', message: 'Invalid input: expected string, received undefined' }]),
+          '503': response('ServiceUnavailable'),
+          ...AUTHENTICATED,
+        },
+      }),
+    },
+    '/v1/dashboard': {
+      get: secured({
+        operationId: 'getDashboard',
+        tags: ['Dashboard'],
+        summary: "The operators' dashboard figures",
+        description:
+          'Operator keys only. Orders by status and channel, throughput per interval, open overdue and at-risk orders with their Web UI links, ' +
+          'stage duration and queue wait percentiles (shop against partner orders), backlog and workers per task queue. Read from rollups that ' +
+          'triggers keep in the shop database, so the answer costs the same however many orders exist. `GET /dashboard` draws it.',
+        requestParams: { query: DashboardQuerySchema },
+        responses: {
+          '200': ok('The figures.', DashboardSchema, dashboardExample(trace)),
+          '403': response('Forbidden'),
+          '422': validationFailed('An unknown `window` or query parameter.', '/v1/dashboard?window=1y', [
+            { path: 'window', message: 'Invalid option: expected one of "24h"|"7d"|"30d"' },
+          ], 'The query parameters do not match the schema.'),
+          ...AUTHENTICATED,
+        },
+      }),
+    },
+    '/dashboard': {
+      get: {
+        operationId: 'dashboardPage',
+        tags: ['Dashboard'],
+        summary: "The operators' dashboard (HTML)",
+        description:
+          'A static page: it asks for an operator key and draws `GET /v1/dashboard` with Chart.js (served from this server), refreshing every 10 s. ' +
+          'The page itself holds no data.',
+        security: [],
+        responses: { '200': { description: 'The dashboard page.', content: { 'text/html': { schema: { type: 'string' } } } } },
+      },
+    },
     '/healthz': {
       get: {
         operationId: 'health',
@@ -677,6 +937,8 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
     tags: [
       { name: 'Orders', description: 'Place, read, list and cancel orders.' },
       { name: 'Catalog', description: 'Products and prices.' },
+      { name: 'Dashboard', description: "The operators' analytics page and its figures." },
+      { name: 'Integrations', description: 'Events of the MES and the carrier about their work (keys of kind `mes` / `carrier`, signed bodies).' },
       { name: 'Operations', description: 'Probes for orchestrators and load balancers (no key).' },
       { name: 'Documentation', description: 'This document and its HTML rendering (no key).' },
     ],
@@ -720,8 +982,8 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
           scheme: 'bearer',
           bearerFormat: 'API key',
           description:
-            'An API key: `Authorization: Bearer <key>`. Kinds: `shop` (orders are b2c), `partner` (orders are b2b, tagged with the partner) and `operator` ' +
-            '(read and cancel any order). Keys are made with `npm run clients -- create`; development keys are seeded outside production.',
+            'An API key: `Authorization: Bearer <key>`. Kinds: `shop` (orders are b2c), `partner` (orders are b2b, tagged with the partner), `operator` ' +
+            '(read and cancel any order), and `mes` / `carrier` (the systems\' integration events only). Keys are made with `npm run clients -- create`; development keys are seeded outside production.',
         },
       },
       schemas: {
@@ -751,6 +1013,9 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
         Health: HealthSchema,
         Readiness: ReadinessSchema,
         WebhookEvent: WebhookEventSchema,
+        MesEvent: MesEventSchema,
+        CarrierEvent: CarrierEventSchema,
+        IntegrationAnswer: IntegrationAnswerSchema,
       },
       headers: {
         ...headerSchemas,

@@ -82,6 +82,10 @@ export const ShipmentSchema = z
   .strictObject({
     trackingNumber: z.string(),
     deliveredAt: z.iso.datetime().optional(),
+    source: z
+      .enum(['webhook', 'polling'])
+      .optional()
+      .describe("How the delivery became known: the carrier's event on the integration webhook, or asking the carrier when no event came."),
   })
   .describe('The carrier booking, once the order is shipped.');
 

@@ -6,6 +6,7 @@ import { and, eq, gte, inArray, sql } from 'drizzle-orm';
 import type { ShopDb } from '../../db/index.js';
 import { orderEvents, orders } from '../../db/shop/schema.js';
 import { STAGES, type Stage } from '../workflows/order/contract.js';
+import { renderPng } from './chart.js';
 
 /** Largest `--since` window. */
 export const MAX_SINCE_MS = 366 * 86_400_000;
@@ -116,12 +117,8 @@ const DURATION_LABEL =
   "datum.value == 0 ? '0' : datum.value < 1 ? format(datum.value * 1000, '~r') + ' ms' : datum.value < 60 ? format(datum.value, '~r') + ' s'" +
   " : datum.value < 3600 ? format(datum.value / 60, '~r') + ' min' : datum.value < 86400 ? format(datum.value / 3600, '~r') + ' h' : format(datum.value / 86400, '~r') + ' d'";
 
-/**
- * The report as a PNG: stage p50/p95 and the slowest orders as bar charts. Vega-Lite renders
- * the SVG in-process (no browser, no canvas) and resvg turns it into PNG; both load only here.
- */
+/** The report as a PNG: stage p50/p95 and the slowest orders as bar charts (src/cli/chart.ts). */
 export async function reportPng(report: StageReport, title: string): Promise<Buffer> {
-  const [vega, vl, { Resvg }] = await Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]);
   const stageRows = report.stages.flatMap((s) =>
     s.count === 0
       ? []
@@ -171,12 +168,5 @@ export async function reportPng(report: StageReport, title: string): Promise<Buf
       },
     ],
   };
-  const compiled = vl.compile(spec as Parameters<typeof vl.compile>[0]).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
-  try {
-    const svg = await view.toSVG();
-    return new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, fitTo: { mode: 'zoom', value: 2 } }).render().asPng();
-  } finally {
-    view.finalize();
-  }
+  return renderPng(spec);
 }

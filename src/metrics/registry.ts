@@ -84,6 +84,8 @@ export interface StatusCount {
   count: number;
   /** Of those, how many are past their promised date (marked overdue). */
   overdue: number;
+  /** Of those, how many used the at-risk share of their promised time and are not overdue. */
+  atRisk: number;
 }
 
 /** Tasks waiting in one task queue for a worker. */
@@ -91,6 +93,8 @@ export interface QueueBacklog {
   queue: string;
   type: 'workflow' | 'activity';
   backlog: number;
+  /** Identities of the workers that polled this queue (and type) in the last minutes. */
+  pollers: string[];
 }
 
 /** Where the scrape-time gauges read from; a process without one exports them empty. */

@@ -1,20 +1,53 @@
 import { Worker } from '@temporalio/worker';
+import { mesOutbox } from '../../db/mes/schema.js';
 import { createMesActivities } from '../activities/mes.js';
-import { createEmbeddedMes } from '../systems/mes/index.js';
+import { createLogger } from '../logger.js';
+import { createOutboxSender, startLoop, type BackgroundLoop } from '../systems/event-outbox.js';
+import { createEmbeddedMes, createLineController } from '../systems/mes/index.js';
 import { MES_CONTROL_QUEUE, TASK_QUEUES } from '../workflows/order/contract.js';
-import { need, tracedWorkerOptions, type WorkerContext } from './context.js';
+import { need, tracedWorkerOptions, type QueueWorkers, type WorkerContext } from './context.js';
+
+/** How often the line controller looks for jobs to start or finish. */
+const LINE_TICK_MS = 200;
+/** How long a `produce` attempt that sees its job done waits for the API to complete it from the MES's event. */
+const EVENT_GRACE_MS = 2000;
 
 /**
  * `mes` queue: production. Each running `produce` activity is one job on one production line,
  * so the worker's activity concurrency is the plant's capacity (MES_CAPACITY). A second worker
- * in the same process serves quick MES requests on MES_CONTROL_QUEUE.
+ * in the same process serves quick MES requests on MES_CONTROL_QUEUE. The embedded MES's line
+ * controller and, with MES_EVENTS_URL, the sender of its job events run beside them.
  */
-export async function createMesWorker(ctx: WorkerContext): Promise<Worker[]> {
-  const activities = createMesActivities({ mes: createEmbeddedMes(need(ctx.db.mes, 'the mes database'), { timeScale: ctx.config.timeScale }) });
-  const common = { ...tracedWorkerOptions(), connection: ctx.connection, namespace: ctx.config.temporal.namespace, activities };
-  return [
+export async function createMesWorker(ctx: WorkerContext): Promise<QueueWorkers> {
+  const db = need(ctx.db.mes, 'the mes database');
+  const target = ctx.config.integrations.mes;
+  const events = target.eventsUrl !== undefined;
+  let lineLoop: BackgroundLoop | undefined;
+  const activities = createMesActivities({
+    // A submitted job goes on its line at once, not at the controller's next round.
+    mes: (ctx.mes ?? ((m) => m))(createEmbeddedMes(db, { timeScale: ctx.config.timeScale, events, onSubmit: () => lineLoop?.wake() })),
+    eventGraceMs: events ? EVENT_GRACE_MS : 0,
+  });
+  // The API completes an attempt from the MES's event; the attempt learns it on its next
+  // heartbeat, so heartbeats go out every second and a finished job frees its line at once.
+  const common = { ...tracedWorkerOptions(), connection: ctx.connection, namespace: ctx.config.temporal.namespace, activities, maxHeartbeatThrottleInterval: '1s' };
+  const workers = [
     await Worker.create({ ...common, taskQueue: TASK_QUEUES.mes, maxConcurrentActivityTaskExecutions: ctx.config.concurrency.mes }),
     // Cancel requests must not queue behind production jobs for a line.
     await Worker.create({ ...common, taskQueue: MES_CONTROL_QUEUE, maxConcurrentActivityTaskExecutions: 10 }),
   ];
+  const log = createLogger(ctx.config.logLevel).child({ component: 'mes' });
+  const background: BackgroundLoop[] = [];
+  const send = target.eventsUrl ? createOutboxSender({ db, table: mesOutbox, target: { ...target, eventsUrl: target.eventsUrl }, log }) : undefined;
+  const sender = send ? startLoop('mes event sender', 500, async () => void (await send()), log) : undefined;
+  const lines = createLineController(db, { events });
+  lineLoop = startLoop('mes line controller', LINE_TICK_MS, async () => {
+    const moved = await lines();
+    if (moved.started + moved.completed > 0) sender?.wake();
+    // The next round when the next job's production time is up, not up to a tick later.
+    return moved.nextFinishMs === undefined ? undefined : Math.max(20, moved.nextFinishMs);
+  }, log);
+  background.push(lineLoop);
+  if (sender) background.push(sender);
+  return { workers, background };
 }

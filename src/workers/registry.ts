@@ -1,7 +1,7 @@
 import type { Worker } from '@temporalio/worker';
 import type { SystemName } from '../config.js';
 import type { QueueName } from '../workflows/order/contract.js';
-import type { WorkerContext } from './context.js';
+import type { QueueWorkers, WorkerContext } from './context.js';
 import { createCrmWorker } from './crm.js';
 import { createMesWorker } from './mes.js';
 import { createOrdersWorker } from './orders.js';
@@ -9,7 +9,7 @@ import { createPricingWorker } from './pricing.js';
 import { createShippingWorker } from './shipping.js';
 
 /** Per task queue: how to build its worker and which database it needs. */
-export const QUEUE_WORKERS: Record<QueueName, { create: (ctx: WorkerContext) => Promise<Worker | Worker[]>; database?: SystemName }> = {
+export const QUEUE_WORKERS: Record<QueueName, { create: (ctx: WorkerContext) => Promise<Worker | Worker[] | QueueWorkers>; database?: SystemName }> = {
   orders: { create: createOrdersWorker, database: 'shop' },
   pricing: { create: createPricingWorker, database: 'pricing' },
   crm: { create: createCrmWorker, database: 'crm' },

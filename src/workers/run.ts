@@ -1,6 +1,7 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { SystemName } from '../config.js';
 import { QUEUE_NAMES, type QueueName } from '../workflows/order/contract.js';
+import type { BackgroundLoop } from '../systems/event-outbox.js';
 import type { WorkerContext } from './context.js';
 import { QUEUE_WORKERS } from './registry.js';
 
@@ -26,11 +27,23 @@ export async function connectWorkers(address: string): Promise<NativeConnection>
 /** Builds one worker per queue; `run()` resolves once all of them have shut down. */
 export async function createWorkers(ctx: WorkerContext, queues: readonly QueueName[]) {
   const workers: Worker[] = [];
-  for (const q of queues) workers.push(...[await QUEUE_WORKERS[q].create(ctx)].flat());
+  const background: BackgroundLoop[] = [];
+  for (const q of queues) {
+    const made = await QUEUE_WORKERS[q].create(ctx);
+    if (Array.isArray(made)) workers.push(...made);
+    else if ('background' in made) {
+      workers.push(...made.workers);
+      background.push(...made.background);
+    } else workers.push(made);
+  }
+  let stopping: Promise<void> | undefined;
+  const stopBackground = () => (stopping ??= Promise.all(background.map((b) => b.stop())).then(() => undefined));
   return {
     workers,
-    run: () => Promise.all(workers.map((w) => w.run())).then(() => undefined),
+    /** Resolves once every worker has shut down and the loops beside them have stopped. */
+    run: () => Promise.all(workers.map((w) => w.run())).finally(stopBackground).then(() => undefined),
     shutdown: () => {
+      void stopBackground();
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     },
   };

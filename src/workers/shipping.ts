@@ -1,19 +1,41 @@
 import { Worker } from '@temporalio/worker';
+import { carrierOutbox } from '../../db/carrier/schema.js';
 import { createShippingActivities } from '../activities/shipping.js';
-import { createEmbeddedCarrier } from '../systems/carrier/index.js';
+import { createLogger } from '../logger.js';
+import { createOutboxSender, startLoop, type BackgroundLoop } from '../systems/event-outbox.js';
+import { createDeliverySimulator, createEmbeddedCarrier } from '../systems/carrier/index.js';
 import { TASK_QUEUES } from '../workflows/order/contract.js';
-import { need, tracedWorkerOptions, type WorkerContext } from './context.js';
+import { need, tracedWorkerOptions, type QueueWorkers, type WorkerContext } from './context.js';
 
-/** `shipping` queue: carrier booking and delivery confirmation. Needs the carrier database. */
-export function createShippingWorker(ctx: WorkerContext): Promise<Worker> {
-  return Worker.create({
+/** How often the delivery simulator looks for shipments that have arrived. */
+const DELIVERY_TICK_MS = 200;
+
+/**
+ * `shipping` queue: carrier booking and delivery confirmation. Needs the carrier database. The
+ * embedded carrier's delivery simulator and, with CARRIER_EVENTS_URL, the sender of its
+ * shipment events run beside it.
+ */
+export async function createShippingWorker(ctx: WorkerContext): Promise<QueueWorkers> {
+  const db = need(ctx.db.carrier, 'the carrier database');
+  const target = ctx.config.integrations.carrier;
+  const worker = await Worker.create({
     ...tracedWorkerOptions(),
     connection: ctx.connection,
     namespace: ctx.config.temporal.namespace,
     taskQueue: TASK_QUEUES.shipping,
-    activities: createShippingActivities({
-      carrier: createEmbeddedCarrier(need(ctx.db.carrier, 'the carrier database'), { timeScale: ctx.config.timeScale }),
-    }),
+    activities: createShippingActivities({ carrier: createEmbeddedCarrier(db, { timeScale: ctx.config.timeScale }) }),
     maxConcurrentActivityTaskExecutions: ctx.config.concurrency.shipping,
   });
+  const log = createLogger(ctx.config.logLevel).child({ component: 'carrier' });
+  const background: BackgroundLoop[] = [];
+  const send = target.eventsUrl ? createOutboxSender({ db, table: carrierOutbox, target: { ...target, eventsUrl: target.eventsUrl }, log }) : undefined;
+  const sender = send ? startLoop('carrier event sender', 500, async () => void (await send()), log) : undefined;
+  const deliver = createDeliverySimulator(db, { events: sender !== undefined });
+  background.push(
+    startLoop('carrier delivery simulator', DELIVERY_TICK_MS, async () => {
+      if ((await deliver()) > 0) sender?.wake();
+    }, log),
+  );
+  if (sender) background.push(sender);
+  return { workers: [worker], background };
 }

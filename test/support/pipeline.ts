@@ -8,6 +8,7 @@ import { SYSTEMS, loadConfig, type Config } from '../../src/config.js';
 import type { OrderSource } from '../../src/intake.js';
 import { createLogger } from '../../src/logger.js';
 import { QUEUE_NAMES, orderWorkflowId, statusQuery, type OrderState, type QueueName } from '../../src/workflows/order/contract.js';
+import type { WorkerContext } from '../../src/workers/context.js';
 import { connectWorkers, createWorkers } from '../../src/workers/run.js';
 import { httpClient, type HttpCall } from './http.js';
 
@@ -29,6 +30,8 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     PIPELINE_TIME_SCALE: TEST_TIME_SCALE,
     WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
     PORT: '0',
+    // Without the carrier's events (no CARRIER_EVENTS_URL), an order asks the carrier 1 s after the expected delivery.
+    CARRIER_EVENT_GRACE_SECONDS: '1',
     ...extra,
   };
 }
@@ -60,6 +63,8 @@ export interface TestPipeline {
 export interface PipelineOptions {
   queues?: QueueName[];
   env?: Record<string, string>;
+  /** Wraps the embedded MES the mes worker uses (e.g. to inject a fault). */
+  mes?: WorkerContext['mes'];
 }
 
 /** Runs the real workers of `queues` (all by default) against the test server and databases. */
@@ -74,6 +79,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Test
       connection: nativeConnection,
       db: { shop: dbs.shop.db, crm: dbs.crm.db, mes: dbs.mes.db, carrier: dbs.carrier.db, pricing: dbs.pricing.db },
       workflowBundlePath: config.workflowBundlePath,
+      ...(options.mes ? { mes: options.mes } : {}),
     },
     options.queues ?? QUEUE_NAMES,
   );

@@ -34,7 +34,7 @@ try {
   const source = values.webhooks
     ? { clientId: 'partner-acme', kind: 'partner' as const, partnerId: 'acme', notify: true }
     : { clientId: 'shop', kind: 'shop' as const };
-  const input = newOrderInput({ source, order, timeScale: config.timeScale });
+  const input = newOrderInput({ source, order, timeScale: config.timeScale, carrierEventGraceMs: config.integrations.carrierEventGraceMs });
   const handle = await startOrderWorkflow(client, input);
   console.log(`started ${handle.workflowId}; waiting for it to complete…`);
   if (values.cancel) await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'recorded for the replay tests', by: 'ops' }] });

@@ -1,7 +1,9 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { eq } from 'drizzle-orm';
 import express, { Router } from 'express';
 import { z } from 'zod';
+import { orders } from '../../../db/shop/schema.js';
 import { OrderRequestSchema } from '../../domain/order.js';
 import { PRIORITY_CLASSES } from '../../domain/priority.js';
 import { isTerminal } from '../../domain/status.js';
@@ -72,7 +74,7 @@ export function orderRoutes(deps: ApiDeps): Router {
     let input = newOrderInput({
       source: {
         clientId: client.id,
-        kind: client.kind,
+        kind: client.kind === 'partner' ? 'partner' : 'shop',
         ...(client.partnerId ? { partnerId: client.partnerId } : {}),
         ...(client.hasWebhook ? { notify: true } : {}),
         tier: client.tier,
@@ -81,6 +83,7 @@ export function orderRoutes(deps: ApiDeps): Router {
       createdAt,
       timeScale: config.timeScale,
       atRiskShare: config.atRiskShare,
+      carrierEventGraceMs: config.integrations.carrierEventGraceMs,
     });
     let replayed = false;
     let started = false;
@@ -199,6 +202,16 @@ export async function readVisibleOrder(deps: ApiDeps, rawId: string, client: Ret
  */
 export async function readOrder(deps: ApiDeps, orderId: string): Promise<OrderState | undefined> {
   const handle = deps.temporal.workflow.getHandle(orderWorkflowId(orderId));
+  if (await endedWithResult(deps, orderId)) {
+    // A finished order's final state is its workflow's result, read from the close event: a query
+    // would make a worker replay the whole history (and needs a worker at all).
+    try {
+      return (await deps.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => handle.result())) as OrderState;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      deps.log.warn({ err, orderId }, 'reading the result of a finished order failed; asking its workflow');
+    }
+  }
   try {
     return await deps.temporal.withDeadline(Date.now() + 5_000, () => handle.query(statusQuery));
   } catch (err) {
@@ -208,4 +221,19 @@ export async function readOrder(deps: ApiDeps, orderId: string): Promise<OrderSt
   const projected = await readProjectedOrder(deps.shopReader, orderId);
   if (!projected) throw temporalUnavailable(new Error('order state unavailable'));
   return projected;
+}
+
+/** Terminal statuses with which the order workflow completes, returning the order's state. */
+const ENDS_WITH_RESULT: readonly string[] = ['delivered', 'cancelled', 'rejected'] satisfies OrderState['status'][];
+
+/** Whether the projection says the order ended with a result (its workflow returned the final state). */
+async function endedWithResult(deps: ApiDeps, orderId: string): Promise<boolean> {
+  try {
+    const [row] = await deps.shopReader.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId));
+    return row !== undefined && ENDS_WITH_RESULT.includes(row.status);
+  } catch (err) {
+    // Without the projection the workflow is still asked, as before.
+    deps.log.warn({ err, orderId }, 'projection unavailable; asking the order workflow');
+    return false;
+  }
 }

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { CarrierDb } from '../../../db/index.js';
-import { shipments } from '../../../db/carrier/schema.js';
+import { carrierOutbox, shipments } from '../../../db/carrier/schema.js';
 import { TRANSIT_MS, scaled } from '../../domain/durations.js';
 import type { Address, ShippingMethod } from '../../domain/order.js';
 
@@ -64,4 +64,54 @@ export function createEmbeddedCarrier(db: CarrierDb, options: { timeScale: numbe
       return byOrder(orderId);
     },
   };
+}
+
+/** The body of a shipment event as the carrier sends it. */
+export interface CarrierShipmentEvent {
+  id: string;
+  type: 'shipment.delivered';
+  occurredAt: string;
+  shipment: { id: string; orderId: string; trackingNumber: string; status: Shipment['status']; deliveredAt: string };
+}
+
+/**
+ * The embedded carrier's delivery simulator (runs in the shipping worker process): the truck
+ * arrives on time, so a booked shipment past its expected delivery is marked delivered, with a
+ * `shipment.delivered` event in the outbox (`carrier_outbox`) in the same transaction when
+ * `events` is on. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so replicas share the work.
+ */
+export function createDeliverySimulator(db: CarrierDb, options: { events: boolean; batch?: number }) {
+  return async (): Promise<number> =>
+    db.transaction(async (tx) => {
+      const arrived = tx
+        .select({ id: shipments.id })
+        .from(shipments)
+        .where(and(eq(shipments.status, 'booked'), lte(shipments.expectedDeliveryAt, sql`now()`)))
+        .orderBy(asc(shipments.expectedDeliveryAt))
+        .limit(options.batch ?? 100)
+        .for('update', { skipLocked: true });
+      const rows = await tx
+        .update(shipments)
+        .set({ status: 'delivered', deliveredAt: sql`${shipments.expectedDeliveryAt}` })
+        .where(inArray(shipments.id, arrived))
+        .returning();
+      if (options.events && rows.length > 0) {
+        await tx
+          .insert(carrierOutbox)
+          .values(
+            rows.map((s) => {
+              const id = `${s.id}:delivered`;
+              const event: CarrierShipmentEvent = {
+                id,
+                type: 'shipment.delivered',
+                occurredAt: new Date().toISOString(),
+                shipment: { id: s.id, orderId: s.orderId, trackingNumber: s.trackingNumber, status: s.status, deliveredAt: s.deliveredAt!.toISOString() },
+              };
+              return { id, type: event.type, payload: event as unknown as Record<string, unknown> };
+            }),
+          )
+          .onConflictDoNothing();
+      }
+      return rows.length;
+    });
 }

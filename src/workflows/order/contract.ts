@@ -72,6 +72,11 @@ export interface OrderWorkflowInput {
   timeScale: number;
   /** SLA_AT_RISK_SHARE at intake: share of the promised time after which the order escalates. */
   atRiskShare?: number;
+  /**
+   * CARRIER_EVENT_GRACE_SECONDS at intake, in ms: how long past the expected delivery the order
+   * waits for the carrier's `shipment.delivered` event before asking the carrier itself (0 if absent).
+   */
+  carrierEventGraceMs?: number;
 }
 
 /** What a timeline entry records: a pipeline step, an action on the order, or a promised-date event. */
@@ -120,8 +125,8 @@ export interface OrderState {
   updatedAt: string;
   timeline: TimelineEntry[];
   crm?: { customerId: string; managerId: string; managerName: string };
-  production?: { jobId: string; completedAt?: string };
-  shipment?: { trackingNumber: string; deliveredAt?: string };
+  production?: { jobId: string; completedAt?: string; source?: IntegrationSource };
+  shipment?: { trackingNumber: string; deliveredAt?: string; source?: IntegrationSource };
   failure?: OrderFailure;
   /** Promised-date watch: when the order becomes at risk, whether it is, and when it went overdue. */
   sla?: { atRiskAt?: string; atRisk?: boolean; overdueAt?: string };
@@ -217,6 +222,24 @@ export interface QuoteInput {
   /** The partner asking, whose price list applies; absent for the shop and operators. */
   partnerId?: string;
 }
+
+/**
+ * How the pipeline learnt that a system finished its part: the system's own event on the API's
+ * integration webhook, or the pipeline asking the system (the fallback when no event came).
+ */
+export type IntegrationSource = 'webhook' | 'polling';
+
+/** An event of the carrier about an order's shipment, as the API passes it on (signal `carrierEvent`). */
+export interface CarrierEvent {
+  /** The carrier's event id. */
+  id: string;
+  type: 'shipment.delivered';
+  trackingNumber: string;
+  deliveredAt: string;
+}
+
+/** Signal: the carrier reported on the order's shipment (sent by the API's carrier webhook). */
+export const carrierEventSignal = defineSignal<[CarrierEvent]>('carrierEvent');
 
 /** Failure type of a business rejection (not retried; the order ends `rejected`). */
 export const ORDER_REJECTED = 'OrderRejected';

@@ -43,11 +43,13 @@ import {
   TASK_QUEUES,
   cancelSignal,
   cancelUpdate,
+  carrierEventSignal,
   initialOrderState,
   reprioritizeSignal,
   reprioritizeUpdate,
   statusQuery,
   type CancelRequest,
+  type CarrierEvent,
   type ReprioritizeRequest,
   type TimelineKind,
   type OrderFailure,
@@ -133,6 +135,13 @@ const PATCH_SLA = 'sla-timers-v1';
  */
 const PATCH_FEATURES_AT_START = 'features-at-start-v1';
 /**
+ * Patch: after booking, the order waits for the carrier's `shipment.delivered` event (signal
+ * `carrierEvent`, sent by the API's carrier webhook) until the expected delivery plus the grace
+ * time, and only then asks the carrier itself. Decided in the first workflow task, next to
+ * PATCH_FEATURES_AT_START; older orders keep sleeping until the expected delivery and asking.
+ */
+const PATCH_CARRIER_EVENTS = 'carrier-events-v1';
+/**
  * Patch: an attempt the workflow asked to withdraw (to reschedule it at a new priority) that then
  * fails or times out — e.g. its completion was lost while the server restarted — is scheduled
  * again instead of failing the order: the cancel request had stopped the server's own retries.
@@ -163,6 +172,9 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   const featuresAtStart = patched(PATCH_FEATURES_AT_START);
   const webhooksOn = featuresAtStart ? Boolean(input.notify) : undefined;
   const slaOn = featuresAtStart ? true : undefined;
+  const carrierEventsOn = featuresAtStart && patched(PATCH_CARRIER_EVENTS);
+  /** The carrier's first `shipment.delivered` event; checked against the booking when it is used. */
+  let carrierDelivered: CarrierEvent | undefined;
 
   const project = async () => {
     version += 1;
@@ -363,6 +375,12 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   };
 
   setHandler(statusQuery, () => state);
+  setHandler(carrierEventSignal, (event) => {
+    // Repeats of an event and events about another tracking number change nothing.
+    if (event?.type !== 'shipment.delivered' || typeof event.deliveredAt !== 'string' || carrierDelivered) return;
+    if (state.shipment && event.trackingNumber !== state.shipment.trackingNumber) return;
+    carrierDelivered = event;
+  });
   setHandler(
     cancelUpdate,
     async (request) => {
@@ -440,8 +458,10 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       const produced = await step((p) =>
         stepActivities<MesActivities>(STEP_OPTIONS.mes, p).produce({ orderId: input.orderId, items: order.items }),
       );
-      state.production = { jobId: produced.jobId, completedAt: produced.completedAt };
-      finish(entry, produced, 'produced', `job ${produced.jobId}`);
+      state.production = { jobId: produced.jobId, completedAt: produced.completedAt, ...(produced.source ? { source: produced.source } : {}) };
+      const how = produced.source === 'webhook' ? 'MES event' : produced.source === 'polling' ? 'asked the MES' : undefined;
+      const resubmitted = produced.resubmitted ? `, resubmitted ${produced.resubmitted}× after the MES lost it` : '';
+      finish(entry, produced, 'produced', `job ${produced.jobId}${how ? ` (${how}${resubmitted})` : ''}`);
       await project();
 
       // 5. ship: book the carrier, then wait (durable timer) until the promised delivery and confirm it
@@ -461,10 +481,28 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       setStatus('shipped');
       await project();
       const waitMs = Date.parse(booked.expectedDeliveryAt) - Date.parse(now());
-      if (waitMs > 0) await sleep(waitMs);
-      const delivered = await delivery.confirmDelivery({ orderId: input.orderId });
-      state.shipment.deliveredAt = delivered.deliveredAt;
-      finish(entry, booked, 'delivered', `tracking ${booked.trackingNumber}, delivered ${delivered.deliveredAt}`);
+      if (!carrierEventsOn) {
+        if (waitMs > 0) await sleep(waitMs);
+        const delivered = await delivery.confirmDelivery({ orderId: input.orderId });
+        state.shipment.deliveredAt = delivered.deliveredAt;
+        finish(entry, booked, 'delivered', `tracking ${booked.trackingNumber}, delivered ${delivered.deliveredAt}`);
+        await project();
+        return;
+      }
+      // The carrier reports the delivery itself; a durable timer bounds the wait for its event.
+      const fromCarrier = () => (carrierDelivered?.trackingNumber === booked.trackingNumber ? carrierDelivered : undefined);
+      const graceMs = input.carrierEventGraceMs ?? 0;
+      await condition(() => fromCarrier() !== undefined, Math.max(1, waitMs + graceMs));
+      const event = fromCarrier();
+      const deliveredAt = event ? event.deliveredAt : (await delivery.confirmDelivery({ orderId: input.orderId })).deliveredAt;
+      state.shipment.deliveredAt = deliveredAt;
+      state.shipment.source = event ? 'webhook' : 'polling';
+      finish(
+        entry,
+        booked,
+        'delivered',
+        `tracking ${booked.trackingNumber}, delivered ${deliveredAt} (${event ? `carrier event ${event.id}` : 'no carrier event in time; confirmed with the carrier'})`,
+      );
       await project();
     });
     await settleDeliveries();

@@ -1,0 +1,696 @@
+/**
+ * End-to-end throughput of the order pipeline against a bare Temporal baseline.
+ *
+ *   npm run bench -- [--rate 200] [--duration 60] [--concurrency 100] [--quick] [--help]
+ *
+ * Runs everything itself: a Temporal dev server on a free port, dedicated databases on the local
+ * PostgreSQL, the real workers (`src/workers/main.ts all`) and the real API (`src/api/main.ts`)
+ * as child processes. Phase 1 POSTs random valid orders to the API and follows each to its end;
+ * phase 2, on the same server, starts a workflow of five no-op activities (bench/baseline/) with
+ * the Temporal client at the same rate and concurrency. Prints progress on stderr, the figures,
+ * and as the LAST line of stdout a JSON object; writes bench/results/pipeline.json and .png.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { dropDatabase, openDatabases } from '../db/index.js';
+import { createClient } from '../src/api/clients.js';
+import { renderPng } from '../src/cli/chart.js';
+import { randomOrder } from '../src/cli/commands/simulate.js';
+import { SYSTEMS, loadConfig, withDatabase } from '../src/config.js';
+import { ensureTemporalCli, startDevServer } from '../src/temporal/dev-server.js';
+import { writeWorkflowBundle, bundlerOptions } from '../src/workflows/bundle.js';
+import { STAGES, TASK_QUEUES, orderWorkflowId, type OrderState } from '../src/workflows/order/contract.js';
+import { fail, machineDescription, parseOptions, percentile, round2 } from './support.js';
+
+const USAGE = `End-to-end throughput of the order pipeline against a bare Temporal baseline.
+
+usage: npm run bench -- [options]
+
+  --rate R          orders per second offered, open loop (default 200; both phases)
+  --duration S      seconds of sending per phase (default 60; --quick: 10)
+  --concurrency N   most orders in flight end to end, from the POST until the workflow
+                    has ended (default 100; both phases)
+  --scale X         PIPELINE_TIME_SCALE of the pipeline (default 0.00001: a courier's 8 h
+                    transit takes 0.29 s, production a few ms)
+  --lines N         MES_CAPACITY, production lines (default: the concurrency, so the plant
+                    is not what limits the run)
+  --mix b2c=F       share of shop orders (default 0.3); the rest alternate between two partners
+  --quick           a short run (under 2 minutes)
+  --out FILE        JSON result (default bench/results/pipeline.json; the chart goes next to
+                    it as .png)
+  --cpu-prof        write a V8 CPU profile of the pipeline's workers process to .data/bench/prof/
+  --help            this text
+
+Phase 1 POSTs random valid orders (the generator of \`orders simulate\`) with a due date a day
+ahead, so the promised-date timers are set but never fire, and waits for each workflow to end.
+Phase 2 starts bench/baseline/workflow.ts (five no-op activities in a row) through the client
+on its own task queue and worker. Throughput of a phase = workflows completed between the end
+of the warm-up (a quarter of the phase, at most 5 s) and the end of sending, per second.
+environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; the
+databases orders_bench_pipe_* on it are recreated), TEMPORAL_CLI_PATH.
+Target: pipeline >= 80 % of the baseline's throughput. The last line of stdout is JSON.`;
+
+const TARGET_RATIO = 0.8;
+/** Fewer completions than this after the warm-up: the phase's throughput is taken over all of it. */
+const MIN_STEADY = 20;
+const { temporal } = proto;
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BASELINE_QUEUE = 'bench-baseline';
+
+const values = parseOptions(
+  {
+    rate: { type: 'string', default: '200' },
+    duration: { type: 'string' },
+    concurrency: { type: 'string', default: '100' },
+    scale: { type: 'string', default: '0.00001' },
+    lines: { type: 'string' },
+    mix: { type: 'string', default: 'b2c=0.3' },
+    quick: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
+    out: { type: 'string', default: path.join('bench', 'results', 'pipeline.json') },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  USAGE,
+);
+const num = (name: string, raw: string | undefined, min: number, max: number, integer = false) => {
+  const n = Number(raw);
+  if (raw === undefined || raw.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    fail(`--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max} (got "${raw}"); see --help`);
+  }
+  return n;
+};
+const rate = num('rate', values.rate, 0.1, 2000);
+const durationS = num('duration', values.duration ?? (values.quick ? '10' : '60'), 2, 3600);
+const concurrency = num('concurrency', values.concurrency, 1, 1000, true);
+const scale = num('scale', values.scale, 0.000001, 1);
+const lines = num('lines', values.lines ?? String(concurrency), 1, 10_000, true);
+const mixMatch = /^b2c=(0(\.\d+)?|1(\.0+)?)$/.exec(values.mix ?? '');
+if (!mixMatch) fail(`--mix must look like b2c=0.3 (got "${values.mix}")`);
+const b2cShare = Number(mixMatch[1]);
+const outFile = path.resolve(values.out!);
+const warmupS = Math.min(5, durationS / 4);
+
+const serverUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const DB_PREFIX = 'orders_bench_pipe_';
+const urls = Object.fromEntries(SYSTEMS.map((s) => [s, withDatabase(serverUrl, `${DB_PREFIX}${s}`)])) as Record<(typeof SYSTEMS)[number], string>;
+const dataDir = path.join(ROOT, '.data', 'bench');
+
+/** Progress and notes: stderr, so stdout holds only the results. */
+const note = (line: string) => process.stderr.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+// ── processes ────────────────────────────────────────────────────────────────────────────────
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** A TypeScript entry point in a child process, with this process's node and loader flags (tsx). */
+function spawnTs(name: string, file: string, args: string[], env: Record<string, string>, nodeFlags: string[] = []): Child {
+  const proc = spawn(process.execPath, [...process.execArgv, ...nodeFlags, path.join(ROOT, file), ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  proc.stdout!.pipe(process.stderr); // their warnings and errors, next to the progress (stdout holds only results)
+  return {
+    name,
+    proc,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      proc.stdin?.end();
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function until(what: string, check: () => Promise<boolean>, children: Child[], timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const dead = children.find((c) => c.proc.exitCode !== null);
+    if (dead) throw new Error(`${dead.name} exited with code ${dead.proc.exitCode} while waiting for ${what}`);
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+/** Whether a worker polls the task queue (workflow or activity side). */
+async function hasPollers(client: Client, queue: string, type: 'workflow' | 'activity'): Promise<boolean> {
+  const res = await client.workflowService.describeTaskQueue({
+    namespace: 'default',
+    taskQueue: { name: queue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    taskQueueType:
+      type === 'workflow' ? temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW : temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+  });
+  return (res.pollers ?? []).length > 0;
+}
+
+// ── CPU accounting (Linux /proc) ─────────────────────────────────────────────────────────────
+
+const CLOCK_TICK_MS = (() => {
+  const hz = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim());
+  return 1000 / (Number.isFinite(hz) && hz > 0 ? hz : 100);
+})();
+const HAVE_PROC = existsSync('/proc/stat');
+
+function processCpuMs(pid: number | undefined): number {
+  if (!HAVE_PROC || pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * CPU time of the PostgreSQL backends serving the benchmark's databases: their process titles
+ * name the database (`postgres: … orders_bench_pipe_shop …`). Backends are counted while they
+ * live; the pools stay open for the whole phase.
+ */
+function postgresCpuMs(): number {
+  if (!HAVE_PROC) return NaN;
+  let sum = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(DB_PREFIX)) continue;
+      const ms = processCpuMs(Number(pid));
+      if (Number.isFinite(ms)) sum += ms;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return sum;
+}
+
+/** CPU time the whole machine spent busy (all cores), in ms. */
+function machineBusyMs(): number {
+  if (!HAVE_PROC) return NaN;
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0);
+  return (total - ticks[3]! - ticks[4]!) * CLOCK_TICK_MS;
+}
+
+type CpuSnapshot = Record<string, number>;
+function cpuSnapshot(pids: Record<string, number | undefined>): CpuSnapshot {
+  const usage = process.cpuUsage();
+  const out: CpuSnapshot = { machine: machineBusyMs(), bench: (usage.user + usage.system) / 1000, postgres: postgresCpuMs() };
+  for (const [name, pid] of Object.entries(pids)) out[name] = processCpuMs(pid);
+  return out;
+}
+/**
+ * CPU ms per completed workflow between two snapshots, per process; `ours` = the run's own
+ * processes together, `other` = the rest of the machine (other load), `total` = the machine.
+ */
+function cpuPerWorkflow(a: CpuSnapshot, b: CpuSnapshot, completed: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let named = 0;
+  for (const k of Object.keys(a)) {
+    if (k === 'machine') continue;
+    const d = b[k]! - a[k]!;
+    if (Number.isFinite(d)) named += d;
+    out[k] = round2(d / Math.max(1, completed));
+  }
+  out.ours = round2(named / Math.max(1, completed));
+  out.other = round2((b.machine! - a.machine! - named) / Math.max(1, completed));
+  out.total = round2((b.machine! - a.machine!) / Math.max(1, completed));
+  return out;
+}
+
+// ── load ─────────────────────────────────────────────────────────────────────────────────────
+
+interface Started {
+  workflowId: string;
+}
+
+interface PhaseResult {
+  name: string;
+  sent: number;
+  accepted: number;
+  rejectedAtIntake: Record<string, number>;
+  completed: number;
+  /** Workflows that ended otherwise (failed workflow, or an order ended not delivered). */
+  notCompleted: Record<string, number>;
+  achievedSendRate: number;
+  /**
+   * Throughput: completions after the warm-up until sending stopped, per second (steady state);
+   * the overall figure when fewer than MIN_STEADY completions fell in that window.
+   */
+  perSecond: number;
+  /** Which of the two `perSecond` is. */
+  measuredOver: 'steady state' | 'overall';
+  steadyPerSecond: number;
+  /** All completions over the time from the first send to the last completion. */
+  overallPerSecond: number;
+  intakeMs: { p50: number; p99: number; max: number };
+  endToEndMs: { p50: number; p99: number; max: number };
+  /** Pipeline only: queue wait of each stage's activity (from the order's timeline). */
+  queueWaitMs?: Record<string, { p50: number; p99: number; max: number }>;
+  cpuMsPerWorkflow: Record<string, number>;
+  elapsedS: number;
+}
+
+const pct = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { p50: round2(percentile(s, 0.5)), p99: round2(percentile(s, 0.99)), max: round2(s.at(-1) ?? NaN) };
+};
+
+/**
+ * Offers `rate` starts per second for `durationS` (open loop), never more than `concurrency`
+ * workflows in flight from the start request until the workflow has ended, and follows each to
+ * its end through the client.
+ */
+async function drive(
+  name: string,
+  client: Client,
+  start: (n: number) => Promise<Started | { refused: string }>,
+  judge: (result: unknown) => string,
+  pids: Record<string, number | undefined>,
+): Promise<PhaseResult & { results: unknown[] }> {
+  let inFlight = 0;
+  let sent = 0;
+  const waiting: (() => void)[] = [];
+  const intake: number[] = [];
+  const endToEnd: number[] = [];
+  const completions: number[] = [];
+  const refused: Record<string, number> = {};
+  const notCompleted: Record<string, number> = {};
+  const results: unknown[] = [];
+  const all: Promise<void>[] = [];
+  const startCpu = cpuSnapshot(pids);
+  const t0 = performance.now();
+  const endAt = t0 + durationS * 1000;
+  let warmCpu: CpuSnapshot | undefined;
+  let endCpu: CpuSnapshot | undefined;
+  let lastDone = 0;
+  let lastTick = t0;
+  const progress = setInterval(() => {
+    const now = performance.now();
+    const done = completions.length;
+    note(
+      `  [${name}] ${((now - t0) / 1000).toFixed(0).padStart(3)} s  sent ${sent}  in flight ${inFlight}  done ${done}  ` +
+        `(${((done - lastDone) / ((now - lastTick) / 1000)).toFixed(1)}/s)`,
+    );
+    lastDone = done;
+    lastTick = now;
+  }, 3_000);
+  const warmTimer = setTimeout(() => (warmCpu = cpuSnapshot(pids)), warmupS * 1000);
+  const endTimer = setTimeout(() => (endCpu = cpuSnapshot(pids)), durationS * 1000);
+  try {
+    for (let n = 0; ; n++) {
+      const due = t0 + (n * 1000) / rate;
+      if (due >= endAt) break;
+      await sleep(due - performance.now());
+      while (inFlight >= concurrency) await new Promise<void>((r) => waiting.push(r));
+      const sentAt = performance.now();
+      if (sentAt >= endAt) break;
+      inFlight += 1;
+      sent += 1;
+      all.push(
+        (async () => {
+          try {
+            const started = await start(n);
+            if ('refused' in started) {
+              refused[started.refused] = (refused[started.refused] ?? 0) + 1;
+              return;
+            }
+            intake.push(performance.now() - sentAt);
+            let outcome: string;
+            try {
+              const result = await client.workflow.getHandle(started.workflowId).result();
+              results.push(result);
+              outcome = judge(result);
+            } catch (err) {
+              outcome = err instanceof WorkflowFailedError ? 'workflow failed' : `error: ${(err as Error).message}`;
+            }
+            const doneAt = performance.now();
+            if (outcome === 'ok') {
+              completions.push(doneAt);
+              endToEnd.push(doneAt - sentAt);
+            } else {
+              notCompleted[outcome] = (notCompleted[outcome] ?? 0) + 1;
+            }
+          } catch (err) {
+            const key = `error: ${(err as Error).message.slice(0, 80)}`;
+            refused[key] = (refused[key] ?? 0) + 1;
+          } finally {
+            inFlight -= 1;
+            waiting.shift()?.();
+          }
+        })(),
+      );
+    }
+    const sendingS = (performance.now() - t0) / 1000;
+    await Promise.all(all);
+    const lastCompletion = completions.length ? Math.max(...completions) : performance.now();
+    const windowStart = t0 + warmupS * 1000;
+    const inWindow = completions.filter((c) => c >= windowStart && c <= endAt).length;
+    endCpu ??= cpuSnapshot(pids);
+    warmCpu ??= endCpu;
+    return {
+      name,
+      sent,
+      accepted: intake.length,
+      rejectedAtIntake: refused,
+      completed: completions.length,
+      notCompleted,
+      achievedSendRate: round2(sent / sendingS),
+      perSecond: inWindow >= MIN_STEADY ? round2(inWindow / (durationS - warmupS)) : round2(completions.length / ((lastCompletion - t0) / 1000)),
+      measuredOver: inWindow >= MIN_STEADY ? 'steady state' : 'overall',
+      steadyPerSecond: round2(inWindow / (durationS - warmupS)),
+      overallPerSecond: round2(completions.length / ((lastCompletion - t0) / 1000)),
+      intakeMs: pct(intake),
+      endToEndMs: pct(endToEnd),
+      cpuMsPerWorkflow: inWindow >= MIN_STEADY ? cpuPerWorkflow(warmCpu, endCpu, inWindow) : cpuPerWorkflow(startCpu, cpuSnapshot(pids), completions.length),
+      elapsedS: round2((performance.now() - t0) / 1000),
+      results,
+    };
+  } finally {
+    clearInterval(progress);
+    clearTimeout(warmTimer);
+    clearTimeout(endTimer);
+  }
+}
+
+// ── the run ──────────────────────────────────────────────────────────────────────────────────
+
+async function main() {
+  const startedAt = new Date();
+  const load1AtStart = loadavg()[0]!;
+  note(
+    `pipeline benchmark: ${durationS} s per phase at up to ${rate}/s, at most ${concurrency} in flight; ` +
+      `scale ${scale}, ${lines} production lines, ${Math.round(b2cShare * 100)} % shop orders`,
+  );
+  note(`machine: ${machineDescription()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  const children: Child[] = [];
+  let server: Awaited<ReturnType<typeof startDevServer>> | undefined;
+  let connection: Connection | undefined;
+  const cleanup = async () => {
+    await Promise.all(children.map((c) => c.stop()));
+    await connection?.close().catch(() => undefined);
+    await server?.stop();
+  };
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
+
+  try {
+    const cli = ensureTemporalCli(loadConfig({ TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH }).temporal.cliPath, note);
+    const temporalPort = await freePort();
+    server = await startDevServer({ cliPath: cli, port: temporalPort, headless: true });
+    note(`Temporal dev server on ${server.address} (SQLite in memory)`);
+    await Promise.all(Object.values(urls).map(dropDatabase));
+    const env: Record<string, string> = {
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      TEMPORAL_ADDRESS: server.address,
+      SHOP_DATABASE_URL: urls.shop,
+      CRM_DATABASE_URL: urls.crm,
+      MES_DATABASE_URL: urls.mes,
+      CARRIER_DATABASE_URL: urls.carrier,
+      PRICING_DATABASE_URL: urls.pricing,
+      PIPELINE_TIME_SCALE: String(scale),
+      MES_CAPACITY: String(lines),
+      DATA_DIR: dataDir,
+    };
+    const config = loadConfig(env);
+    const dbs = await openDatabases(config, ['shop'], { migrate: true });
+    // Clients in the `internal` tier: the rate limiter must not be what the benchmark measures.
+    const keys = {
+      shop: (await createClient(dbs.shop.db, { name: 'Bench shop', kind: 'shop', tier: 'internal', id: 'bench-shop' })).key,
+      partners: [
+        (await createClient(dbs.shop.db, { name: 'Bench partner A', kind: 'partner', partnerId: 'bench-a', tier: 'internal', id: 'bench-partner-a' })).key,
+        (await createClient(dbs.shop.db, { name: 'Bench partner B', kind: 'partner', partnerId: 'bench-b', tier: 'internal', id: 'bench-partner-b' })).key,
+      ],
+    };
+    await dbs.close();
+
+    note('bundling the order workflow and the baseline…');
+    const orderBundle = await writeWorkflowBundle(path.join(dataDir, 'pipeline-order-bundle.js'));
+    const baselineBundle = path.join(dataDir, 'pipeline-baseline-bundle.js');
+    const { code } = await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'bench', 'baseline', 'workflow.ts'), ...bundlerOptions, logger: quietLogger });
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(baselineBundle, code);
+
+    connection = await Connection.connect({ address: server.address });
+    const client = new Client({ connection });
+
+    // ── phase 1: the pipeline ──
+    const apiPort = await freePort();
+    const profile = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'prof')}`] : [];
+    const workers = spawnTs('workers', 'src/workers/main.ts', ['all'], { ...env, WORKFLOW_BUNDLE_PATH: orderBundle }, profile);
+    const api = spawnTs('api', 'src/api/main.ts', [], { ...env, PORT: String(apiPort) });
+    children.push(workers, api);
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    await until('the API', async () => (await fetch(`${apiUrl}/readyz`)).ok, [api, workers]);
+    await until(
+      'the workers',
+      async () =>
+        (await hasPollers(client, TASK_QUEUES.orders, 'workflow')) &&
+        (await Promise.all(['orders', 'pricing', 'crm', 'mes', 'shipping'].map((q) => hasPollers(client, TASK_QUEUES[q as keyof typeof TASK_QUEUES], 'activity')))).every(Boolean),
+      [api, workers],
+    );
+    note(`pipeline up: API ${apiUrl} (pid ${api.proc.pid}), workers of every queue (pid ${workers.proc.pid})`);
+
+    const dueBy = () => new Date(Date.now() + 86_400_000).toISOString();
+    let partnerTurn = 0;
+    const pipeline = await drive(
+      'pipeline',
+      client,
+      async (n) => {
+        const channel = (n * 0.6180339887) % 1 < b2cShare ? 'b2c' : 'b2b';
+        const key = channel === 'b2c' ? keys.shop : keys.partners[partnerTurn++ % keys.partners.length]!;
+        const res = await fetch(`${apiUrl}/v1/orders`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ ...randomOrder(n, channel), dueBy: dueBy(), notes: 'pipeline benchmark' }),
+          signal: AbortSignal.timeout(30_000),
+        });
+        const body = (await res.json().catch(() => ({}))) as { id?: string };
+        if (res.status !== 202 || !body.id) return { refused: `HTTP ${res.status}` };
+        return { workflowId: orderWorkflowId(body.id) };
+      },
+      (result) => {
+        const status = (result as OrderState).status;
+        return status === 'delivered' ? 'ok' : `ended ${status}`;
+      },
+      { temporal: server.process?.pid, api: api.proc.pid, workers: workers.proc.pid },
+    );
+    const orders = pipeline.results as OrderState[];
+    pipeline.queueWaitMs = Object.fromEntries(
+      STAGES.map((stage) => [
+        stage,
+        pct(orders.flatMap((o) => o.timeline.filter((t) => t.stage === stage && typeof t.queueWaitMs === 'number').map((t) => t.queueWaitMs!))),
+      ]),
+    );
+    // The slowest orders, stage by stage: where their time went.
+    const slowest = [...orders]
+      .map((o) => ({ o, ms: Date.parse(o.updatedAt) - Date.parse(o.createdAt) }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 5)
+      .map(({ o, ms }) => ({
+        orderId: o.orderId,
+        totalMs: ms,
+        stages: o.timeline.map((t) => ({
+          stage: t.stage,
+          attempts: t.attempts,
+          queueWaitMs: t.queueWaitMs,
+          ms: t.endedAt ? Date.parse(t.endedAt) - Date.parse(t.startedAt) : undefined,
+        })),
+      }));
+    await Promise.all([api.stop(), workers.stop()]);
+    note(`pipeline: ${pipeline.perSecond} orders/s completed (steady state), ${pipeline.completed} delivered`);
+
+    // ── phase 2: the baseline, same server ──
+    const baseline = spawnTs('baseline worker', 'bench/baseline/worker.ts', [], {
+      BENCH_TEMPORAL_ADDRESS: server.address,
+      BENCH_BASELINE_BUNDLE: baselineBundle,
+      BENCH_BASELINE_QUEUE: BASELINE_QUEUE,
+      BENCH_BASELINE_CONCURRENCY: String(config.concurrency.orders),
+      BENCH_BASELINE_CACHE: String(config.maxCachedWorkflows),
+    });
+    children.push(baseline);
+    await until(
+      'the baseline worker',
+      async () => (await hasPollers(client, BASELINE_QUEUE, 'workflow')) && (await hasPollers(client, BASELINE_QUEUE, 'activity')),
+      [baseline],
+    );
+    const runId = startedAt.getTime().toString(36);
+    const base = await drive(
+      'baseline',
+      client,
+      async (n) => {
+        const handle = await client.workflow.start('baselineWorkflow', { taskQueue: BASELINE_QUEUE, workflowId: `baseline-${runId}-${n}`, args: [String(n)] });
+        return { workflowId: handle.workflowId };
+      },
+      (result) => (result === 5 ? 'ok' : `returned ${String(result)}`),
+      { temporal: server.process?.pid, worker: baseline.proc.pid },
+    );
+    await baseline.stop();
+    note(`baseline: ${base.perSecond} workflows/s completed (steady state)`);
+
+    // ── report ──
+    const ratio = base.perSecond > 0 ? pipeline.perSecond / base.perSecond : NaN;
+    // CPU the run's own processes (Temporal, API, workers, PostgreSQL backends, load generator)
+    // spent per workflow: less sensitive to other load on the machine than throughput is.
+    const cpuRatio = base.cpuMsPerWorkflow.ours! / pipeline.cpuMsPerWorkflow.ours!;
+    const strip = ({ results: _r, ...rest }: PhaseResult & { results: unknown[] }) => rest;
+    const figures = {
+      ordersPerSecond: pipeline.perSecond,
+      baselinePerSecond: base.perSecond,
+      ratio: round2(ratio),
+      targetRatio: TARGET_RATIO,
+      targetMet: ratio >= TARGET_RATIO,
+      cpuRatio: round2(cpuRatio),
+      cpuMsPerOrder: pipeline.cpuMsPerWorkflow.ours,
+      cpuMsPerBaselineWorkflow: base.cpuMsPerWorkflow.ours,
+      intakeP50Ms: pipeline.intakeMs.p50,
+      intakeP99Ms: pipeline.intakeMs.p99,
+      endToEndP50Ms: pipeline.endToEndMs.p50,
+      endToEndP99Ms: pipeline.endToEndMs.p99,
+      queueWaitP50Ms: Object.fromEntries(Object.entries(pipeline.queueWaitMs).map(([k, v]) => [k, v.p50])),
+      options: { rate, durationS, warmupS, concurrency, scale, lines, b2cShare, quick: values.quick },
+      machine: { description: machineDescription(), cores: cpus().length, load1AtStart: round2(load1AtStart), load1AtEnd: round2(loadavg()[0]!) },
+      startedAt: startedAt.toISOString(),
+      pipeline: { ...strip(pipeline), slowest },
+      baseline: strip(base),
+    };
+
+    const out = (line = '') => console.log(line);
+    out('');
+    out(`                         pipeline   baseline`);
+    out(`completed per second  ${String(pipeline.perSecond).padStart(10)} ${String(base.perSecond).padStart(10)}   (${pipeline.measuredOver} / ${base.measuredOver})`);
+    out(`steady state          ${String(pipeline.steadyPerSecond).padStart(10)} ${String(base.steadyPerSecond).padStart(10)}   (after ${warmupS} s warm-up until sending stopped)`);
+    out(`overall per second    ${String(pipeline.overallPerSecond).padStart(10)} ${String(base.overallPerSecond).padStart(10)}   (first send to last completion)`);
+    out(`sent / completed      ${`${pipeline.sent}/${pipeline.completed}`.padStart(10)} ${`${base.sent}/${base.completed}`.padStart(10)}`);
+    out(`start p50 / p99 (ms)  ${`${pipeline.intakeMs.p50}/${pipeline.intakeMs.p99}`.padStart(10)} ${`${base.intakeMs.p50}/${base.intakeMs.p99}`.padStart(10)}   (pipeline: POST /v1/orders → 202)`);
+    out(`end to end p50 / p99  ${`${pipeline.endToEndMs.p50}/${pipeline.endToEndMs.p99}`.padStart(10)} ${`${base.endToEndMs.p50}/${base.endToEndMs.p99}`.padStart(10)}`);
+    out(`CPU ms per workflow   ${String(pipeline.cpuMsPerWorkflow.ours).padStart(10)} ${String(base.cpuMsPerWorkflow.ours).padStart(10)}   (the run's processes; whole machine ${pipeline.cpuMsPerWorkflow.total} / ${base.cpuMsPerWorkflow.total})`);
+    out(`  pipeline: ${Object.entries(pipeline.cpuMsPerWorkflow).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    out(`  baseline: ${Object.entries(base.cpuMsPerWorkflow).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    out('queue wait per stage (ms, p50 / p99): ' + STAGES.map((s) => `${s} ${pipeline.queueWaitMs![s]!.p50}/${pipeline.queueWaitMs![s]!.p99}`).join(', '));
+    if (Object.keys(pipeline.rejectedAtIntake).length) out(`not accepted: ${JSON.stringify(pipeline.rejectedAtIntake)}`);
+    if (Object.keys(pipeline.notCompleted).length) out(`pipeline, not delivered: ${JSON.stringify(pipeline.notCompleted)}`);
+    if (Object.keys(base.notCompleted).length || Object.keys(base.rejectedAtIntake).length) out(`baseline problems: ${JSON.stringify({ ...base.notCompleted, ...base.rejectedAtIntake })}`);
+    out(`CPU per workflow, baseline / pipeline: ${(cpuRatio * 100).toFixed(1)} % (the throughput ratio if CPU alone decided)`);
+    out(`pipeline / baseline: ${(ratio * 100).toFixed(1)} % (target ≥ ${TARGET_RATIO * 100} %): ${ratio >= TARGET_RATIO ? 'met' : 'MISSED'}`);
+
+    await mkdir(path.dirname(outFile), { recursive: true });
+    await writeFile(outFile, `${JSON.stringify(figures, null, 2)}\n`);
+    const pngFile = outFile.replace(/\.json$/, '') + '.png';
+    await writeFile(pngFile, await chart(figures.pipeline, figures.baseline, ratio));
+    note(`results written to ${path.relative(process.cwd(), outFile)} and ${path.relative(process.cwd(), pngFile)}`);
+    await cleanup();
+    out(JSON.stringify(figures));
+  } catch (err) {
+    await cleanup().catch(() => undefined);
+    throw err;
+  }
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (m: string) => note(m),
+  error: (m: string) => note(m),
+};
+
+async function chart(pipeline: Omit<PhaseResult, 'results'>, base: Omit<PhaseResult, 'results'>, ratio: number): Promise<Buffer> {
+  const throughput = [
+    { side: 'pipeline', perSecond: pipeline.perSecond },
+    { side: 'baseline', perSecond: base.perSecond },
+  ];
+  const latency = ['p50', 'p99'].flatMap((p) => [
+    { what: 'start', side: 'pipeline', percentile: p, ms: pipeline.intakeMs[p as 'p50'] },
+    { what: 'start', side: 'baseline', percentile: p, ms: base.intakeMs[p as 'p50'] },
+    { what: 'end to end', side: 'pipeline', percentile: p, ms: pipeline.endToEndMs[p as 'p50'] },
+    { what: 'end to end', side: 'baseline', percentile: p, ms: base.endToEndMs[p as 'p50'] },
+  ]);
+  const waits = Object.entries(pipeline.queueWaitMs ?? {}).flatMap(([stage, w]) => [
+    { stage, percentile: 'p50', ms: w.p50 },
+    { stage, percentile: 'p99', ms: w.p99 },
+  ]);
+  return renderPng({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: `Order pipeline vs. bare Temporal: ${(ratio * 100).toFixed(1)} % of the baseline's throughput`, anchor: 'start' },
+    config: { font: 'DejaVu Sans', background: 'white', view: { stroke: null } },
+    resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } },
+    vconcat: [
+      {
+        title: 'Workflows completed per second (baseline: five no-op activities)',
+        width: 520,
+        height: { step: 22 },
+        data: { values: throughput },
+        mark: { type: 'bar' },
+        encoding: {
+          y: { field: 'side', type: 'nominal', sort: ['pipeline', 'baseline'], title: null },
+          x: { field: 'perSecond', type: 'quantitative', title: 'per second' },
+          color: { field: 'side', type: 'nominal', legend: null, scale: { domain: ['pipeline', 'baseline'], range: ['#4c78a8', '#9d9d9d'] } },
+        },
+      },
+      {
+        title: 'Latency: start (pipeline: POST → 202) and end to end (ms, logarithmic)',
+        width: 520,
+        height: { step: 12 },
+        data: { values: latency },
+        mark: { type: 'bar' },
+        encoding: {
+          y: { field: 'what', type: 'nominal', title: null },
+          yOffset: { field: 'series', type: 'nominal' },
+          x: { field: 'ms', type: 'quantitative', scale: { type: 'symlog' }, title: 'ms' },
+          color: { field: 'series', type: 'nominal', title: null },
+        },
+        transform: [{ calculate: "datum.side + ' ' + datum.percentile", as: 'series' }],
+      },
+      {
+        title: 'Pipeline: queue wait per stage (ms, from the timeline)',
+        width: 520,
+        height: { step: 12 },
+        data: { values: waits },
+        mark: { type: 'bar' },
+        encoding: {
+          y: { field: 'stage', type: 'nominal', sort: [...STAGES], title: null },
+          yOffset: { field: 'percentile', sort: ['p50', 'p99'] },
+          x: { field: 'ms', type: 'quantitative', title: 'ms' },
+          color: { field: 'percentile', type: 'nominal', scale: { range: ['#4c78a8', '#e45756'] }, title: null },
+        },
+      },
+    ],
+  });
+}
+
+main().catch((err) => {
+  console.error(`pipeline benchmark failed: ${(err as Error).stack ?? err}`);
+  process.exit(1);
+});

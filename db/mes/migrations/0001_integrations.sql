@@ -1,0 +1,13 @@
+CREATE TABLE "mes_outbox" (
+	"id" text PRIMARY KEY NOT NULL,
+	"type" text NOT NULL,
+	"payload" jsonb NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"attempts" integer DEFAULT 0 NOT NULL,
+	"next_attempt_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"delivered_at" timestamp with time zone,
+	"last_error" text
+);
+--> statement-breakpoint
+ALTER TABLE "production_jobs" ADD COLUMN "callback_ref" text;--> statement-breakpoint
+CREATE INDEX "mes_outbox_pending_idx" ON "mes_outbox" USING btree ("next_attempt_at") WHERE delivered_at is null;

@@ -1,0 +1,230 @@
+/**
+ * Integration webhooks: the MES and the carrier tell the pipeline about their work.
+ * `POST /v1/integrations/mes/events` (key kind `mes`) and `POST /v1/integrations/carrier/events`
+ * (key kind `carrier`), each signed with the system's secret (`Webhook-Signature`, HMAC-SHA256
+ * over the raw body). A `job.completed` event completes the order's running `produce` attempt
+ * (`client.activity.complete` with the task token from the job's callback reference); a
+ * `shipment.delivered` event becomes the workflow signal `carrierEvent`. An event that names no
+ * known order, or comes too late, is answered `200 {accepted: false, reason}` so the system
+ * stops sending it; a repeated event id is answered from `integration_events`.
+ */
+import { ActivityNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { and, eq, lt, sql } from 'drizzle-orm';
+import express, { Router, type Request, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { integrationEvents } from '../../../db/shop/schema.js';
+import { decodeProduceCallback } from '../../activities/produce-callback.js';
+import type { ProduceResult } from '../../activities/mes.js';
+import { SIGNATURE_HEADER, signatureProblem } from '../../webhook-signature.js';
+import {
+  PRODUCTION_CANCELLED,
+  carrierEventSignal,
+  isOrderId,
+  orderWorkflowId,
+  statusQuery,
+} from '../../workflows/order/contract.js';
+import type { ApiDeps } from '../deps.js';
+import { BODY_LIMIT, acceptableJson, allow } from '../middleware.js';
+import { HttpProblem, validationProblem, zodFieldErrors } from '../problem.js';
+import { temporalUnavailable } from './orders.js';
+
+const EventId = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+const OrderId = z.string().min(1).max(100).describe('The order the job or shipment belongs to.');
+
+const JobSchema = z.strictObject({
+  id: z.string().min(1).max(200).describe("The MES's job id."),
+  orderId: OrderId,
+  status: z.enum(['queued', 'in_production', 'done', 'cancelled']),
+  startedAt: z.iso.datetime().optional(),
+  completedAt: z.iso.datetime().optional(),
+  callbackRef: z.string().min(1).max(8192).optional().describe('The reference the pipeline gave with the job, echoed unchanged.'),
+});
+
+/** Body of `POST /v1/integrations/mes/events`. */
+export const MesEventSchema = z
+  .discriminatedUnion('type', [
+    z.strictObject({ id: EventId, type: z.literal('job.started'), occurredAt: z.iso.datetime(), job: JobSchema }),
+    z.strictObject({
+      id: EventId,
+      type: z.literal('job.completed'),
+      occurredAt: z.iso.datetime(),
+      job: JobSchema.extend({ status: z.literal('done'), completedAt: z.iso.datetime() }),
+    }),
+    z.strictObject({ id: EventId, type: z.literal('job.cancelled'), occurredAt: z.iso.datetime(), job: JobSchema.extend({ status: z.literal('cancelled') }) }),
+  ])
+  .describe('An event of the MES about a production job.');
+export type MesEventBody = z.infer<typeof MesEventSchema>;
+
+/** Body of `POST /v1/integrations/carrier/events`. */
+export const CarrierEventSchema = z
+  .strictObject({
+    id: EventId,
+    type: z.literal('shipment.delivered'),
+    occurredAt: z.iso.datetime(),
+    shipment: z.strictObject({
+      id: z.string().min(1).max(200).optional().describe("The carrier's shipment id."),
+      orderId: OrderId,
+      trackingNumber: z.string().min(1).max(100),
+      status: z.literal('delivered').optional(),
+      deliveredAt: z.iso.datetime(),
+    }),
+  })
+  .describe('An event of the carrier about a shipment.');
+export type CarrierEventBody = z.infer<typeof CarrierEventSchema>;
+
+/** Answer to every well-formed, authentic event. */
+export const IntegrationAnswerSchema = z
+  .strictObject({
+    eventId: z.string(),
+    accepted: z.boolean().describe('Whether the event changed the order; `false` for unknown, stale or repeated events (do not send them again).'),
+    reason: z.string().optional().describe('Why the event was not accepted.'),
+    duplicate: z.boolean().optional().describe('The event id was received before; this is the first answer again.'),
+  })
+  .describe('What the pipeline did with an event.');
+export type IntegrationAnswer = z.infer<typeof IntegrationAnswerSchema>;
+
+type Outcome = { accepted: true } | { accepted: false; reason: string };
+type SystemName = 'mes' | 'carrier';
+
+/** JSON body with its raw bytes kept for the signature: 415, 413, 400, 422 as everywhere, then 401 for a bad signature. */
+function signedJsonBody(secret: () => string): RequestHandler[] {
+  return [
+    (req, _res, next) => {
+      if (!req.is('application/json')) throw new HttpProblem(415, 'Unsupported media type', 'Send the body as application/json.');
+      next();
+    },
+    express.json({
+      limit: BODY_LIMIT,
+      strict: true,
+      type: () => true,
+      verify: (req, _res, buf) => {
+        (req as Request & { rawBody?: Buffer }).rawBody = Buffer.from(buf);
+      },
+    }),
+    (req, _res, next) => {
+      const problem = signatureProblem(secret(), req.get(SIGNATURE_HEADER), (req as Request & { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0));
+      if (problem) {
+        throw new HttpProblem(401, 'Invalid signature', `${problem}. Sign "<t>.<raw body>" with HMAC-SHA256 and the system's webhook secret: ${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex>.`);
+      }
+      next();
+    },
+    acceptableJson,
+  ];
+}
+
+/** The order's workflow as the event finds it: unknown, ended, or running. */
+async function orderWorkflow(temporal: Client, orderId: string): Promise<Outcome> {
+  if (!isOrderId(orderId)) return { accepted: false, reason: `unknown order ${orderId}` };
+  try {
+    const description = await temporal.workflow.getHandle(orderWorkflowId(orderId)).describe();
+    if (description.status.name !== 'RUNNING') return { accepted: false, reason: `the order has ended (workflow ${description.status.name.toLowerCase()})` };
+    return { accepted: true };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return { accepted: false, reason: `unknown order ${orderId}` };
+    throw temporalUnavailable(err);
+  }
+}
+
+async function handleMesEvent(temporal: Client, event: MesEventBody): Promise<Outcome> {
+  const order = await orderWorkflow(temporal, event.job.orderId);
+  if (!order.accepted || event.type === 'job.started') return order;
+  const callback = event.job.callbackRef ? decodeProduceCallback(event.job.callbackRef) : undefined;
+  if (!callback) return { accepted: false, reason: 'the job carries no callback reference of this pipeline' };
+  if (callback.workflowId !== orderWorkflowId(event.job.orderId)) return { accepted: false, reason: `the callback reference belongs to another order than ${event.job.orderId}` };
+  const token = Buffer.from(callback.taskToken, 'base64');
+  try {
+    if (event.type === 'job.completed') {
+      const result: ProduceResult = {
+        attempt: callback.attempt,
+        queueWaitMs: callback.queueWaitMs,
+        jobId: event.job.id,
+        completedAt: event.job.completedAt,
+        source: 'webhook',
+        ...(callback.resubmitted > 0 ? { resubmitted: callback.resubmitted } : {}),
+      };
+      await temporal.activity.complete(token, result);
+    } else {
+      await temporal.activity.fail(token, ApplicationFailure.nonRetryable(`production job ${event.job.id} was cancelled by the MES`, PRODUCTION_CANCELLED));
+    }
+    return { accepted: true };
+  } catch (err) {
+    if (err instanceof ActivityNotFoundError) {
+      return { accepted: false, reason: 'stale: the production step is not waiting for this job any more (already completed, or a newer attempt runs)' };
+    }
+    throw temporalUnavailable(err);
+  }
+}
+
+async function handleCarrierEvent(temporal: Client, event: CarrierEventBody): Promise<Outcome> {
+  const { orderId, trackingNumber, deliveredAt } = event.shipment;
+  const order = await orderWorkflow(temporal, orderId);
+  if (!order.accepted) return order;
+  const handle = temporal.workflow.getHandle(orderWorkflowId(orderId));
+  try {
+    const state = await temporal.withDeadline(Date.now() + 5_000, () => handle.query(statusQuery)).catch(() => undefined);
+    if (state) {
+      if (state.shipment?.deliveredAt) return { accepted: false, reason: `the order's delivery is already known (${state.shipment.source ?? 'polling'})` };
+      if (state.shipment && state.shipment.trackingNumber !== trackingNumber) {
+        return { accepted: false, reason: `tracking number ${trackingNumber} is not the order's shipment` };
+      }
+    }
+    await handle.signal(carrierEventSignal, { id: event.id, type: event.type, trackingNumber, deliveredAt });
+    return { accepted: true };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return { accepted: false, reason: 'the order has ended' };
+    throw temporalUnavailable(err);
+  }
+}
+
+/** `POST /v1/integrations/mes/events`, `POST /v1/integrations/carrier/events`. */
+export function integrationRoutes(deps: ApiDeps): Router {
+  const { config, temporal, shop, log } = deps;
+  const router = Router();
+  // Repeats come within hours (a system retrying); a month of event ids is plenty.
+  const purge = setInterval(() => {
+    shop
+      .delete(integrationEvents)
+      .where(lt(integrationEvents.receivedAt, sql`now() - interval '30 days'`))
+      .catch((err: unknown) => log.warn({ err }, 'purging old integration events failed'));
+  }, 3_600_000);
+  purge.unref();
+
+  const receive = <E extends { id: string; type: string }>(system: SystemName, schema: z.ZodType<E>, orderOf: (e: E) => string, handle: (e: E) => Promise<Outcome>) =>
+    (async (req, res) => {
+      const parsed = schema.safeParse(req.body);
+      if (!parsed.success) throw validationProblem(zodFieldErrors(parsed.error));
+      const event = parsed.data;
+      const [seen] = await shop
+        .select()
+        .from(integrationEvents)
+        .where(and(eq(integrationEvents.system, system), eq(integrationEvents.eventId, event.id)));
+      if (seen) {
+        const answer: IntegrationAnswer = { eventId: event.id, accepted: seen.accepted === 1, ...(seen.reason ? { reason: seen.reason } : {}), duplicate: true };
+        res.json(answer);
+        return;
+      }
+      const outcome = await handle(event);
+      await shop
+        .insert(integrationEvents)
+        .values({ system, eventId: event.id, type: event.type, orderId: orderOf(event), accepted: outcome.accepted ? 1 : 0, reason: outcome.accepted ? null : outcome.reason })
+        .onConflictDoNothing();
+      log.info({ system, eventId: event.id, type: event.type, orderId: orderOf(event), ...outcome }, 'integration event');
+      const answer: IntegrationAnswer = { eventId: event.id, ...outcome };
+      res.json(answer);
+    }) satisfies RequestHandler;
+
+  router.post(
+    '/integrations/mes/events',
+    allow('mes'),
+    ...signedJsonBody(() => config.integrations.mes.webhookSecret),
+    receive('mes', MesEventSchema, (e) => e.job.orderId, (e) => handleMesEvent(temporal, e)),
+  );
+  router.post(
+    '/integrations/carrier/events',
+    allow('carrier'),
+    ...signedJsonBody(() => config.integrations.carrier.webhookSecret),
+    receive('carrier', CarrierEventSchema, (e) => e.shipment.orderId, (e) => handleCarrierEvent(temporal, e)),
+  );
+  return router;
+}

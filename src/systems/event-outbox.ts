@@ -1,0 +1,150 @@
+/**
+ * What the embedded MES and carrier share to tell the pipeline about their work: a background
+ * loop, and the sender of an event outbox. A system writes an event into its outbox table in the
+ * same statement as the change it reports (so no event is lost when the process dies right
+ * after); the sender claims due events with `FOR UPDATE SKIP LOCKED` (so several replicas never
+ * send one event at the same time), POSTs each, signed, to the API and retries with backoff until
+ * the API answers 2xx. The API deduplicates on the event id, so a repeat is harmless.
+ */
+import { and, asc, inArray, isNull, lte, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Db } from '../../db/index.js';
+import type { outboxTable } from '../../db/outbox.js';
+import type { IntegrationConfig } from '../config.js';
+import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from '../webhook-signature.js';
+
+/** An outbox table (db/outbox.ts). */
+export type OutboxTable = ReturnType<typeof outboxTable<string>>;
+
+/** A loop running in the background of a worker process. */
+export interface BackgroundLoop {
+  /** Runs the next round now (when one is not under way already). */
+  wake(): void;
+  /** Stops after the round under way; resolves when it has ended. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `round` every `intervalMs` (and on `wake()`), one round at a time; a round may ask for the
+ * next one sooner by returning the milliseconds to wait. A round that throws is logged and the
+ * loop goes on.
+ */
+export function startLoop(name: string, intervalMs: number, round: () => Promise<number | void>, log: Logger): BackgroundLoop {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  const schedule = (ms: number) => {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(tick, ms);
+  };
+  const tick = () => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    let next = intervalMs;
+    running = round()
+      .then((soon) => {
+        if (typeof soon === 'number') next = Math.max(0, Math.min(intervalMs, soon));
+      })
+      .catch((err: unknown) => log.warn({ err, loop: name }, `${name}: round failed; trying again`))
+      .finally(() => {
+        running = undefined;
+        schedule(again ? 0 : next);
+        again = false;
+      });
+  };
+  schedule(0);
+  return {
+    wake: () => schedule(0),
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
+/** Delay before the next try of an event that failed `attempts` times: 1 s doubling, at most 5 min. */
+export function backoffMs(attempts: number): number {
+  return Math.min(300_000, 1000 * 2 ** Math.max(0, Math.min(attempts - 1, 12)));
+}
+
+/** How long a claimed event is not handed to another sender, while this one is sending it. */
+const LEASE_MS = 30_000;
+/** Delivered events are kept this long (for inspection), then deleted. */
+const KEEP_DELIVERED_DAYS = 7;
+const PURGE_EVERY_MS = 3_600_000;
+
+/**
+ * One round of the sender: claims due events of `table` and POSTs each to `target.eventsUrl`.
+ * Returns how many were delivered.
+ */
+export function createOutboxSender<S extends Record<string, unknown>>(options: {
+  db: Db<S>;
+  table: OutboxTable;
+  target: IntegrationConfig & { eventsUrl: string };
+  log: Logger;
+  batch?: number;
+  timeoutMs?: number;
+}): () => Promise<number> {
+  const { db, table: t, target, log } = options;
+  let purgedAt = 0;
+  return async () => {
+    if (Date.now() - purgedAt > PURGE_EVERY_MS) {
+      purgedAt = Date.now();
+      await db.delete(t).where(lte(t.deliveredAt, sql`now() - make_interval(days => ${KEEP_DELIVERED_DAYS})`));
+    }
+    const due = db
+      .select({ id: t.id })
+      .from(t)
+      .where(and(isNull(t.deliveredAt), lte(t.nextAttemptAt, sql`now()`)))
+      .orderBy(asc(t.createdAt))
+      .limit(options.batch ?? 20)
+      .for('update', { skipLocked: true });
+    const claimed = await db
+      .update(t)
+      .set({ attempts: sql`${t.attempts} + 1`, nextAttemptAt: sql`now() + make_interval(secs => ${LEASE_MS / 1000})` })
+      .where(inArray(t.id, due))
+      .returning();
+    claimed.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    let delivered = 0;
+    for (const event of claimed) {
+      const body = JSON.stringify(event.payload);
+      let failure: string | undefined;
+      try {
+        const response = await fetch(target.eventsUrl, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${target.apiKey}`,
+            [EVENT_ID_HEADER]: event.id,
+            [SIGNATURE_HEADER]: signWebhook(target.webhookSecret, Math.floor(Date.now() / 1000), body),
+          },
+          body,
+          redirect: 'error',
+          signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+        });
+        const text = await response.text().catch(() => '');
+        if (!response.ok) failure = `answered ${response.status}: ${text.slice(0, 200)}`;
+      } catch (err) {
+        failure = `unreachable: ${(err as Error).message}`;
+      }
+      if (failure === undefined) {
+        delivered += 1;
+        await db.update(t).set({ deliveredAt: sql`now()`, lastError: null }).where(inArray(t.id, [event.id]));
+      } else {
+        const delay = backoffMs(event.attempts);
+        log.warn({ eventId: event.id, type: event.type, attempts: event.attempts, retryInMs: delay }, `event not delivered to ${target.eventsUrl}: ${failure}`);
+        await db
+          .update(t)
+          .set({ lastError: failure, nextAttemptAt: sql`now() + make_interval(secs => ${delay / 1000})` })
+          .where(inArray(t.id, [event.id]));
+      }
+    }
+    return delivered;
+  };
+}
