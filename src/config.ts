@@ -13,6 +13,12 @@ const optionalUrl = z
   .pipe(z.string().url().optional())
   .optional();
 
+/** Values of OTEL_TRACES_EXPORTER: OTLP over HTTP, spans printed to stdout, or none. */
+export const TRACE_EXPORTERS = ['otlp', 'console', 'none'] as const;
+export type TraceExporterName = (typeof TRACE_EXPORTERS)[number];
+/** Where OTLP/HTTP traces go when OTEL_TRACES_EXPORTER=otlp names no endpoint (the specification's default). */
+export const DEFAULT_OTLP_TRACES_ENDPOINT = 'http://localhost:4318/v1/traces';
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -55,10 +61,15 @@ const EnvSchema = z.object({
   CARRIER_API_KEY: z.string().min(1).max(512).default('carrier-dev-key'),
   CARRIER_WEBHOOK_SECRET: z.string().min(8).default('carrier-dev-webhook-secret'),
   CARRIER_EVENT_GRACE_SECONDS: z.coerce.number().min(0).max(7 * 24 * 3600).default(300),
-  // OpenTelemetry's standard variables, read by the tracing setup (unset = no traces exported).
-  OTEL_SERVICE_NAME: z.string().optional(),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional(),
-  OTEL_TRACES_EXPORTER: z.string().optional(),
+  // OpenTelemetry's standard variables (the subset this product reads; see README, "Tracing").
+  OTEL_SERVICE_NAME: z.string().trim().min(1).max(200).optional(),
+  OTEL_TRACES_EXPORTER: z
+    .string()
+    .transform((s) => [...new Set(s.split(',').map((e) => e.trim()).filter((e) => e !== ''))])
+    .pipe(z.array(z.enum(TRACE_EXPORTERS)))
+    .optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalUrl,
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -95,6 +106,14 @@ export interface Config {
     sdkPort: number | undefined;
     /** How long gauges read from the projection and Temporal are reused between scrapes. */
     cacheMs: number;
+  };
+  tracing: {
+    /** `service.name` of this process's spans; undefined = the entry point's own name. */
+    serviceName: string | undefined;
+    /** Where finished spans go; empty = nowhere (trace ids still reach the logs). */
+    exporters: Exclude<TraceExporterName, 'none'>[];
+    /** Full OTLP/HTTP traces URL (…/v1/traces) when `exporters` has `otlp`. */
+    otlpTracesUrl: string | undefined;
   };
   /** Events the embedded MES and carrier send to the API's integration webhooks. */
   integrations: {
@@ -189,5 +208,24 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       carrier: { eventsUrl: e.CARRIER_EVENTS_URL, apiKey: e.CARRIER_API_KEY, webhookSecret: e.CARRIER_WEBHOOK_SECRET },
       carrierEventGraceMs: Math.round(e.CARRIER_EVENT_GRACE_SECONDS * 1000),
     },
+    tracing: tracingConfig(e),
+  };
+}
+
+/**
+ * As the OpenTelemetry specification reads the variables: the signal's own endpoint is used as
+ * is, the general one gets `v1/traces` appended. Unlike the SDK's default (`otlp`), no exporter
+ * runs unless an endpoint or OTEL_TRACES_EXPORTER is set, so `npm start` needs no collector.
+ */
+function tracingConfig(e: Env): Config['tracing'] {
+  const otlpTracesUrl =
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined);
+  const named = e.OTEL_TRACES_EXPORTER ?? (otlpTracesUrl ? ['otlp'] : ['none']);
+  const exporters = named.includes('none') ? [] : named.filter((n): n is Exclude<TraceExporterName, 'none'> => n !== 'none');
+  return {
+    serviceName: e.OTEL_SERVICE_NAME,
+    exporters,
+    otlpTracesUrl: exporters.includes('otlp') ? (otlpTracesUrl ?? DEFAULT_OTLP_TRACES_ENDPOINT) : undefined,
   };
 }

@@ -13,6 +13,7 @@ import { createLogger } from './logger.js';
 import { waitFor } from './retry.js';
 import { ensureTemporalCli, isListening, startDevServer, type DevServer } from './temporal/dev-server.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
+import { startTracing } from './tracing/index.js';
 import { QUEUE_NAMES } from './workflows/order/contract.js';
 import { connectWorkers, createWorkers } from './workers/run.js';
 
@@ -39,6 +40,7 @@ try {
   throw err;
 }
 const log = createLogger(config.logLevel);
+const tracing = startTracing(config.tracing, { serviceName: 'order-pipeline' });
 // All in one: the embedded MES and carrier send their events to this process's own API.
 if (config.port !== 0) {
   for (const system of ['mes', 'carrier'] as const) {
@@ -95,6 +97,7 @@ Order pipeline is running.
   API docs      ${api.url}/docs   (OpenAPI: ${api.url}/openapi.json)
   Metrics       ${api.url}/metrics   (API and every worker of this process)${config.metrics.sdkPort ? `; Temporal SDK: http://localhost:${config.metrics.sdkPort}/metrics` : ''}
   Temporal UI   ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows
+  Tracing       ${config.tracing.otlpTracesUrl ?? (config.tracing.exporters.join(', ') || 'no exporter (trace ids in the logs); OTEL_EXPORTER_OTLP_ENDPOINT exports spans')}
   Time scale    ${config.timeScale}${config.timeScale === 1 ? '  (real durations; PIPELINE_TIME_SCALE=0.001 for a quick demo)' : ''}
   Dev API keys  ${DEV_CLIENTS.map((c) => `${c.key} (${c.kind}${c.partnerId ? ` ${c.partnerId}` : ''})`).join(', ')}
 
@@ -121,6 +124,7 @@ try {
 } finally {
   await stop();
   await connection.close().catch(() => {});
+  await tracing.shutdown().catch((err: unknown) => log.warn({ err }, 'flushing traces failed'));
   await dbs.close().catch(() => {});
   await devServer?.stop();
 }

@@ -178,6 +178,17 @@ describe('docker-compose.yml', () => {
     expect(config.env).toBe('development');
   });
 
+  it("sends every process's traces over OTLP/HTTP under the process's own service name", () => {
+    for (const name of appServiceNames) {
+      const env = envOf(service(name));
+      expect(loadConfig(env).tracing, name).toEqual({
+        serviceName: env.OTEL_SERVICE_NAME,
+        exporters: ['otlp'],
+        otlpTracesUrl: 'http://jaeger:4318/v1/traces',
+      });
+    }
+  });
+
   it('registers exactly the search attributes of the order workflow on its namespace', () => {
     const admin = service('temporal-admin-tools');
     const script = [...argv(admin.entrypoint), ...argv(admin.command)].join('\n');

@@ -141,3 +141,37 @@ describe('metrics configuration', () => {
     expect(configError({ TEMPORAL_METRICS_PORT: 'nine' })).toContain('TEMPORAL_METRICS_PORT');
   });
 });
+
+describe('tracing configuration', () => {
+  it('exports no spans unless an endpoint or exporter is set', () => {
+    expect(loadConfig({}).tracing).toEqual({ serviceName: undefined, exporters: [], otlpTracesUrl: undefined });
+  });
+
+  it('sends OTLP/HTTP to <endpoint>/v1/traces, or to the traces endpoint as given', () => {
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318' }).tracing).toEqual({
+      serviceName: undefined,
+      exporters: ['otlp'],
+      otlpTracesUrl: 'http://jaeger:4318/v1/traces',
+    });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing.otlpTracesUrl).toBe('http://collector:4318/v1/traces');
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://b.example/otlp/traces' }).tracing
+        .otlpTracesUrl,
+    ).toBe('https://b.example/otlp/traces');
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp' }).tracing.otlpTracesUrl).toBe('http://localhost:4318/v1/traces');
+  });
+
+  it('reads OTEL_TRACES_EXPORTER as a list, where none wins, and OTEL_SERVICE_NAME', () => {
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'console, otlp', OTEL_SERVICE_NAME: 'worker-mes' }).tracing).toEqual({
+      serviceName: 'worker-mes',
+      exporters: ['console', 'otlp'],
+      otlpTracesUrl: 'http://localhost:4318/v1/traces',
+    });
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318' }).tracing.exporters).toEqual([]);
+  });
+
+  it('names a bad exporter or endpoint', () => {
+    expect(configError({ OTEL_TRACES_EXPORTER: 'zipkin' })).toContain('OTEL_TRACES_EXPORTER');
+    expect(configError({ OTEL_EXPORTER_OTLP_ENDPOINT: 'jaeger 4318' })).toContain('OTEL_EXPORTER_OTLP_ENDPOINT');
+  });
+});

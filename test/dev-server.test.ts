@@ -56,4 +56,18 @@ describe('Temporal dev server launcher', () => {
       await connection.close();
     }
   });
+
+  it('starts while the pipeline exports its traces to the console (OTEL_* is not passed to the server)', async () => {
+    const before = process.env.OTEL_TRACES_EXPORTER;
+    process.env.OTEL_TRACES_EXPORTER = 'console';
+    let server: DevServer | undefined;
+    try {
+      server = await startDevServer({ cliPath, port: 7440 + Math.floor(Math.random() * 50), headless: true, startTimeoutMs: 30_000 });
+      expect(server.owned).toBe(true);
+    } finally {
+      if (before === undefined) delete process.env.OTEL_TRACES_EXPORTER;
+      else process.env.OTEL_TRACES_EXPORTER = before;
+      await server?.stop();
+    }
+  });
 });

@@ -9,12 +9,15 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { describe, expect, inject, it } from 'vitest';
-import { bundlerOptions } from '../src/workflows/bundle.js';
+import { workflowSpanSinks } from '../src/tracing/index.js';
+import { WORKFLOW_INTERCEPTOR_MODULES, bundlerOptions } from '../src/workflows/bundle.js';
 import { splitFirstTaskAtLocalActivity } from './support/split-history.js';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 const load = (file: string) => JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+// The bundle of global-setup, as workers run it: with the workflow interceptors (tracing) inside.
+const replayOptions = (replayName: string) => ({ workflowBundle: { codePath: inject('workflowBundlePath') }, sinks: workflowSpanSinks(), replayName });
 
 describe('replay of recorded order histories', () => {
   it('has recorded histories to replay', () => {
@@ -37,7 +40,7 @@ describe('replay of recorded order histories', () => {
   });
 
   it.each(files)('%s replays on the current workflow code', async (file) => {
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, replayName: file }, load(file));
+    await Worker.runReplayHistory(replayOptions(file), load(file));
   });
 
   // A worker may complete the first task as soon as the first local activity resolves and carry
@@ -50,7 +53,7 @@ describe('replay of recorded order histories', () => {
     '%s replays when its first task was split at the local activity',
     async (file) => {
       await Worker.runReplayHistory(
-        { workflowBundle: { codePath: inject('workflowBundlePath') }, replayName: `${file}-split` },
+        replayOptions(`${file}-split`),
         splitFirstTaskAtLocalActivity(load(file)),
       );
     },
@@ -59,7 +62,7 @@ describe('replay of recorded order histories', () => {
   it('shows why: a v2 order whose first task was split does not replay', async () => {
     await expect(
       Worker.runReplayHistory(
-        { workflowBundle: { codePath: inject('workflowBundlePath') }, replayName: 'v2-split' },
+        replayOptions('v2-split'),
         splitFirstTaskAtLocalActivity(load('order-v2-delivered-partner-webhooks.json')),
       ),
     ).rejects.toBeInstanceOf(DeterminismViolationError);
@@ -76,10 +79,11 @@ describe('replay of recorded order histories', () => {
   it('catches an incompatible change of the workflow', async () => {
     const bundle = await bundleWorkflowCode({
       workflowsPath: path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'reordered-workflow.ts'),
+      workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
       ...bundlerOptions,
     });
     await expect(
-      Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'reordered' }, load('order-v1-delivered.json')),
+      Worker.runReplayHistory({ workflowBundle: bundle, sinks: workflowSpanSinks(), replayName: 'reordered' }, load('order-v1-delivered.json')),
     ).rejects.toBeInstanceOf(DeterminismViolationError);
   });
 });

@@ -11,18 +11,22 @@ import { docsRoutes } from './routes/docs.js';
 import { orderRoutes } from './routes/orders.js';
 import { orderListRoutes } from './routes/orders-list.js';
 import { integrationRoutes } from './routes/integrations.js';
+import { requestTracing } from './tracing.js';
 
 export type { ApiDeps } from './deps.js';
+
+/** Health checks and scrapes: every few seconds from the deployment, neither logged nor traced. */
+const probe = (req: { url?: string }) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics';
 
 /** The HTTP API: public routes, then everything under /v1 behind authentication and rate limits. */
 export function createApp(deps: ApiDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
+  // First, so the metrics and the access log of a request run inside its span.
+  app.use(requestTracing({ ignore: probe }));
   app.use(requestMetrics());
-  app.use(
-    pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' } }),
-  );
+  app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: probe } }));
 
   // Unauthenticated like /healthz, for Prometheus inside the deployment's network; the public
   // gateway (deploy/nginx/api.conf) does not pass it through.

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { openDatabases } from '../../db/index.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
+import { startTracing } from '../tracing/index.js';
 import { startApi } from './server.js';
 
 const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } } });
@@ -21,12 +22,14 @@ if (!config.databases.shop) {
   log.fatal('npm run api needs DATABASE_URL (or SHOP_DATABASE_URL); the embedded database only works inside npm start');
   process.exit(2);
 }
+const tracing = startTracing(config.tracing, { serviceName: 'api' });
 const dbs = await openDatabases(config, ['shop'], { migrate: true });
 const api = await startApi({ config, log, shop: dbs.shop });
 log.info({ url: api.url }, 'API listening');
 
 const stop = async () => {
   await api.close();
+  await tracing.shutdown().catch((err: unknown) => log.warn({ err }, 'flushing traces failed'));
   await dbs.close();
   process.exit(0);
 };

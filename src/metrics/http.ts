@@ -16,7 +16,7 @@ export const UNMATCHED_ROUTE = '(unmatched)';
  * label's values are bounded by the routes the app has. The mount path is the one seen when the
  * route matched (`routeBase`), because express resets `req.baseUrl` once an error leaves a router.
  */
-function routeLabel(req: Request, res: Response): string {
+export function routeLabel(req: Request, res: Response): string {
   const route = req.route as { path?: unknown } | undefined;
   if (!route || typeof route.path !== 'string') return UNMATCHED_ROUTE;
   const base = typeof res.locals.routeBase === 'string' ? res.locals.routeBase : req.baseUrl;

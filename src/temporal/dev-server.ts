@@ -162,6 +162,15 @@ async function waitUntilServing(address: string, namespace: string, child: Child
 }
 
 /**
+ * The dev server's environment: ours without the OpenTelemetry variables. They configure the
+ * pipeline's tracing; the Temporal server reads the same names for its own and refuses to start
+ * with a value it does not support (e.g. `OTEL_TRACES_EXPORTER=console`).
+ */
+export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('OTEL_')));
+}
+
+/**
  * Starts `temporal server start-dev`, or reuses a server already listening on the port.
  * Either way the search attributes are registered before it returns.
  */
@@ -191,7 +200,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       mkdirSync(path.dirname(options.logFile), { recursive: true });
       out = openSync(options.logFile, 'a');
     }
-    child = spawn(options.cliPath, args, { stdio: ['ignore', out, out] });
+    child = spawn(options.cliPath, args, { stdio: ['ignore', out, out], env: serverEnvironment(process.env) });
     if (typeof out === 'number') closeSync(out);
   }
   const connection = await waitUntilServing(address, namespace, child, options.startTimeoutMs ?? 60_000);

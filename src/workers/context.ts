@@ -1,6 +1,7 @@
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { CarrierDb, CrmDb, MesDb, PricingDb, ShopDb } from '../../db/index.js';
 import type { Config } from '../config.js';
+import { activityInterceptors, workflowSpanSinks } from '../tracing/index.js';
 import type { BackgroundLoop } from '../systems/event-outbox.js';
 import type { MesAdapter } from '../systems/mes/index.js';
 
@@ -24,4 +25,12 @@ export function need<T>(value: T | undefined, what: string): T {
 export interface QueueWorkers {
   workers: Worker[];
   background: BackgroundLoop[];
+}
+
+/**
+ * Options every worker of the pipeline is created with: its activities run in spans of the
+ * order's trace, and workflow spans leave the sandbox through the tracing sink.
+ */
+export function tracedWorkerOptions() {
+  return { interceptors: { activity: activityInterceptors() }, sinks: workflowSpanSinks() };
 }

@@ -2,11 +2,12 @@ import { Worker } from '@temporalio/worker';
 import { createCrmActivities } from '../activities/crm.js';
 import { createEmbeddedCrm } from '../systems/crm/index.js';
 import { TASK_QUEUES } from '../workflows/order/contract.js';
-import { need, type WorkerContext } from './context.js';
+import { need, tracedWorkerOptions, type WorkerContext } from './context.js';
 
 /** `crm` queue: customer and manager routing in the CRM. Needs the crm database (embedded CRM). */
 export function createCrmWorker(ctx: WorkerContext): Promise<Worker> {
   return Worker.create({
+    ...tracedWorkerOptions(),
     connection: ctx.connection,
     namespace: ctx.config.temporal.namespace,
     taskQueue: TASK_QUEUES.crm,

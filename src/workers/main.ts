@@ -6,6 +6,7 @@ import { createLogger } from '../logger.js';
 import { waitFor } from '../retry.js';
 import { startMetricsServer } from '../metrics/http.js';
 import { installTemporalRuntime } from '../temporal/runtime.js';
+import { startTracing } from '../tracing/index.js';
 import { QUEUE_NAMES } from '../workflows/order/contract.js';
 import { connectWorkers, createWorkers, databasesFor, parseQueues } from './run.js';
 
@@ -42,6 +43,7 @@ if (missing.length > 0) {
 }
 
 installTemporalRuntime(log, { metricsPort: config.metrics.sdkPort });
+const tracing = startTracing(config.tracing, { serviceName: `worker-${queues.join('-')}` });
 const metrics = config.metrics.port ? await startMetricsServer({ port: config.metrics.port, log }) : undefined;
 const dbs = await openDatabases(config, systems, { migrate: true });
 const connection = await waitFor(() => connectWorkers(config.temporal.address), {
@@ -62,6 +64,7 @@ try {
   log.info({ queues, concurrency: config.concurrency, metrics: metrics?.url, sdkMetricsPort: config.metrics.sdkPort }, 'workers running');
   await workers.run();
 } finally {
+  await tracing.shutdown().catch((err: unknown) => log.warn({ err }, 'flushing traces failed'));
   await metrics?.close();
   await connection.close();
   await dbs.close();

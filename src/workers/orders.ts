@@ -2,21 +2,28 @@ import { Worker } from '@temporalio/worker';
 import { createOrderActivities } from '../activities/orders.js';
 import { createWebhookActivities } from '../activities/webhooks.js';
 import { TASK_QUEUES } from '../workflows/order/contract.js';
-import { WORKFLOWS_PATH, bundlerOptions } from '../workflows/bundle.js';
-import { need, type WorkerContext } from './context.js';
+import { WORKFLOWS_PATH, WORKFLOW_INTERCEPTOR_MODULES, bundlerOptions } from '../workflows/bundle.js';
+import { need, tracedWorkerOptions, type WorkerContext } from './context.js';
 
 /**
  * `orders` queue: the order, quote and webhook workflows, acceptance, the shop projection and
  * webhook delivery. Needs the shop database.
  */
 export function createOrdersWorker(ctx: WorkerContext): Promise<Worker> {
+  const traced = tracedWorkerOptions();
   return Worker.create({
+    ...traced,
     connection: ctx.connection,
     namespace: ctx.config.temporal.namespace,
     taskQueue: TASK_QUEUES.orders,
+    // A pre-built bundle carries the workflow interceptors; bundling here adds them.
     ...(ctx.workflowBundlePath
       ? { workflowBundle: { codePath: ctx.workflowBundlePath } }
-      : { workflowsPath: WORKFLOWS_PATH, bundlerOptions }),
+      : {
+          workflowsPath: WORKFLOWS_PATH,
+          bundlerOptions,
+          interceptors: { ...traced.interceptors, workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
+        }),
     activities: {
       ...createOrderActivities({ shop: need(ctx.db.shop, 'the shop database') }),
       ...createWebhookActivities({ shop: need(ctx.db.shop, 'the shop database') }),

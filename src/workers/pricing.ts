@@ -3,7 +3,7 @@ import { Worker } from '@temporalio/worker';
 import { createPricingActivities } from '../activities/pricing.js';
 import { createPricingService } from '../systems/pricing/index.js';
 import { TASK_QUEUES } from '../workflows/order/contract.js';
-import { need, type WorkerContext } from './context.js';
+import { need, tracedWorkerOptions, type WorkerContext } from './context.js';
 
 /** `pricing` queue: the price engine and its caches, kept away from everything else; PRICING_CONCURRENCY at once. */
 export function createPricingWorker(ctx: WorkerContext): Promise<Worker> {
@@ -13,6 +13,7 @@ export function createPricingWorker(ctx: WorkerContext): Promise<Worker> {
     onCacheError: (err, what) => log.warn(`price cache ${what} failed; pricing without the shared cache`, { error: String(err) }),
   });
   return Worker.create({
+    ...tracedWorkerOptions(),
     connection: ctx.connection,
     namespace: ctx.config.temporal.namespace,
     taskQueue: TASK_QUEUES.pricing,

@@ -5,7 +5,7 @@ import { createLogger } from '../logger.js';
 import { createOutboxSender, startLoop, type BackgroundLoop } from '../systems/event-outbox.js';
 import { createDeliverySimulator, createEmbeddedCarrier } from '../systems/carrier/index.js';
 import { TASK_QUEUES } from '../workflows/order/contract.js';
-import { need, type QueueWorkers, type WorkerContext } from './context.js';
+import { need, tracedWorkerOptions, type QueueWorkers, type WorkerContext } from './context.js';
 
 /** How often the delivery simulator looks for shipments that have arrived. */
 const DELIVERY_TICK_MS = 200;
@@ -19,6 +19,7 @@ export async function createShippingWorker(ctx: WorkerContext): Promise<QueueWor
   const db = need(ctx.db.carrier, 'the carrier database');
   const target = ctx.config.integrations.carrier;
   const worker = await Worker.create({
+    ...tracedWorkerOptions(),
     connection: ctx.connection,
     namespace: ctx.config.temporal.namespace,
     taskQueue: TASK_QUEUES.shipping,

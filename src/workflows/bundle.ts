@@ -10,6 +10,12 @@ import { bundleWorkflowCode, type BundleOptions, type WorkflowBundleWithSourceMa
 /** Path of the workflows entry module. */
 export const WORKFLOWS_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'index.ts');
 
+/**
+ * Workflow interceptor modules of every bundle (OpenTelemetry tracing). A pre-built bundle
+ * carries them inside; a worker that bundles at start gets them as `interceptors.workflowModules`.
+ */
+export const WORKFLOW_INTERCEPTOR_MODULES = [path.join(path.dirname(fileURLToPath(import.meta.url)), 'tracing-interceptors.ts')];
+
 /** Options shared by `Worker.create({ workflowsPath, bundlerOptions })` and explicit bundling. */
 export const bundlerOptions: Pick<BundleOptions, 'webpackConfigHook'> = {
   webpackConfigHook: (config) => {
@@ -21,7 +27,7 @@ export const bundlerOptions: Pick<BundleOptions, 'webpackConfigHook'> = {
 
 /** Builds the workflow bundle once (e.g. for tests or a container image). */
 export async function buildWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...bundlerOptions });
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, ...bundlerOptions });
 }
 
 /** Writes the bundle to a file a worker can load with `workflowBundle: { codePath }`. */

@@ -19,6 +19,7 @@ import {
   statusQuery,
   type OrderState,
 } from '../../workflows/order/contract.js';
+import { tagOrder } from '../../tracing/attributes.js';
 import type { ApiDeps } from '../deps.js';
 import { IDEMPOTENCY_KEY, createIdempotencyStore, requestHash } from '../idempotency.js';
 import { BODY_LIMIT, acceptableJson, allow, caller, jsonBody } from '../middleware.js';
@@ -101,6 +102,7 @@ export function orderRoutes(deps: ApiDeps): Router {
         started = claim.started;
       }
     }
+    tagOrder(input.orderId);
     if (!started) {
       try {
         await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => startOrderWorkflow(temporal, input));
@@ -190,6 +192,7 @@ export async function readVisibleOrder(deps: ApiDeps, rawId: string, client: Ret
   if (!state) throw notFound;
   if (client.kind === 'partner' && state.partnerId !== client.partnerId) throw notFound;
   if (client.kind === 'shop' && state.channel !== 'b2c') throw notFound;
+  tagOrder(state.orderId);
   return state;
 }
 
