@@ -466,11 +466,13 @@ async function main() {
 
     // ── phase 1: the pipeline ──
     const apiPort = await freePort();
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
     const profile = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'prof')}`] : [];
-    const workers = spawnTs('workers', 'src/workers/main.ts', ['all'], { ...env, WORKFLOW_BUNDLE_PATH: orderBundle }, profile);
+    // The embedded MES and carrier report their work to the API, as in `npm start`.
+    const events = { MES_EVENTS_URL: `${apiUrl}/v1/integrations/mes/events`, CARRIER_EVENTS_URL: `${apiUrl}/v1/integrations/carrier/events` };
+    const workers = spawnTs('workers', 'src/workers/main.ts', ['all'], { ...env, ...events, WORKFLOW_BUNDLE_PATH: orderBundle }, profile);
     const api = spawnTs('api', 'src/api/main.ts', [], { ...env, PORT: String(apiPort) });
     children.push(workers, api);
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
     await until('the API', async () => (await fetch(`${apiUrl}/readyz`)).ok, [api, workers]);
     await until(
       'the workers',
