@@ -218,6 +218,27 @@ describe('without events from the systems', () => {
     const state = await waitForOrder(pipeline.client, placed.json.id, (s) => s.status === 'delivered', 40_000);
     expect(state.production?.source).toBe('polling');
     expect(state.shipment?.source).toBe('polling');
+    // The shipping worker knows its carrier sends nothing: no grace period is waited for.
+    expect(stageOf(state, 'ship')?.detail).toContain('the carrier sends no events; confirmed with it');
+  }, 60_000);
+});
+
+describe('when the carrier sends events but they do not arrive', () => {
+  let pipeline: TestPipeline;
+  let call: HttpCall;
+  let stop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    // Nothing listens on port 9: every event the carrier sends is lost on the way.
+    ({ pipeline, call, stop } = await startPipelineWithApi({
+      env: { CARRIER_EVENT_GRACE_SECONDS: '1', CARRIER_EVENTS_URL: 'http://127.0.0.1:9/v1/integrations/carrier/events' },
+    }));
+  });
+  afterAll(() => stop?.());
+
+  it('waits the grace period, then the durable timer falls back to asking the carrier', async () => {
+    const placed = await call('POST', '/v1/orders', { key: SHOP, body: sampleOrder() });
+    const state = await waitForOrder(pipeline.client, placed.json.id, (s) => s.status === 'delivered', 40_000);
+    expect(state.shipment?.source).toBe('polling');
     expect(stageOf(state, 'ship')?.detail).toContain('no carrier event in time');
   }, 60_000);
 });

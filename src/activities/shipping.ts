@@ -11,6 +11,11 @@ export interface BookShipmentInput {
 export interface BookShipmentResult extends StageMeta {
   trackingNumber: string;
   expectedDeliveryAt: string;
+  /**
+   * Whether the carrier reports the delivery by event (`false`: it sends none, so the order asks
+   * it at the expected delivery without waiting for an event). Absent in results recorded before.
+   */
+  carrierEvents?: boolean;
 }
 export interface DeliveryResult {
   deliveredAt: string;
@@ -20,13 +25,18 @@ export interface DeliveryResult {
 export const NOT_DELIVERED_YET = 'NotDeliveredYet';
 
 /** Activities of the `shipping` queue: book the carrier, confirm delivery. */
-export function createShippingActivities(deps: { carrier: CarrierAdapter }) {
+export function createShippingActivities(deps: { carrier: CarrierAdapter; carrierEvents: boolean }) {
   const { carrier } = deps;
   return {
     async bookShipment(input: BookShipmentInput): Promise<BookShipmentResult> {
       const meta = stageMeta();
       const shipment = await carrier.book(input);
-      return { ...meta, trackingNumber: shipment.trackingNumber, expectedDeliveryAt: shipment.expectedDeliveryAt.toISOString() };
+      return {
+        ...meta,
+        trackingNumber: shipment.trackingNumber,
+        expectedDeliveryAt: shipment.expectedDeliveryAt.toISOString(),
+        carrierEvents: deps.carrierEvents,
+      };
     },
 
     /** Compensation: voids a booked shipment (idempotent). */

@@ -23,7 +23,10 @@ export async function createShippingWorker(ctx: WorkerContext): Promise<QueueWor
     connection: ctx.connection,
     namespace: ctx.config.temporal.namespace,
     taskQueue: TASK_QUEUES.shipping,
-    activities: createShippingActivities({ carrier: createEmbeddedCarrier(db, { timeScale: ctx.config.timeScale }) }),
+    activities: createShippingActivities({
+      carrier: createEmbeddedCarrier(db, { timeScale: ctx.config.timeScale }),
+      carrierEvents: target.eventsUrl !== undefined,
+    }),
     maxConcurrentActivityTaskExecutions: ctx.config.concurrency.shipping,
   });
   const log = createLogger(ctx.config.logLevel).child({ component: 'carrier' });

@@ -548,7 +548,9 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       }
       // The carrier reports the delivery itself; a durable timer bounds the wait for its event.
       const fromCarrier = () => (carrierDelivered?.trackingNumber === booked.trackingNumber ? carrierDelivered : undefined);
-      const graceMs = input.carrierEventGraceMs ?? 0;
+      // A carrier that sends no events is asked at the expected delivery, without a grace period.
+      const silentCarrier = booked.carrierEvents === false;
+      const graceMs = silentCarrier ? 0 : (input.carrierEventGraceMs ?? 0);
       await condition(() => fromCarrier() !== undefined, Math.max(1, waitMs + graceMs));
       const event = fromCarrier();
       const deliveredAt = event ? event.deliveredAt : (await delivery.confirmDelivery({ orderId: input.orderId })).deliveredAt;
@@ -558,7 +560,9 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
         entry,
         booked,
         'delivered',
-        `tracking ${booked.trackingNumber}, delivered ${deliveredAt} (${event ? `carrier event ${event.id}` : 'no carrier event in time; confirmed with the carrier'})`,
+        `tracking ${booked.trackingNumber}, delivered ${deliveredAt} (${
+          event ? `carrier event ${event.id}` : silentCarrier ? 'the carrier sends no events; confirmed with it' : 'no carrier event in time; confirmed with the carrier'
+        })`,
       );
       await project();
     });
