@@ -5,12 +5,12 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabases } from '../db/index.js';
-import { orders } from '../db/shop/schema.js';
+import { orderEvents, orders } from '../db/shop/schema.js';
 import { createOrderActivities } from '../src/activities/orders.js';
 import { OrderRequestSchema } from '../src/domain/order.js';
 import type { OrderStatus } from '../src/domain/status.js';
 import { newOrderInput } from '../src/intake.js';
-import { initialOrderState, type OrderState } from '../src/workflows/order/contract.js';
+import { initialOrderState, type OrderState, type TimelineEntry } from '../src/workflows/order/contract.js';
 import { SHOP_SOURCE, sampleOrder, testConfig } from './support/pipeline.js';
 
 let dbs: Awaited<ReturnType<typeof openDatabases<'shop'>>>;
@@ -47,5 +47,29 @@ describe('projection writer', () => {
       expect.objectContaining({ orderId: base.orderId, recorded: 'priced', status: 'accepted', version: 4 }),
       expect.objectContaining({ orderId: base.orderId, recorded: 'delivered', status: 'failed', version: 6 }),
     ]);
+  });
+
+  it('a late write leaves the timeline as the newer write left it', async () => {
+    const { recordProgress } = createOrderActivities({ shop: dbs.shop.db, log: { warn: () => undefined } });
+    const base = initialOrderState(newOrderInput({ source: SHOP_SOURCE, order: OrderRequestSchema.parse(sampleOrder()), timeScale: 1 }));
+    const accept = (status: TimelineEntry['status']): TimelineEntry => ({
+      seq: 0,
+      stage: 'accept',
+      status,
+      startedAt: '2026-11-21T08:00:00.000Z',
+      ...(status === 'completed' ? { endedAt: '2026-11-21T08:00:01.000Z' } : {}),
+      attempts: 1,
+      priority: 'high',
+    });
+    const running: OrderState = { ...base, status: 'received', timeline: [accept('running')] };
+    const accepted: OrderState = { ...base, status: 'accepted', timeline: [accept('completed')] };
+    await recordProgress({ state: accepted, version: 2 });
+    // The write of version 1 was slow (e.g. an attempt that timed out) and lands last.
+    await recordProgress({ state: running, version: 1 });
+    const timeline = await dbs.shop.db
+      .select({ status: orderEvents.status, endedAt: orderEvents.endedAt })
+      .from(orderEvents)
+      .where(eq(orderEvents.orderId, base.orderId));
+    expect(timeline).toEqual([{ status: 'completed', endedAt: new Date('2026-11-21T08:00:01.000Z') }]);
   });
 });

@@ -82,7 +82,11 @@ export function createOrderActivities(deps: { shop: ShopDb; log?: { warn(message
           .from(orders)
           .where(eq(orders.id, state.orderId))
           .for('update');
-        if (recorded && recorded.version < version && !canReach(recorded.status as OrderStatus, state.status)) {
+        // A late write (or a retry of one already committed): the order and its timeline already
+        // hold this state or a newer one. Writing its timeline would move entries back (an ended
+        // stage to running), so nothing is written.
+        if (recorded && recorded.version >= version) return [];
+        if (recorded && !canReach(recorded.status as OrderStatus, state.status)) {
           logger.warn('projection write ignored: it would move the order backwards', {
             orderId: state.orderId,
             recorded: recorded.status,
