@@ -21,7 +21,7 @@ import { newOrderInput } from '../src/intake.js';
 import { createLogger } from '../src/logger.js';
 import { TEMPORAL_CLI_VERSION, ensureTemporalCli, startDevServer } from '../src/temporal/dev-server.js';
 import { STAGES, initialOrderState, type OrderState } from '../src/workflows/order/contract.js';
-import { fail, machineDescription, parseOptions, percentile, round2 } from './support.js';
+import { fail, integerOption, machineDescription, parseOptions, percentile, round2 } from './support.js';
 
 const USAGE = `Benchmark of GET /v1/dashboard (the operators' dashboard figures) over HTTP.
 
@@ -64,15 +64,10 @@ const args = parseOptions(
   },
   USAGE,
 );
-const count = (name: string, raw: string, min: number) => {
-  const n = Number(raw.replace(/[_,]/g, ''));
-  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer ≥ ${min}, got "${raw}"`);
-  return n;
-};
-const ROWS = count('rows', args.rows ?? (args.quick ? '100000' : '1000000'), 1_000);
-const QUERIES = count('queries', args.queries ?? (args.quick ? '60' : '300'), 1);
-const WARMUP = count('warmup', args.warmup, 0);
-const WRITES = count('writes', args.writes ?? (args.quick ? '300' : '2000'), 10);
+const ROWS = integerOption('rows', args.rows ?? (args.quick ? '100000' : '1000000'), 1_000);
+const QUERIES = integerOption('queries', args.queries ?? (args.quick ? '60' : '300'), 1);
+const WARMUP = integerOption('warmup', args.warmup, 0);
+const WRITES = integerOption('writes', args.writes ?? (args.quick ? '300' : '2000'), 10);
 
 const serverUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const dbUrl = withDatabase(serverUrl, BENCH_DB);

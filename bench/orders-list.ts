@@ -23,7 +23,7 @@ import {
 import { startApi } from '../src/api/server.js';
 import { loadConfig, withDatabase } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { fail, machineDescription, parseOptions, percentile, round2 } from './support.js';
+import { fail, integerOption, machineDescription, parseOptions, percentile, round2 } from './support.js';
 
 const USAGE = `Benchmark of GET /v1/orders (keyset-paginated order list) over HTTP.
 
@@ -57,14 +57,9 @@ const args = parseOptions(
   },
   USAGE,
 );
-const count = (name: string, raw: string, min: number) => {
-  const n = Number(raw.replace(/[_,]/g, ''));
-  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer ≥ ${min}, got "${raw}"`);
-  return n;
-};
-const ROWS = count('rows', args.rows, 1_000);
-const QUERIES = count('queries', args.queries, 1);
-const WARMUP = count('warmup', args.warmup, 0);
+const ROWS = integerOption('rows', args.rows, 1_000);
+const QUERIES = integerOption('queries', args.queries, 1);
+const WARMUP = integerOption('warmup', args.warmup, 0);
 
 const serverUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const dbUrl = withDatabase(serverUrl, BENCH_DB);

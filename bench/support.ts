@@ -25,6 +25,13 @@ export function parseOptions<O extends Options>(options: O, usage: string): Retu
   return values;
 }
 
+/** An integer option (`1_000_000` and `1,000,000` allowed); exits with a usage error below `min`. */
+export function integerOption(name: string, raw: string, min: number): number {
+  const n = Number(raw.replace(/[_,]/g, ''));
+  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer ≥ ${min}, got "${raw}"`);
+  return n;
+}
+
 /** Nearest-rank percentile of ascending `sorted` (NaN when empty). */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
