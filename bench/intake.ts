@@ -10,7 +10,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -27,6 +26,7 @@ import { newOrderInput, startOrderWorkflow } from '../src/intake.js';
 import { createLogger } from '../src/logger.js';
 import { TEMPORAL_CLI_VERSION, ensureTemporalCli, startDevServer, type DevServer } from '../src/temporal/dev-server.js';
 import { ORDER_WORKFLOW_TYPE } from '../src/workflows/order/contract.js';
+import { freePort } from '../test/support/processes.js';
 import { fail, machineDescription, parseOptions, percentile, round2 } from './support.js';
 
 const USAGE = `Benchmark of order intake: POST /v1/orders against raw Temporal workflow starts.
@@ -403,16 +403,6 @@ function postOrder(agent: http.Agent, port: number, key: string, body: string): 
   });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 
 // ---------------------------------------------------------------------------------------------

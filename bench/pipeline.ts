@@ -13,7 +13,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -29,6 +28,7 @@ import { SYSTEMS, loadConfig, withDatabase } from '../src/config.js';
 import { ensureTemporalCli, startDevServer } from '../src/temporal/dev-server.js';
 import { writeWorkflowBundle, bundlerOptions } from '../src/workflows/bundle.js';
 import { STAGES, TASK_QUEUES, orderWorkflowId, type OrderState } from '../src/workflows/order/contract.js';
+import { freePort } from '../test/support/processes.js';
 import { fail, machineDescription, parseOptions, percentile, round2 } from './support.js';
 
 const USAGE = `End-to-end throughput of the order pipeline against a bare Temporal baseline.
@@ -109,17 +109,6 @@ const note = (line: string) => process.stderr.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 // ── processes ────────────────────────────────────────────────────────────────────────────────
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface Child {
   name: string;

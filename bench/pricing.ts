@@ -16,6 +16,7 @@ import type { OrderItem } from '../src/domain/order.js';
 import { PRICE_LIST_VERSION, priceOrder } from '../src/domain/pricing/index.js';
 import { createPricingService, type CacheLevel } from '../src/systems/pricing/index.js';
 import { fail, machineDescription, parseOptions, percentile, round2 } from './support.js';
+import { seededRandom } from '../test/support/processes.js';
 
 const USAGE = `Benchmark of pricing: cold engine against the in-process and shared (PostgreSQL) price caches.
 
@@ -75,17 +76,6 @@ const stats = (xs: number[]) => {
   return { p50: round2(percentile(s, 0.5)), p95: round2(percentile(s, 0.95)), n: s.length };
 };
 
-/** Small deterministic PRNG (mulberry32), so every run asks for the same mix. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random valid item: any product, any option values, a quantity within its range. */
 function randomItem(rand: () => number): OrderItem {
@@ -102,7 +92,7 @@ function randomItem(rand: () => number): OrderItem {
 const LIGHT: OrderItem[] = [{ sku: 'POS-A2', quantity: 20 }];
 /** 50 lines: every product, several option sets and quantities; the business cards dominate (densest imposition). */
 function heavyOrder(variant: number): OrderItem[] {
-  const rand = rng(42);
+  const rand = seededRandom(42);
   const items = Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? { sku: 'BC-STD', quantity: 250 + Math.floor(rand() * 20_000), options: { paper: ['matte-350', 'gloss-350', 'recycled-300'][i % 3]!, finish: ['none', 'soft-touch', 'foil'][i % 3]! } } : randomItem(rand)));
   items[0] = { ...items[0]!, quantity: items[0]!.quantity + variant };
   return items;
@@ -178,7 +168,7 @@ async function main() {
     }
 
     // Repeat mix.
-    const rand = rng(7);
+    const rand = seededRandom(7);
     const specs = Array.from({ length: distinct }, () => Array.from({ length: 1 + Math.floor(rand() * 8) }, () => randomItem(rand)));
     const weights = specs.map((_, k) => 1 / (k + 1) ** zipf);
     const total = weights.reduce((s, w) => s + w, 0);

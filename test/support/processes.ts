@@ -1,4 +1,4 @@
-/** Test helpers for fault tests: pipeline parts as separate processes. */
+/** Helpers for running the product's parts as separate processes (fault tests and benchmarks). */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import net from 'node:net';
@@ -53,7 +53,7 @@ export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void
   }
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same fault schedule. Values in [0, 1). */
+/** A small seeded PRNG (mulberry32): the same seed gives the same sequence (fault schedules, benchmark mixes). Values in [0, 1). */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
