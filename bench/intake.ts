@@ -7,8 +7,8 @@
  *
  * See --help and bench/README.md. The last line printed is a JSON object of the figures.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
@@ -27,7 +27,7 @@ import { createLogger } from '../src/logger.js';
 import { TEMPORAL_CLI_VERSION, ensureTemporalCli, startDevServer, type DevServer } from '../src/temporal/dev-server.js';
 import { ORDER_WORKFLOW_TYPE } from '../src/workflows/order/contract.js';
 import { freePort } from '../test/support/processes.js';
-import { fail, machineDescription, parseOptions, percentile, round2 } from './support.js';
+import { HAVE_PROC, fail, machineBusyMs, machineDescription, parseOptions, percentile, processCpuMs, round2 } from './support.js';
 
 const USAGE = `Benchmark of order intake: POST /v1/orders against raw Temporal workflow starts.
 
@@ -177,12 +177,6 @@ interface PhaseResult {
 // ---------------------------------------------------------------------------------------------
 // CPU accounting (Linux /proc): where the CPU time of a slice went
 
-const CLOCK_TICK_MS = (() => {
-  const hz = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim());
-  return 1000 / (Number.isFinite(hz) && hz > 0 ? hz : 100);
-})();
-const HAVE_PROC = existsSync('/proc/stat');
-
 /** Processes whose CPU is counted separately; the rest of the machine is `other`. */
 const cpuPids: Record<string, number> = {};
 
@@ -190,21 +184,8 @@ const cpuPids: Record<string, number> = {};
 function cpuSnapshot(): Record<string, number> {
   if (!HAVE_PROC) return {};
   const out: Record<string, number> = {};
-  for (const [name, pid] of Object.entries(cpuPids)) {
-    try {
-      // Fields after the command (which may hold spaces): state is field 3, utime 14, stime 15.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out[name] = (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
-    } catch {
-      out[name] = NaN;
-    }
-  }
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = cpu;
-  out.busy = (user + nice + system + irq + softirq + steal) * CLOCK_TICK_MS;
-  void idle;
-  void iowait;
+  for (const [name, pid] of Object.entries(cpuPids)) out[name] = processCpuMs(pid);
+  out.busy = machineBusyMs();
   return out;
 }
 

@@ -10,8 +10,8 @@
  * the Temporal client at the same rate and concurrency. Prints progress on stderr, the figures,
  * and as the LAST line of stdout a JSON object; writes bench/results/pipeline.json and .png.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
@@ -29,7 +29,7 @@ import { ensureTemporalCli, startDevServer } from '../src/temporal/dev-server.js
 import { writeWorkflowBundle, bundlerOptions } from '../src/workflows/bundle.js';
 import { STAGES, TASK_QUEUES, orderWorkflowId, type OrderState } from '../src/workflows/order/contract.js';
 import { freePort } from '../test/support/processes.js';
-import { fail, machineDescription, parseOptions, percentile, round2 } from './support.js';
+import { HAVE_PROC, fail, machineBusyMs, machineDescription, parseOptions, percentile, processCpuMs, round2 } from './support.js';
 
 const USAGE = `End-to-end throughput of the order pipeline against a bare Temporal baseline.
 
@@ -163,23 +163,6 @@ async function hasPollers(client: Client, queue: string, type: 'workflow' | 'act
 
 // ── CPU accounting (Linux /proc) ─────────────────────────────────────────────────────────────
 
-const CLOCK_TICK_MS = (() => {
-  const hz = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim());
-  return 1000 / (Number.isFinite(hz) && hz > 0 ? hz : 100);
-})();
-const HAVE_PROC = existsSync('/proc/stat');
-
-function processCpuMs(pid: number | undefined): number {
-  if (!HAVE_PROC || pid === undefined) return NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
-  } catch {
-    return NaN;
-  }
-}
-
 /**
  * CPU time of the PostgreSQL backends serving the benchmark's databases: their process titles
  * name the database (`postgres: … orders_bench_pipe_shop …`). Backends are counted while they
@@ -199,14 +182,6 @@ function postgresCpuMs(): number {
     }
   }
   return sum;
-}
-
-/** CPU time the whole machine spent busy (all cores), in ms. */
-function machineBusyMs(): number {
-  if (!HAVE_PROC) return NaN;
-  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
-  const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0);
-  return (total - ticks[3]! - ticks[4]!) * CLOCK_TICK_MS;
 }
 
 type CpuSnapshot = Record<string, number>;

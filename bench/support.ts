@@ -1,4 +1,6 @@
 /** What the benchmark scripts share: option parsing, percentiles and a description of the machine. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
@@ -43,4 +45,38 @@ export const round2 = (n: number) => Math.round(n * 100) / 100;
 /** `2 cores (AMD EPYC …), 24 GiB RAM`. */
 export function machineDescription(): string {
   return `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown cpu'}), ${Math.round(totalmem() / 2 ** 30)} GiB RAM`;
+}
+
+// ── CPU accounting (Linux /proc) ─────────────────────────────────────────────────────────────
+
+const CLOCK_TICK_MS = (() => {
+  const hz = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim());
+  return 1000 / (Number.isFinite(hz) && hz > 0 ? hz : 100);
+})();
+/** Whether this machine has Linux's /proc (CPU figures are NaN without it). */
+export const HAVE_PROC = existsSync('/proc/stat');
+
+/** CPU milliseconds (user + system) a process has used so far; NaN when it is gone or unknown. */
+export function processCpuMs(pid: number | undefined): number {
+  if (!HAVE_PROC || pid === undefined) return NaN;
+  try {
+    // Fields after the command (which may hold spaces): utime is field 14, stime 15.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU milliseconds the whole machine has spent busy so far (all cores; idle and iowait excluded). */
+export function machineBusyMs(): number {
+  if (!HAVE_PROC) return NaN;
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return (user + nice + system + irq + softirq + steal) * CLOCK_TICK_MS;
 }
