@@ -23,7 +23,6 @@ import { SYSTEMS, loadConfig } from '../src/config.js';
 import { OrderRequestSchema } from '../src/domain/order.js';
 import { newOrderInput, startOrderWorkflow } from '../src/intake.js';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
-import { isTerminal } from '../src/domain/status.js';
 import { orderWorkflowId, statusQuery, type OrderState } from '../src/workflows/order/contract.js';
 import { QUEUE_NAMES, type QueueName } from '../src/workflows/order/contract.js';
 import { TEST_DATA_DIR, TEST_TEMPORAL_PORT } from './support/constants.js';

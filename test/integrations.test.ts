@@ -4,7 +4,7 @@
  * signals its delivery; without the events, the order still gets through on its fallbacks.
  * Real Temporal, PostgreSQL and HTTP.
  */
-import { createServer } from 'node:net';
+import { freePort } from './support/processes.js';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { carrierOutbox } from '../db/carrier/schema.js';
@@ -20,17 +20,6 @@ const MES = 'mes-dev-key';
 const CARRIER = 'carrier-dev-key';
 const MES_SECRET = 'mes-test-webhook-secret';
 const CARRIER_SECRET = 'carrier-test-webhook-secret';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** POSTs an event signed with `secret` (as the systems do). */
 function post(call: HttpCall, system: 'mes' | 'carrier', event: unknown, options: { key?: string; secret?: string; raw?: string; signature?: string } = {}) {

@@ -13,7 +13,7 @@ import ajv2020Module from 'ajv/dist/2020.js';
 import ajvFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orders } from '../db/shop/schema.js';
-import { signWebhook } from '../src/activities/webhooks.js';
+import { signWebhook } from '../src/webhook-signature.js';
 import { priceOrder } from '../src/domain/pricing/index.js';
 import { startApi, type RunningApi } from '../src/api/server.js';
 import { createLogger } from '../src/logger.js';

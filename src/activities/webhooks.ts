@@ -6,8 +6,6 @@ import type { WebhookDeliveryInput } from '../workflows/order/contract.js';
 
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from '../webhook-signature.js';
 
-export { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook };
-
 export interface WebhookResult {
   delivered: boolean;
   status?: number;

@@ -17,7 +17,7 @@ import {
 import type { Config } from '../config.js';
 import { AddressSchema, CustomerSchema, OrderItemSchema, OrderRequestSchema, ShippingSchema, type OrderRequest } from '../domain/order.js';
 import { priceOrder } from '../domain/pricing/index.js';
-import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from '../activities/webhooks.js';
+import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from '../webhook-signature.js';
 import { newOrderInput } from '../intake.js';
 import { STAGES, initialOrderState, type WebhookEvent } from '../workflows/order/contract.js';
 import { ATTENTION_LIMIT, DashboardQuerySchema, DashboardSchema, windowStart, type Dashboard } from './dashboard.js';

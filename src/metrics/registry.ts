@@ -8,7 +8,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Channel } from '../domain/order.js';
-import { TERMINAL_STATUSES } from '../domain/status.js';
+import { isTerminal, type OrderStatus } from '../domain/status.js';
 import type { Stage } from '../workflows/order/contract.js';
 
 export const registry = new Registry();
@@ -130,9 +130,8 @@ async function read<T>(what: 'projection' | 'backlog'): Promise<T[] | undefined>
   }
 }
 
-const TERMINAL = new Set<string>(TERMINAL_STATUSES);
 /** The stage a live order is in (or waits for), by its status. */
-export const STAGE_OF_STATUS: Partial<Record<string, Stage>> = {
+const STAGE_OF_STATUS: Partial<Record<string, Stage>> = {
   received: 'accept',
   accepted: 'price',
   priced: 'route-to-crm',
@@ -167,7 +166,7 @@ new Gauge({
     const byStage = new Map<string, number>(Object.values(STAGE_OF_STATUS).map((s) => [s!, 0]));
     for (const r of rows) {
       const stage = STAGE_OF_STATUS[r.status];
-      if (stage && !TERMINAL.has(r.status)) byStage.set(stage, byStage.get(stage)! + r.count);
+      if (stage) byStage.set(stage, byStage.get(stage)! + r.count);
     }
     for (const [stage, n] of byStage) this.set({ stage }, n);
   },
@@ -181,7 +180,7 @@ new Gauge({
     const rows = await read<StatusCount>('projection');
     this.reset();
     if (!rows) return;
-    this.set(rows.filter((r) => !TERMINAL.has(r.status)).reduce((n, r) => n + r.overdue, 0));
+    this.set(rows.filter((r) => !isTerminal(r.status as OrderStatus)).reduce((n, r) => n + r.overdue, 0));
   },
 });
 
@@ -227,11 +226,6 @@ export function recordStageDuration(stage: string, channel: Channel, seconds: nu
 /** Seconds since `started` (a `process.hrtime.bigint()`). */
 export function secondsSince(started: bigint): number {
   return Number(process.hrtime.bigint() - started) / 1e9;
-}
-
-/** The Prometheus text exposition of every metric of this process. */
-export function scrape(): Promise<string> {
-  return registry.metrics();
 }
 
 /** Names of every metric this process exports (without the `_bucket/_sum/_count` series suffixes). */

@@ -148,10 +148,7 @@ export function workflowClientInterceptors(): WorkflowClientInterceptor[] {
   return [
     new OpenTelemetryWorkflowClientInterceptor(),
     {
-      start(input, next) {
-        tagOrder(parseOrderWorkflowId(input.options.workflowId));
-        return next(input);
-      },
+      // The client calls `startWithDetails` only (a legacy `start` hook would never run).
       startWithDetails(input, next) {
         tagOrder(parseOrderWorkflowId(input.options.workflowId));
         return next(input);
