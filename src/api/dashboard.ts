@@ -11,12 +11,13 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { ShopDb } from '../../db/index.js';
-import { orderStatusCounts, orderThroughputHourly, orders, stageTimingsHourly } from '../../db/shop/schema.js';
+import { orderThroughputHourly, orders, stageTimingsHourly } from '../../db/shop/schema.js';
 import { CHANNELS, type Channel } from '../domain/order.js';
 import { HISTOGRAM_RELATIVE_ERROR, percentile, sampleCount, type BucketCount } from '../domain/histogram.js';
 import { PRIORITY_CLASSES } from '../domain/priority.js';
 import { ORDER_STATUSES, TERMINAL_STATUSES, type OrderStatus } from '../domain/status.js';
 import type { QueueBacklog } from '../metrics/registry.js';
+import { projectionCounts } from '../metrics/sources.js';
 import { QUEUE_NAMES, STAGES, TASK_QUEUES, type Stage } from '../workflows/order/contract.js';
 import { traceLink, type TraceLink } from './order-resource.js';
 import { TraceLinkSchema } from './routes/orders-list.js';
@@ -179,7 +180,6 @@ export async function readDashboard(src: DashboardSources, window: DashboardWind
   const from = windowStart(now, window);
   const unit = interval === 'day' ? 86_400_000 : 3_600_000;
 
-  const c = orderStatusCounts;
   const t = orderThroughputHourly;
   const h = stageTimingsHourly;
   const end = new Date(from.getTime() + (hours / (unit / 3_600_000)) * unit);
@@ -214,10 +214,7 @@ export async function readDashboard(src: DashboardSources, window: DashboardWind
     return { timings: [...closed.timings, ...timingsNow], throughput: [...closed.throughput, ...throughputNow] };
   };
   const [counts, { timings, throughput }, attention, queues] = await Promise.all([
-    db
-      .select({ status: c.status, channel: c.channel, orders: sql<string>`sum(${c.orders})`, overdue: sql<string>`sum(${c.overdue})`, atRisk: sql<string>`sum(${c.atRisk})` })
-      .from(c)
-      .groupBy(c.status, c.channel),
+    projectionCounts(db),
     readSums(),
     // The predicate is the one of orders_attention_idx, so this walks that small index.
     db
@@ -247,14 +244,14 @@ export async function readDashboard(src: DashboardSources, window: DashboardWind
   let atRisk = 0;
   for (const r of counts) {
     const row = byStatus.find((s) => s.status === r.status);
-    const n = Number(r.orders);
+    const n = r.count;
     if (row && (r.channel === 'b2c' || r.channel === 'b2b')) {
       row[r.channel] += n;
       row.total += n;
     }
     if (!TERMINAL_STATUSES.includes(r.status as OrderStatus)) {
-      overdue += Number(r.overdue);
-      atRisk += Number(r.atRisk);
+      overdue += r.overdue;
+      atRisk += r.atRisk;
     }
   }
   const total = byStatus.reduce((n, s) => n + s.total, 0);
