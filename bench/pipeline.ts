@@ -141,8 +141,8 @@ function spawnTs(name: string, file: string, args: string[], env: Record<string,
 async function until(what: string, check: () => Promise<boolean>, children: Child[], timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const dead = children.find((c) => c.proc.exitCode !== null);
-    if (dead) throw new Error(`${dead.name} exited with code ${dead.proc.exitCode} while waiting for ${what}`);
+    const dead = children.find((c) => c.proc.exitCode !== null || c.proc.signalCode !== null);
+    if (dead) throw new Error(`${dead.name} exited (${dead.proc.signalCode ?? `code ${dead.proc.exitCode}`}) while waiting for ${what}`);
     if (await check().catch(() => false)) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(250);
