@@ -18,14 +18,15 @@ const DELIVERY_TICK_MS = 200;
 export async function createShippingWorker(ctx: WorkerContext): Promise<QueueWorkers> {
   const db = need(ctx.db.carrier, 'the carrier database');
   const target = ctx.config.integrations.carrier;
+  const events = target.eventsUrl !== undefined;
   const worker = await Worker.create({
     ...tracedWorkerOptions(),
     connection: ctx.connection,
     namespace: ctx.config.temporal.namespace,
     taskQueue: TASK_QUEUES.shipping,
     activities: createShippingActivities({
-      carrier: createEmbeddedCarrier(db, { timeScale: ctx.config.timeScale }),
-      carrierEvents: target.eventsUrl !== undefined,
+      carrier: createEmbeddedCarrier(db, { timeScale: ctx.config.timeScale, events }),
+      carrierEvents: events,
     }),
     maxConcurrentActivityTaskExecutions: ctx.config.concurrency.shipping,
   });
@@ -33,7 +34,7 @@ export async function createShippingWorker(ctx: WorkerContext): Promise<QueueWor
   const background: BackgroundLoop[] = [];
   const send = target.eventsUrl ? createOutboxSender({ db, table: carrierOutbox, target: { ...target, eventsUrl: target.eventsUrl }, log }) : undefined;
   const sender = send ? startLoop('carrier event sender', 500, async () => void (await send()), log) : undefined;
-  const deliver = createDeliverySimulator(db, { events: sender !== undefined });
+  const deliver = createDeliverySimulator(db, { events });
   background.push(
     startLoop('carrier delivery simulator', DELIVERY_TICK_MS, async () => {
       if ((await deliver()) > 0) sender?.wake();

@@ -22,7 +22,7 @@ export interface CarrierAdapter {
  * Embedded carrier on its own database: a shipment is delivered once its transit time
  * (per method, scaled by PIPELINE_TIME_SCALE) has passed since booking.
  */
-export function createEmbeddedCarrier(db: CarrierDb, options: { timeScale: number }): CarrierAdapter {
+export function createEmbeddedCarrier(db: CarrierDb, options: { timeScale: number; events: boolean }): CarrierAdapter {
   const byOrder = async (orderId: string) =>
     (await db.select().from(shipments).where(eq(shipments.orderId, orderId)))[0];
   return {
@@ -46,13 +46,8 @@ export function createEmbeddedCarrier(db: CarrierDb, options: { timeScale: numbe
     },
 
     async track(orderId) {
-      // The carrier's truck arrives on time: a booked shipment past its expected time is delivered.
-      await db
-        .update(shipments)
-        .set({ status: 'delivered', deliveredAt: sql`${shipments.expectedDeliveryAt}` })
-        .where(
-          and(eq(shipments.orderId, orderId), eq(shipments.status, 'booked'), sql`${shipments.expectedDeliveryAt} <= now()`),
-        );
+      // Asked before the simulator's next round: the arrival is recorded here, event included.
+      await markArrived(db, { events: options.events, orderId });
       return byOrder(orderId);
     },
 
@@ -75,43 +70,54 @@ export interface CarrierShipmentEvent {
 }
 
 /**
- * The embedded carrier's delivery simulator (runs in the shipping worker process): the truck
- * arrives on time, so a booked shipment past its expected delivery is marked delivered, with a
- * `shipment.delivered` event in the outbox (`carrier_outbox`) in the same transaction when
- * `events` is on. Rows are claimed with `FOR UPDATE SKIP LOCKED`, so replicas share the work.
+ * Marks booked shipments past their expected delivery as delivered (the truck arrives on time),
+ * with a `shipment.delivered` event in the outbox (`carrier_outbox`) in the same transaction when
+ * `events` is on. Without `orderId`, due rows are claimed with `FOR UPDATE SKIP LOCKED` in
+ * batches, so simulator replicas share the work; with it, only that order's shipment.
+ */
+async function markArrived(db: CarrierDb, options: { events: boolean; orderId?: string; batch?: number }): Promise<number> {
+  return db.transaction(async (tx) => {
+    const due = and(eq(shipments.status, 'booked'), lte(shipments.expectedDeliveryAt, sql`now()`));
+    const arrived =
+      options.orderId === undefined
+        ? tx
+            .select({ id: shipments.id })
+            .from(shipments)
+            .where(due)
+            .orderBy(asc(shipments.expectedDeliveryAt))
+            .limit(options.batch ?? 100)
+            .for('update', { skipLocked: true })
+        : tx.select({ id: shipments.id }).from(shipments).where(and(due, eq(shipments.orderId, options.orderId))).for('update');
+    const rows = await tx
+      .update(shipments)
+      .set({ status: 'delivered', deliveredAt: sql`${shipments.expectedDeliveryAt}` })
+      .where(and(inArray(shipments.id, arrived), eq(shipments.status, 'booked')))
+      .returning();
+    if (options.events && rows.length > 0) {
+      await tx
+        .insert(carrierOutbox)
+        .values(
+          rows.map((s) => {
+            const id = `${s.id}:delivered`;
+            const event: CarrierShipmentEvent = {
+              id,
+              type: 'shipment.delivered',
+              occurredAt: new Date().toISOString(),
+              shipment: { id: s.id, orderId: s.orderId, trackingNumber: s.trackingNumber, status: s.status, deliveredAt: s.deliveredAt!.toISOString() },
+            };
+            return { id, type: event.type, payload: event as unknown as Record<string, unknown> };
+          }),
+        )
+        .onConflictDoNothing();
+    }
+    return rows.length;
+  });
+}
+
+/**
+ * The embedded carrier's delivery simulator (runs in the shipping worker process): marks the
+ * shipments that have arrived as delivered (see `markArrived`); returns how many.
  */
 export function createDeliverySimulator(db: CarrierDb, options: { events: boolean; batch?: number }) {
-  return async (): Promise<number> =>
-    db.transaction(async (tx) => {
-      const arrived = tx
-        .select({ id: shipments.id })
-        .from(shipments)
-        .where(and(eq(shipments.status, 'booked'), lte(shipments.expectedDeliveryAt, sql`now()`)))
-        .orderBy(asc(shipments.expectedDeliveryAt))
-        .limit(options.batch ?? 100)
-        .for('update', { skipLocked: true });
-      const rows = await tx
-        .update(shipments)
-        .set({ status: 'delivered', deliveredAt: sql`${shipments.expectedDeliveryAt}` })
-        .where(inArray(shipments.id, arrived))
-        .returning();
-      if (options.events && rows.length > 0) {
-        await tx
-          .insert(carrierOutbox)
-          .values(
-            rows.map((s) => {
-              const id = `${s.id}:delivered`;
-              const event: CarrierShipmentEvent = {
-                id,
-                type: 'shipment.delivered',
-                occurredAt: new Date().toISOString(),
-                shipment: { id: s.id, orderId: s.orderId, trackingNumber: s.trackingNumber, status: s.status, deliveredAt: s.deliveredAt!.toISOString() },
-              };
-              return { id, type: event.type, payload: event as unknown as Record<string, unknown> };
-            }),
-          )
-          .onConflictDoNothing();
-      }
-      return rows.length;
-    });
+  return (): Promise<number> => markArrived(db, options);
 }
