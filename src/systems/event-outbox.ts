@@ -6,7 +6,7 @@
  * send one event at the same time), POSTs each, signed, to the API and retries with backoff until
  * the API answers 2xx. The API deduplicates on the event id, so a repeat is harmless.
  */
-import { and, asc, inArray, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/index.js';
 import type { outboxTable } from '../../db/outbox.js';
@@ -73,8 +73,8 @@ export function backoffMs(attempts: number): number {
   return Math.min(300_000, 1000 * 2 ** Math.max(0, Math.min(attempts - 1, 12)));
 }
 
-/** How long a claimed event is not handed to another sender, while this one is sending it. */
-const LEASE_MS = 30_000;
+/** Margin of a claim beyond the longest a round can take (every event of the batch timing out). */
+const LEASE_MARGIN_MS = 30_000;
 /** Delivered events are kept this long (for inspection), then deleted. */
 const KEEP_DELIVERED_DAYS = 7;
 const PURGE_EVERY_MS = 3_600_000;
@@ -92,6 +92,11 @@ export function createOutboxSender<S extends Record<string, unknown>>(options: {
   timeoutMs?: number;
 }): () => Promise<number> {
   const { db, table: t, target, log } = options;
+  const batch = options.batch ?? 20;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  // Events are sent one after another: a claim lasts until the whole round is surely over, so
+  // another sender never takes over an event this one may still send.
+  const leaseMs = batch * timeoutMs + LEASE_MARGIN_MS;
   let purgedAt = 0;
   return async () => {
     if (Date.now() - purgedAt > PURGE_EVERY_MS) {
@@ -103,11 +108,11 @@ export function createOutboxSender<S extends Record<string, unknown>>(options: {
       .from(t)
       .where(and(isNull(t.deliveredAt), lte(t.nextAttemptAt, sql`now()`)))
       .orderBy(asc(t.createdAt))
-      .limit(options.batch ?? 20)
+      .limit(batch)
       .for('update', { skipLocked: true });
     const claimed = await db
       .update(t)
-      .set({ attempts: sql`${t.attempts} + 1`, nextAttemptAt: sql`now() + make_interval(secs => ${LEASE_MS / 1000})` })
+      .set({ attempts: sql`${t.attempts} + 1`, nextAttemptAt: sql`now() + make_interval(secs => ${leaseMs / 1000})` })
       .where(inArray(t.id, due))
       .returning();
     claimed.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
@@ -126,7 +131,7 @@ export function createOutboxSender<S extends Record<string, unknown>>(options: {
           },
           body,
           redirect: 'error',
-          signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+          signal: AbortSignal.timeout(timeoutMs),
         });
         const text = await response.text().catch(() => '');
         if (!response.ok) failure = `answered ${response.status}: ${text.slice(0, 200)}`;
@@ -135,14 +140,14 @@ export function createOutboxSender<S extends Record<string, unknown>>(options: {
       }
       if (failure === undefined) {
         delivered += 1;
-        await db.update(t).set({ deliveredAt: sql`now()`, lastError: null }).where(inArray(t.id, [event.id]));
+        await db.update(t).set({ deliveredAt: sql`now()`, lastError: null }).where(eq(t.id, event.id));
       } else {
         const delay = backoffMs(event.attempts);
         log.warn({ eventId: event.id, type: event.type, attempts: event.attempts, retryInMs: delay }, `event not delivered to ${target.eventsUrl}: ${failure}`);
         await db
           .update(t)
           .set({ lastError: failure, nextAttemptAt: sql`now() + make_interval(secs => ${delay / 1000})` })
-          .where(inArray(t.id, [event.id]));
+          .where(eq(t.id, event.id));
       }
     }
     return delivered;
