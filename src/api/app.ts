@@ -29,8 +29,10 @@ export function createApp(deps: ApiDeps) {
   app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: probe } }));
 
   // Unauthenticated like /healthz, for Prometheus inside the deployment's network; the public
-  // gateway (deploy/nginx/api.conf) does not pass it through.
-  app.get('/metrics', metricsHandler);
+  // gateway (deploy/nginx/api.conf) passes no spelling of it through. Served at the one path
+  // Prometheus scrapes: express would also match `/METRICS` and `/metrics/`, which a guard in
+  // front of it could miss.
+  app.use(express.Router({ caseSensitive: true, strict: true }).get('/metrics', metricsHandler));
   app.use(healthRoutes(deps));
   app.use(docsRoutes(deps));
   app.use(dashboardPageRoutes());
