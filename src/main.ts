@@ -9,11 +9,12 @@ import { openDatabases } from '../db/index.js';
 import { startApi } from './api/server.js';
 import { DEV_CLIENTS } from './api/clients.js';
 import { ConfigError, SYSTEMS, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, useReadableLogsOnTerminal } from './logger.js';
 import { waitFor } from './retry.js';
 import { ensureTemporalCli, isListening, startDevServer, type DevServer } from './temporal/dev-server.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { startTracing } from './tracing/index.js';
+import { quietBundlerLogger, writeWorkflowBundle } from './workflows/bundle.js';
 import { QUEUE_NAMES } from './workflows/order/contract.js';
 import { connectWorkers, createWorkers } from './workers/run.js';
 
@@ -39,6 +40,8 @@ try {
   }
   throw err;
 }
+// Readable lines in a terminal, JSON when piped; every logger of the process follows.
+useReadableLogsOnTerminal();
 const log = createLogger(config.logLevel);
 const tracing = startTracing(config.tracing, { serviceName: 'order-pipeline' });
 // All in one: the embedded MES and carrier send their events to this process's own API.
@@ -78,13 +81,22 @@ const connection = await waitFor(() => connectWorkers(config.temporal.address), 
   timeoutMs: 120_000,
   onWait: say,
 });
-say('Bundling workflows and starting workers…');
+// Bundled here rather than inside the orders worker, so that webpack's build report stays at
+// debug level instead of filling the terminal.
+let workflowBundlePath = config.workflowBundlePath;
+if (!workflowBundlePath) {
+  say('Bundling workflows…');
+  workflowBundlePath = await writeWorkflowBundle(path.join(config.dataDir, 'workflow-bundle.js'), {
+    logger: quietBundlerLogger(log.child({ component: 'workflow-bundle' })),
+  });
+}
+say('Starting workers…');
 const workers = await createWorkers(
   {
     config,
     connection,
     db: { shop: dbs.shop.db, crm: dbs.crm.db, mes: dbs.mes.db, carrier: dbs.carrier.db, pricing: dbs.pricing.db },
-    workflowBundlePath: config.workflowBundlePath,
+    workflowBundlePath,
   },
   QUEUE_NAMES,
 );

@@ -1,5 +1,10 @@
 /** `npm run build`: writes the workflow bundle to dist/workflow-bundle.js (for images and checks). */
-import { writeWorkflowBundle } from './bundle.js';
+import { statSync } from 'node:fs';
+import { loadConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { quietBundlerLogger, writeWorkflowBundle } from './bundle.js';
 
-const file = await writeWorkflowBundle(process.argv[2] ?? 'dist/workflow-bundle.js');
-console.log(`workflow bundle written to ${file}`);
+// webpack's build report only with LOG_LEVEL=debug; a failed build prints it as an error.
+const log = createLogger(loadConfig().logLevel, 'workflow-bundle');
+const file = await writeWorkflowBundle(process.argv[2] ?? 'dist/workflow-bundle.js', { logger: quietBundlerLogger(log) });
+console.log(`workflow bundle written to ${file} (${(statSync(file).size / 1_048_576).toFixed(1)} MB)`);
