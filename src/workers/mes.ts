@@ -26,6 +26,7 @@ export async function createMesWorker(ctx: WorkerContext): Promise<QueueWorkers>
   const activities = createMesActivities({
     // A submitted job goes on its line at once, not at the controller's next round.
     mes: (ctx.mes ?? ((m) => m))(createEmbeddedMes(db, { timeScale: ctx.config.timeScale, events, onSubmit: () => lineLoop?.wake() })),
+    callbackSecret: ctx.config.integrations.callbackSecret,
     eventGraceMs: events ? EVENT_GRACE_MS : 0,
   });
   // The API completes an attempt from the MES's event; the attempt learns it on its next
