@@ -6,7 +6,9 @@
  * (`client.activity.complete` with the task token from the job's callback reference); a
  * `shipment.delivered` event becomes the workflow signal `carrierEvent`. An event that names no
  * known order, or comes too late, is answered `200 {accepted: false, reason}` so the system
- * stops sending it; a repeated event id is answered from `integration_events`.
+ * stops sending it; a repeated event id is answered from `integration_events`, handled once
+ * even when its deliveries arrive at the same time. The callback reference is signed by the
+ * pipeline (src/activities/produce-callback.ts); times, figures and ids are bounded.
  */
 import { randomUUID } from 'node:crypto';
 import { ActivityNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
