@@ -6,10 +6,11 @@
  * order's) and leaves the order as it was; the genuine event afterwards still works.
  * Real Temporal, PostgreSQL and HTTP.
  */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shipments } from '../db/carrier/schema.js';
 import { productionJobs } from '../db/mes/schema.js';
+import { integrationEvents } from '../db/shop/schema.js';
 import { encodeProduceCallback } from '../src/activities/produce-callback.js';
 import { signWebhook } from '../src/webhook-signature.js';
 import { orderWorkflowId, type OrderState } from '../src/workflows/order/contract.js';
@@ -208,4 +209,28 @@ describe('hostile integration events', () => {
     const after = await waitForOrder(pipeline.client, waiting.id, (s) => s.status === 'delivered', 20_000);
     expect(after.shipment?.source).toBe('webhook');
   }, 120_000);
+
+  it('takes over the claim of a delivery that died while handling, and asks a twin of a live one to send again', async () => {
+    const shop = pipeline.dbs.shop.db;
+    const event = (id: string) => ({
+      id,
+      type: 'shipment.delivered',
+      occurredAt: new Date().toISOString(),
+      shipment: { orderId: '00000000-0000-4000-8000-000000000001', trackingNumber: 'TRK1', deliveredAt: new Date().toISOString() },
+    });
+    const claim = (eventId: string, ago: string) =>
+      shop.insert(integrationEvents).values({ system: 'carrier', eventId, type: 'shipment.delivered', orderId: 'x', accepted: -1, reason: 'claim:gone', receivedAt: sql`now() - ${ago}::interval` });
+    // Claimed ten minutes ago by a process that died: the next delivery handles it.
+    const stale = `evt-stale-${Date.now()}`;
+    await claim(stale, '10 minutes');
+    const taken = await post(call, 'carrier', event(stale));
+    expect(taken.json).toEqual({ eventId: stale, accepted: false, reason: expect.stringContaining('unknown order') });
+    // Claimed just now by a delivery still under way: a twin waits, then is told to send it again.
+    const live = `evt-live-${Date.now()}`;
+    await claim(live, '0 seconds');
+    const twin = await post(call, 'carrier', event(live));
+    expect(twin.status).toBe(409);
+    expect(twin.headers.get('content-type')).toContain('application/problem+json');
+    expect(twin.headers.get('retry-after')).toBeTruthy();
+  }, 30_000);
 });
