@@ -61,6 +61,9 @@ const EnvSchema = z.object({
   CARRIER_API_KEY: z.string().min(1).max(512).default('carrier-dev-key'),
   CARRIER_WEBHOOK_SECRET: z.string().min(8).default('carrier-dev-webhook-secret'),
   CARRIER_EVENT_GRACE_SECONDS: z.coerce.number().min(0).max(7 * 24 * 3600).default(300),
+  PRODUCE_CALLBACK_SECRET: z.string().min(32).max(512).optional(),
+  OUTBOX_GIVE_UP_HOURS: z.coerce.number().positive().max(24 * 30).default(24),
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: z.enum(['true', 'false']).default('false'),
   // OpenTelemetry's standard variables (the subset this product reads; see README, "Tracing").
   OTEL_SERVICE_NAME: z.string().trim().min(1).max(200).optional(),
   OTEL_TRACES_EXPORTER: z
@@ -121,6 +124,12 @@ export interface Config {
     carrier: IntegrationConfig;
     /** How long past the expected delivery an order waits for the carrier's event before asking the carrier. */
     carrierEventGraceMs: number;
+    /** HMAC key of the callback references the pipeline hands the MES with a job (signed, verified on the way back). */
+    callbackSecret: string;
+  };
+  webhooks: {
+    /** Whether partner webhooks may target loopback, link-local and private addresses (tests, closed networks). */
+    allowPrivateTargets: boolean;
   };
 }
 
@@ -132,7 +141,12 @@ export interface IntegrationConfig {
   apiKey: string;
   /** HMAC-SHA256 key of the `Webhook-Signature` header, shared by the system and the API. */
   webhookSecret: string;
+  /** How long the system's outbox retries an event before moving it to its dead letters. */
+  giveUpMs: number;
 }
+
+/** Callback secret outside production when PRODUCE_CALLBACK_SECRET is unset. */
+export const DEV_PRODUCE_CALLBACK_SECRET = 'dev-produce-callback-secret-not-for-production';
 
 /** Database name of each system on a shared server. */
 export const DATABASE_NAMES: Record<SystemName, string> = {
@@ -161,6 +175,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nFix the variables above (see README, "Configuration").`);
   }
   const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.PRODUCE_CALLBACK_SECRET) {
+    throw new ConfigError(
+      'Invalid configuration:\n  PRODUCE_CALLBACK_SECRET: required in production (at least 32 characters, e.g. `openssl rand -hex 32`), the same on the API and the mes workers\nFix the variables above (see README, "Configuration").',
+    );
+  }
+  const giveUpMs = Math.round(e.OUTBOX_GIVE_UP_HOURS * 3_600_000);
   const derive = (system: SystemName, explicit: string | undefined) =>
     explicit ?? (e.DATABASE_URL ? withDatabase(e.DATABASE_URL, DATABASE_NAMES[system]) : undefined);
   const databases: Record<SystemName, string | undefined> = {
@@ -204,10 +224,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       cacheMs: Math.round(e.METRICS_CACHE_SECONDS * 1000),
     },
     integrations: {
-      mes: { eventsUrl: e.MES_EVENTS_URL, apiKey: e.MES_API_KEY, webhookSecret: e.MES_WEBHOOK_SECRET },
-      carrier: { eventsUrl: e.CARRIER_EVENTS_URL, apiKey: e.CARRIER_API_KEY, webhookSecret: e.CARRIER_WEBHOOK_SECRET },
+      mes: { eventsUrl: e.MES_EVENTS_URL, apiKey: e.MES_API_KEY, webhookSecret: e.MES_WEBHOOK_SECRET, giveUpMs },
+      carrier: { eventsUrl: e.CARRIER_EVENTS_URL, apiKey: e.CARRIER_API_KEY, webhookSecret: e.CARRIER_WEBHOOK_SECRET, giveUpMs },
       carrierEventGraceMs: Math.round(e.CARRIER_EVENT_GRACE_SECONDS * 1000),
+      callbackSecret: e.PRODUCE_CALLBACK_SECRET ?? DEV_PRODUCE_CALLBACK_SECRET,
     },
+    webhooks: { allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS === 'true' },
     tracing: tracingConfig(e),
   };
 }

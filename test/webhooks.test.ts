@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClients } from '../db/shop/schema.js';
+import { createWebhookActivities } from '../src/activities/webhooks.js';
 import { hashKey } from '../src/api/clients.js';
 import { startApi, type RunningApi } from '../src/api/server.js';
 import { createLogger } from '../src/logger.js';
@@ -55,7 +56,8 @@ beforeAll(async () => {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
 
-  pipeline = await startPipeline();
+  // The receiver listens on loopback, which only an operator setting lets webhooks reach.
+  pipeline = await startPipeline({ env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' } });
   await pipeline.dbs.shop.db.insert(apiClients).values([
     { id: `hooks-${partnerKey}`, name: 'Hooked partner', kind: 'partner', partnerId: 'hooked', keyHash: hashKey(partnerKey), webhookUrl: `${url}/hooks`, webhookSecret: secret },
     { id: `dead-${deadKey}`, name: 'Partner with a broken endpoint', kind: 'partner', partnerId: 'deadend', keyHash: hashKey(deadKey), webhookUrl: `${url}/dead`, webhookSecret: secret },
@@ -119,5 +121,66 @@ describe('partner webhooks', () => {
     const final: OrderState = await pipeline.client.workflow.getHandle(orderWorkflowId(created.json.id)).result();
     expect(final.status).toBe('delivered');
     await expect(pipeline.client.workflow.getHandle(`webhook-${created.json.id}-1`).describe()).rejects.toThrow();
+  });
+});
+
+describe('partner webhooks to non-public addresses', () => {
+  const cases: [string, (port: number) => string][] = [
+    ['loopback IP', (port) => `http://127.0.0.1:${port}/hooks`],
+    ['a host name resolving to 127.0.0.1', (port) => `http://localhost:${port}/hooks`],
+    ['IPv6 loopback', (port) => `http://[::1]:${port}/hooks`],
+    ['IPv4-mapped IPv6 loopback', (port) => `http://[::ffff:127.0.0.1]:${port}/hooks`],
+    ['the metadata service (link-local)', () => 'http://169.254.169.254/latest/meta-data/'],
+    ['a private address', () => 'http://10.0.0.1/hooks'],
+    ['the unspecified address', (port) => `http://0.0.0.0:${port}/hooks`],
+  ];
+
+  it('are refused for good at delivery time, before any connection, unless WEBHOOK_ALLOW_PRIVATE_TARGETS allows them', async () => {
+    const port = (receiver.address() as AddressInfo).port;
+    const refusing = createWebhookActivities({ shop: pipeline.dbs.shop.db, timeoutMs: 2_000 });
+    const allowing = createWebhookActivities({ shop: pipeline.dbs.shop.db, timeoutMs: 2_000, allowPrivateTargets: true });
+    for (const [name, url] of cases) {
+      const clientId = `private-${randomBytes(6).toString('hex')}`;
+      await pipeline.dbs.shop.db.insert(apiClients).values({
+        id: clientId, name, kind: 'partner', partnerId: 'private', keyHash: hashKey(clientId), webhookUrl: url(port), webhookSecret: secret,
+      });
+      const eventId = `${clientId}:1`;
+      const input = {
+        clientId,
+        event: { id: eventId, type: 'order.status_changed', occurredAt: new Date().toISOString(), order: { id: clientId, status: 'accepted' } },
+      } as unknown as Parameters<typeof refusing.deliverWebhook>[0];
+      const refused = await refusing.deliverWebhook(input).then(
+        () => undefined,
+        (err: { type?: string; nonRetryable?: boolean; message: string }) => err,
+      );
+      expect({ name, type: refused?.type, nonRetryable: refused?.nonRetryable }).toEqual({ name, type: 'WebhookTargetRefused', nonRetryable: true });
+      expect(refused?.message).toContain('WEBHOOK_ALLOW_PRIVATE_TARGETS');
+      expect(received.some((r) => r.eventId === eventId), name).toBe(false);
+    }
+    // The same loopback receiver is reached once the operator allows private targets.
+    const clientId = `allowed-${randomBytes(6).toString('hex')}`;
+    await pipeline.dbs.shop.db.insert(apiClients).values({
+      id: clientId, name: 'Allowed', kind: 'partner', partnerId: 'private', keyHash: hashKey(clientId), webhookUrl: `http://localhost:${port}/hooks`, webhookSecret: secret,
+    });
+    const event = { id: `${clientId}:1`, type: 'order.status_changed', occurredAt: new Date().toISOString(), order: { id: clientId, status: 'accepted' } };
+    await expect(allowing.deliverWebhook({ clientId, event } as unknown as Parameters<typeof allowing.deliverWebhook>[0])).resolves.toMatchObject({ delivered: true, status: 204 });
+    expect(received.some((r) => r.eventId === event.id)).toBe(true);
+  });
+
+  it('does not follow a redirect (e.g. to an internal host)', async () => {
+    const redirector = createServer((_req, res) => res.writeHead(307, { location: 'http://169.254.169.254/latest/meta-data/' }).end());
+    await new Promise<void>((r) => redirector.listen(0, '127.0.0.1', () => r()));
+    try {
+      const clientId = `redirect-${randomBytes(6).toString('hex')}`;
+      await pipeline.dbs.shop.db.insert(apiClients).values({
+        id: clientId, name: 'Redirecting', kind: 'partner', partnerId: 'private', keyHash: hashKey(clientId),
+        webhookUrl: `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/hooks`, webhookSecret: secret,
+      });
+      const activities = createWebhookActivities({ shop: pipeline.dbs.shop.db, timeoutMs: 2_000, allowPrivateTargets: true });
+      const event = { id: `${clientId}:1`, type: 'order.status_changed', occurredAt: new Date().toISOString(), order: { id: clientId, status: 'accepted' } };
+      await expect(activities.deliverWebhook({ clientId, event } as unknown as Parameters<typeof activities.deliverWebhook>[0])).rejects.toMatchObject({ type: 'WebhookRejected', message: expect.stringContaining('answered 307') });
+    } finally {
+      await new Promise((r) => redirector.close(r));
+    }
   });
 });

@@ -4,7 +4,7 @@
  * src/systems/carrier.
  */
 import { index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
-import { outboxTable } from '../outbox.js';
+import { deadLetterTable, outboxTable } from '../outbox.js';
 import type { Address } from '../../src/domain/order.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -27,3 +27,6 @@ export const shipments = pgTable(
 
 /** Shipment events (`shipment.delivered`) waiting to be sent, or sent. */
 export const carrierOutbox = outboxTable('carrier_outbox');
+
+/** Events of `carrier_outbox` given up on, with their last error. */
+export const carrierDeadLetters = deadLetterTable('carrier_outbox_dead_letters');

@@ -3,7 +3,7 @@
  * outbox of job events for the pipeline's API. Written only by the embedded MES in src/systems/mes.
  */
 import { index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
-import { outboxTable } from '../outbox.js';
+import { deadLetterTable, outboxTable } from '../outbox.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -27,3 +27,6 @@ export const productionJobs = pgTable(
 
 /** Job events (`job.started`, `job.completed`, `job.cancelled`) waiting to be sent, or sent. */
 export const mesOutbox = outboxTable('mes_outbox');
+
+/** Events of `mes_outbox` given up on, with their last error. */
+export const mesDeadLetters = deadLetterTable('mes_outbox_dead_letters');

@@ -194,7 +194,9 @@ export const integrationEvents = pgTable(
     eventId: text('event_id').notNull(),
     type: text('type').notNull(),
     orderId: text('order_id').notNull(),
+    /** 1 accepted, 0 not accepted, -1 while its first delivery is being handled (claimed). */
     accepted: integer('accepted').notNull(),
+    /** Why it was not accepted; while claimed, the claim's token. */
     reason: text('reason'),
     receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },

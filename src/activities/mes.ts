@@ -35,7 +35,7 @@ const QUEUED_RECHECK_MS = 100;
  * A job the MES has lost is submitted again (one job per order: the MES keys jobs by order).
  * A crashed worker's attempt is retried after the heartbeat timeout and finds the same job.
  */
-export function createMesActivities(deps: { mes: MesAdapter; eventGraceMs?: number; reconcileMs?: number }) {
+export function createMesActivities(deps: { mes: MesAdapter; callbackSecret: string; eventGraceMs?: number; reconcileMs?: number }) {
   const { mes } = deps;
   const graceMs = deps.eventGraceMs ?? 0;
   const reconcileMs = deps.reconcileMs ?? RECONCILE_MS;
@@ -54,7 +54,7 @@ export function createMesActivities(deps: { mes: MesAdapter; eventGraceMs?: numb
             attempt: meta.attempt,
             queueWaitMs: meta.queueWaitMs,
             resubmitted,
-          }),
+          }, deps.callbackSecret),
         });
       let job: ProductionJob = await submit();
       let doneSeenAt: number | undefined;

@@ -5,6 +5,7 @@ import { apiClients } from '../../db/shop/schema.js';
 import type { WebhookDeliveryInput } from '../workflows/order/contract.js';
 
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from '../webhook-signature.js';
+import { WebhookTargetError, postWebhook, type WebhookAnswer } from '../webhook-target.js';
 
 export interface WebhookResult {
   delivered: boolean;
@@ -13,11 +14,13 @@ export interface WebhookResult {
 }
 
 /** Activities of webhook delivery (on the `orders` queue, which owns the shop database). */
-export function createWebhookActivities(deps: { shop: ShopDb; timeoutMs?: number }) {
+export function createWebhookActivities(deps: { shop: ShopDb; timeoutMs?: number; allowPrivateTargets?: boolean }) {
   return {
     /**
      * POSTs one event to the client's webhook, signed. Any answer but 2xx (or no answer) fails
      * the attempt, and Temporal retries with backoff; the order itself never waits for this.
+     * A target that is not a public address (after DNS resolution; see src/webhook-target.ts)
+     * fails the delivery for good, unless WEBHOOK_ALLOW_PRIVATE_TARGETS allows it.
      */
     async deliverWebhook(input: WebhookDeliveryInput): Promise<WebhookResult> {
       const [client] = await deps.shop
@@ -29,10 +32,15 @@ export function createWebhookActivities(deps: { shop: ShopDb; timeoutMs?: number
       }
       const body = JSON.stringify(input.event);
       const timestamp = Math.floor(Date.now() / 1000);
-      let response: Response;
+      let url: URL;
       try {
-        response = await fetch(client.url, {
-          method: 'POST',
+        url = new URL(client.url);
+      } catch {
+        throw ApplicationFailure.nonRetryable(`webhook URL ${client.url} is not a URL`, 'WebhookTargetRefused');
+      }
+      let response: WebhookAnswer;
+      try {
+        response = await postWebhook(url, {
           headers: {
             'content-type': 'application/json',
             'user-agent': 'order-pipeline-webhooks/1',
@@ -40,14 +48,15 @@ export function createWebhookActivities(deps: { shop: ShopDb; timeoutMs?: number
             [SIGNATURE_HEADER]: signWebhook(client.secret, timestamp, body),
           },
           body,
-          redirect: 'error',
-          signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
+          timeoutMs: deps.timeoutMs ?? 10_000,
+          allowPrivate: deps.allowPrivateTargets ?? false,
         });
       } catch (err) {
+        if (err instanceof WebhookTargetError) throw ApplicationFailure.nonRetryable(err.message, 'WebhookTargetRefused');
         throw ApplicationFailure.retryable(`webhook ${client.url} unreachable: ${(err as Error).message}`, 'WebhookUnreachable');
       }
-      await response.body?.cancel();
-      if (!response.ok) {
+      // Redirects are not followed: a 3xx is no delivery (a partner could redirect to an internal host).
+      if (response.status < 200 || response.status > 299) {
         throw ApplicationFailure.retryable(`webhook ${client.url} answered ${response.status}`, 'WebhookRejected');
       }
       return { delivered: true, status: response.status };

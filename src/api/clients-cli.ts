@@ -35,7 +35,9 @@ Commands
       signs the webhooks (HMAC-SHA256).
         --partner      partner id the client's orders belong to; required for partners (e.g. acme)
         --tier         rate-limit tier; default ${CLIENT_KINDS.map((k) => `${DEFAULT_TIER[k]} for ${k}`).join(', ')}
-        --webhook-url  http(s) URL that receives status changes of the client's orders
+        --webhook-url  http(s) URL that receives status changes of the client's orders; a public
+                       address only (not loopback, link-local or private) unless
+                       WEBHOOK_ALLOW_PRIVATE_TARGETS=true
         --id           client id; default <kind>-<partner or name>-<random>
   revoke <client-id> [--json]
       Revokes the client's key. Each API process caches key lookups for ${CACHE_S} s, so a revoked
@@ -147,7 +149,7 @@ async function run(argv: string[]): Promise<void> {
   try {
     const shop = dbs.shop.db;
     if (command === 'create') {
-      const created = await createClient(shop, { ...input!, live: config.env === 'production' }).catch((err: unknown) => {
+      const created = await createClient(shop, { ...input!, live: config.env === 'production', allowPrivateWebhookTargets: config.webhooks.allowPrivateTargets }).catch((err: unknown) => {
         throw err instanceof ClientInputError ? new UsageError(err.message) : err;
       });
       const c = created.client;

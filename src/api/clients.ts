@@ -7,6 +7,7 @@ import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { ShopDb } from '../../db/index.js';
 import { apiClients, type ApiClientRow } from '../../db/shop/schema.js';
 import { TIER_NAMES, isTier, type Tier } from '../domain/tiers.js';
+import { WebhookTargetError, checkWebhookTarget } from '../webhook-target.js';
 
 /** Kind of client a key belongs to: decides channel and permissions. */
 export type ClientKind = ApiClientRow['kind'];
@@ -98,8 +99,13 @@ export interface NewClient {
   partnerId?: string;
   /** Default: DEFAULT_TIER of the kind. */
   tier?: string;
-  /** http(s) URL that receives status changes of the client's orders (signed with a generated secret). */
+  /**
+   * http(s) URL that receives status changes of the client's orders (signed with a generated
+   * secret); a public address only, unless `allowPrivateWebhookTargets`.
+   */
   webhookUrl?: string;
+  /** WEBHOOK_ALLOW_PRIVATE_TARGETS: loopback, link-local and private webhook targets are accepted. */
+  allowPrivateWebhookTargets?: boolean;
   /** Default: `<kind>-<slug of partner or name>-<6 hex>`. */
   id?: string;
   /** Key prefix: `op_live_` in production, `op_test_` elsewhere. */
@@ -163,6 +169,9 @@ export function checkNewClient(input: NewClient): { id: string; tier: Tier } {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       throw new ClientInputError(`Webhook URL "${input.webhookUrl}" must use https (or http); e.g. https://partner.example/hooks/orders.`);
     }
+    if (url.username || url.password) {
+      throw new ClientInputError(`Webhook URL "${input.webhookUrl}" must not carry a user name or password; the signature authenticates the pipeline.`);
+    }
   }
   const id = input.id ?? `${input.kind}-${slug(input.partnerId ?? name) || 'client'}-${randomBytes(3).toString('hex')}`;
   if (!CLIENT_ID.test(id)) {
@@ -179,6 +188,12 @@ function summary(row: ApiClientRow): ClientSummary {
 /** Creates a client with a new random key; returns the key (the database keeps only its hash). */
 export async function createClient(shop: ShopDb, input: NewClient): Promise<CreatedClient> {
   const { id, tier } = checkNewClient(input);
+  if (input.webhookUrl !== undefined) {
+    // Where the URL points now (IP literal, or what its name resolves to); every delivery checks again.
+    await checkWebhookTarget(new URL(input.webhookUrl), { allowPrivate: input.allowPrivateWebhookTargets ?? false }).catch((err: unknown) => {
+      throw err instanceof WebhookTargetError ? new ClientInputError(`Webhook URL "${input.webhookUrl}" is refused: ${err.message}.`) : err;
+    });
+  }
   const key = generateKey(input.live ?? false);
   const webhookSecret = input.webhookUrl !== undefined ? `whsec_${randomBytes(32).toString('base64url')}` : undefined;
   const [row] = await shop

@@ -228,7 +228,7 @@ function integrationExamples() {
       status: 'done',
       startedAt: at(60),
       completedAt: at(23 * 60),
-      callbackRef: encodeProduceCallback({ taskToken: 'CiQ3YzllNjY3OS03NDI1LTQwZGUtOTQ0Yi1lMDdmYzFmOTBhZTc=', workflowId: `order-${EXAMPLE_ORDER_ID}`, attempt: 1, queueWaitMs: 14, resubmitted: 0 }),
+      callbackRef: encodeProduceCallback({ taskToken: 'CiQ3YzllNjY3OS03NDI1LTQwZGUtOTQ0Yi1lMDdmYzFmOTBhZTc=', workflowId: `order-${EXAMPLE_ORDER_ID}`, attempt: 1, queueWaitMs: 14, resubmitted: 0 }, 'example-callback-secret'),
     },
   };
   const carrierEvent: CarrierEventBody = {
@@ -778,6 +778,15 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
           },
           ...JSON_BODY_ERRORS,
           '403': response('Forbidden'),
+          '409': {
+            ...conflict(
+              'An earlier delivery of this event id is still being handled; send the event again after `Retry-After` seconds for its answer.',
+              'Event being handled',
+              'Event job_4b1f…:completed is being handled by an earlier delivery; send it again later for its answer.',
+              '/v1/integrations/mes/events',
+            ),
+            headers: { 'Retry-After': header('RetryAfter') },
+          },
           '422': validationFailed('The body is not an MES event.', '/v1/integrations/mes/events', [{ path: 'job.completedAt', message: 'Invalid input: expected string, received undefined' }]),
           '503': response('ServiceUnavailable'),
           ...AUTHENTICATED,
@@ -793,7 +802,7 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
           'Carrier keys only (kind `carrier`), signed with the carrier webhook secret. `shipment.delivered` becomes the order workflow\'s ' +
           'signal `carrierEvent`: the order is delivered at once instead of waiting for its fallback (asking the carrier once the expected ' +
           'delivery plus the grace time has passed). Unknown orders, other tracking numbers and deliveries already known are answered `200` with ' +
-          '`accepted: false`; a repeated event id gets the first answer again (`duplicate: true`).',
+          '`accepted: false`; a repeated event id gets the first answer again (`duplicate: true`); an event before the shipment is booked is `409`: send it again later.',
         requestParams: {
           header: z.object({
             [SIGNATURE_HEADER]: z
@@ -818,6 +827,15 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
           },
           ...JSON_BODY_ERRORS,
           '403': response('Forbidden'),
+          '409': {
+            ...conflict(
+              "The order's shipment is not booked yet (the carrier was quicker than the pipeline), or an earlier delivery of this event id is still being handled: send the event again after `Retry-After` seconds.",
+              'Shipment not booked yet',
+              `Order ${EXAMPLE_ORDER_ID} has no shipment booked yet (status produced); send the event again later.`,
+              '/v1/integrations/carrier/events',
+            ),
+            headers: { 'Retry-After': header('RetryAfter') },
+          },
           '422': validationFailed('The body is not a carrier event.', '/v1/integrations/carrier/events', [{ path: 'shipment.trackingNumber', message: 'Invalid input: expected string, received undefined' }]),
           '503': response('ServiceUnavailable'),
           ...AUTHENTICATED,

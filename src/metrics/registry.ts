@@ -196,6 +196,35 @@ new Gauge({
   },
 });
 
+/** Counts the dead letters of one system's event outbox (see src/systems/event-outbox.ts). */
+export type DeadLetterCount = () => Promise<number>;
+const deadLetterSources = new Map<string, DeadLetterCount>();
+
+/** Makes `orders_outbox_dead_letters{system}` read from `count` in this process; returns the detach function. */
+export function attachDeadLetterCount(system: string, count: DeadLetterCount, onError?: (err: unknown) => void): () => void {
+  const source: DeadLetterCount = () =>
+    count().catch((err: unknown) => {
+      onError?.(err);
+      throw err;
+    });
+  deadLetterSources.set(system, source);
+  return () => {
+    if (deadLetterSources.get(system) === source) deadLetterSources.delete(system);
+  };
+}
+
+new Gauge({
+  name: 'orders_outbox_dead_letters',
+  help: 'Events the MES or carrier outbox gave up on (not delivered to the API within OUTBOX_GIVE_UP_HOURS), by system (read at scrape time). Above 0, an event of that system never reached its order.',
+  labelNames: ['system'] as const,
+  registers,
+  async collect() {
+    const counts = await Promise.all([...deadLetterSources].map(async ([system, count]) => [system, await count().catch(() => undefined)] as const));
+    this.reset();
+    for (const [system, n] of counts) if (n !== undefined) this.set({ system }, n);
+  },
+});
+
 /** Outcome of one pricing attempt. */
 export type PricingResult = 'ok' | 'rejected' | 'error';
 

@@ -4,17 +4,23 @@
  * same statement as the change it reports (so no event is lost when the process dies right
  * after); the sender claims due events with `FOR UPDATE SKIP LOCKED` (so several replicas never
  * send one event at the same time), POSTs each, signed, to the API and retries with backoff until
- * the API answers 2xx. The API deduplicates on the event id, so a repeat is harmless.
+ * the API answers 2xx. The API deduplicates on the event id, so a repeat is harmless. An event
+ * the API has not taken within OUTBOX_GIVE_UP_HOURS of its creation moves, with its last error,
+ * to the outbox's dead letters (counted by the metric `orders_outbox_dead_letters`) instead of
+ * being retried forever.
  */
-import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/index.js';
-import type { outboxTable } from '../../db/outbox.js';
+import type { deadLetterTable, outboxTable } from '../../db/outbox.js';
 import type { IntegrationConfig } from '../config.js';
+import { attachDeadLetterCount } from '../metrics/registry.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from '../webhook-signature.js';
 
 /** An outbox table (db/outbox.ts). */
 export type OutboxTable = ReturnType<typeof outboxTable<string>>;
+/** The dead letters of an outbox table (db/outbox.ts). */
+export type DeadLetterTable = ReturnType<typeof deadLetterTable<string>>;
 
 /** A loop running in the background of a worker process. */
 export interface BackgroundLoop {
@@ -80,18 +86,27 @@ const KEEP_DELIVERED_DAYS = 7;
 const PURGE_EVERY_MS = 3_600_000;
 
 /**
- * One round of the sender: claims due events of `table` and POSTs each to `target.eventsUrl`.
- * Returns how many were delivered.
+ * One round of the sender: claims due events of `table` and POSTs each to `target.eventsUrl`;
+ * an event that fails after `target.giveUpMs` since its creation moves to `deadLetters`.
+ * Returns how many were delivered. Feeds `orders_outbox_dead_letters{system}` of this process.
  */
 export function createOutboxSender<S extends Record<string, unknown>>(options: {
   db: Db<S>;
   table: OutboxTable;
+  deadLetters: DeadLetterTable;
+  /** Label of the dead-letter metric: the system whose outbox this is. */
+  system: string;
   target: IntegrationConfig & { eventsUrl: string };
   log: Logger;
   batch?: number;
   timeoutMs?: number;
 }): () => Promise<number> {
-  const { db, table: t, target, log } = options;
+  const { db, table: t, deadLetters: dl, target, log } = options;
+  attachDeadLetterCount(
+    options.system,
+    async () => (await db.select({ n: count() }).from(dl))[0]?.n ?? 0,
+    (err) => log.warn({ err }, `metrics: counting the ${options.system} outbox's dead letters failed; this scrape has none`),
+  );
   const batch = options.batch ?? 20;
   const timeoutMs = options.timeoutMs ?? 10_000;
   // Events are sent one after another: a claim lasts until the whole round is surely over, so
@@ -141,6 +156,18 @@ export function createOutboxSender<S extends Record<string, unknown>>(options: {
       if (failure === undefined) {
         delivered += 1;
         await db.update(t).set({ deliveredAt: sql`now()`, lastError: null }).where(eq(t.id, event.id));
+      } else if (Date.now() - event.createdAt.getTime() >= target.giveUpMs) {
+        log.error(
+          { eventId: event.id, type: event.type, attempts: event.attempts, createdAt: event.createdAt.toISOString() },
+          `event not delivered to ${target.eventsUrl} within ${target.giveUpMs / 3_600_000} h; moved to the dead letters: ${failure}`,
+        );
+        await db.transaction(async (tx) => {
+          await tx
+            .insert(dl)
+            .values({ id: event.id, type: event.type, payload: event.payload, createdAt: event.createdAt, attempts: event.attempts, lastError: failure })
+            .onConflictDoNothing();
+          await tx.delete(t).where(and(eq(t.id, event.id), isNull(t.deliveredAt)));
+        });
       } else {
         const delay = backoffMs(event.attempts);
         log.warn({ eventId: event.id, type: event.type, attempts: event.attempts, retryInMs: delay }, `event not delivered to ${target.eventsUrl}: ${failure}`);

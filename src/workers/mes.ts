@@ -1,5 +1,5 @@
 import { Worker } from '@temporalio/worker';
-import { mesOutbox } from '../../db/mes/schema.js';
+import { mesDeadLetters, mesOutbox } from '../../db/mes/schema.js';
 import { createMesActivities } from '../activities/mes.js';
 import { createLogger } from '../logger.js';
 import { createOutboxSender, startLoop, type BackgroundLoop } from '../systems/event-outbox.js';
@@ -26,6 +26,7 @@ export async function createMesWorker(ctx: WorkerContext): Promise<QueueWorkers>
   const activities = createMesActivities({
     // A submitted job goes on its line at once, not at the controller's next round.
     mes: (ctx.mes ?? ((m) => m))(createEmbeddedMes(db, { timeScale: ctx.config.timeScale, events, onSubmit: () => lineLoop?.wake() })),
+    callbackSecret: ctx.config.integrations.callbackSecret,
     eventGraceMs: events ? EVENT_GRACE_MS : 0,
   });
   // The API completes an attempt from the MES's event; the attempt learns it on its next
@@ -38,7 +39,7 @@ export async function createMesWorker(ctx: WorkerContext): Promise<QueueWorkers>
   ];
   const log = createLogger(ctx.config.logLevel).child({ component: 'mes' });
   const background: BackgroundLoop[] = [];
-  const send = target.eventsUrl ? createOutboxSender({ db, table: mesOutbox, target: { ...target, eventsUrl: target.eventsUrl }, log }) : undefined;
+  const send = target.eventsUrl ? createOutboxSender({ db, table: mesOutbox, deadLetters: mesDeadLetters, system: 'mes', target: { ...target, eventsUrl: target.eventsUrl }, log }) : undefined;
   const sender = send ? startLoop('mes event sender', 500, async () => void (await send()), log) : undefined;
   const lines = createLineController(db, { events });
   lineLoop = startLoop('mes line controller', LINE_TICK_MS, async () => {

@@ -26,7 +26,7 @@ export function createOrdersWorker(ctx: WorkerContext): Promise<Worker> {
         }),
     activities: {
       ...createOrderActivities({ shop: need(ctx.db.shop, 'the shop database') }),
-      ...createWebhookActivities({ shop: need(ctx.db.shop, 'the shop database') }),
+      ...createWebhookActivities({ shop: need(ctx.db.shop, 'the shop database'), allowPrivateTargets: ctx.config.webhooks.allowPrivateTargets }),
     },
     maxConcurrentActivityTaskExecutions: ctx.config.concurrency.orders,
     maxConcurrentLocalActivityExecutions: ctx.config.concurrency.orders,

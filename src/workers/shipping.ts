@@ -1,5 +1,5 @@
 import { Worker } from '@temporalio/worker';
-import { carrierOutbox } from '../../db/carrier/schema.js';
+import { carrierDeadLetters, carrierOutbox } from '../../db/carrier/schema.js';
 import { createShippingActivities } from '../activities/shipping.js';
 import { createLogger } from '../logger.js';
 import { createOutboxSender, startLoop, type BackgroundLoop } from '../systems/event-outbox.js';
@@ -32,7 +32,7 @@ export async function createShippingWorker(ctx: WorkerContext): Promise<QueueWor
   });
   const log = createLogger(ctx.config.logLevel).child({ component: 'carrier' });
   const background: BackgroundLoop[] = [];
-  const send = target.eventsUrl ? createOutboxSender({ db, table: carrierOutbox, target: { ...target, eventsUrl: target.eventsUrl }, log }) : undefined;
+  const send = target.eventsUrl ? createOutboxSender({ db, table: carrierOutbox, deadLetters: carrierDeadLetters, system: 'carrier', target: { ...target, eventsUrl: target.eventsUrl }, log }) : undefined;
   const sender = send ? startLoop('carrier event sender', 500, async () => void (await send()), log) : undefined;
   const deliver = createDeliverySimulator(db, { events });
   background.push(

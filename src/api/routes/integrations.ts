@@ -6,8 +6,11 @@
  * (`client.activity.complete` with the task token from the job's callback reference); a
  * `shipment.delivered` event becomes the workflow signal `carrierEvent`. An event that names no
  * known order, or comes too late, is answered `200 {accepted: false, reason}` so the system
- * stops sending it; a repeated event id is answered from `integration_events`.
+ * stops sending it; a repeated event id is answered from `integration_events`, handled once
+ * even when its deliveries arrive at the same time. The callback reference is signed by the
+ * pipeline (src/activities/produce-callback.ts); times, figures and ids are bounded.
  */
+import { randomUUID } from 'node:crypto';
 import { ActivityNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { and, eq, lt, sql } from 'drizzle-orm';
@@ -16,42 +19,60 @@ import { z } from 'zod';
 import { integrationEvents } from '../../../db/shop/schema.js';
 import { decodeProduceCallback } from '../../activities/produce-callback.js';
 import type { ProduceResult } from '../../activities/mes.js';
-import { SIGNATURE_HEADER, signatureProblem } from '../../webhook-signature.js';
+import { SIGNATURE_HEADER, SIGNATURE_TOLERANCE_S, signatureProblem } from '../../webhook-signature.js';
 import {
   PRODUCTION_CANCELLED,
   carrierEventSignal,
   isOrderId,
   orderWorkflowId,
   statusQuery,
+  type OrderState,
 } from '../../workflows/order/contract.js';
+import { isTerminal } from '../../domain/status.js';
 import type { ApiDeps } from '../deps.js';
 import { BODY_LIMIT, acceptableJson, allow } from '../middleware.js';
 import { HttpProblem, validationProblem, zodFieldErrors } from '../problem.js';
 import { temporalUnavailable } from './orders.js';
 
-const EventId = z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
-const OrderId = z.string().min(1).max(100).describe('The order the job or shipment belongs to.');
+const PRINTABLE = /^[\x21-\x7e]+$/;
+const EventId = z.string().min(1).max(200).regex(PRINTABLE, 'printable ASCII without spaces');
+const OrderId = z.string().min(1).max(100).regex(PRINTABLE, 'printable ASCII without spaces').describe('The order the job or shipment belongs to.');
+
+/** How far in the past an event's times may lie: events are retried for hours, a job takes days at most. */
+const EVENT_TIME_PAST_MS = 366 * 24 * 3_600_000;
+/** How far ahead of this clock an event's times may lie (the systems' clocks differ a little): as for signatures. */
+const EVENT_TIME_FUTURE_MS = SIGNATURE_TOLERANCE_S * 1000;
+
+/** A time the event reports: an ISO date-time in UTC, not in the future and not more than a year ago. */
+const EventTime = z.iso.datetime().refine(
+  (s) => {
+    const t = Date.parse(s);
+    const now = Date.now();
+    return t >= now - EVENT_TIME_PAST_MS && t <= now + EVENT_TIME_FUTURE_MS;
+  },
+  { message: `must lie within the last year and at most ${SIGNATURE_TOLERANCE_S} s ahead of the pipeline's clock` },
+);
 
 const JobSchema = z.strictObject({
-  id: z.string().min(1).max(200).describe("The MES's job id."),
+  id: z.string().min(1).max(200).regex(PRINTABLE, 'printable ASCII without spaces').describe("The MES's job id."),
   orderId: OrderId,
   status: z.enum(['queued', 'in_production', 'done', 'cancelled']),
-  startedAt: z.iso.datetime().optional(),
-  completedAt: z.iso.datetime().optional(),
-  callbackRef: z.string().min(1).max(8192).optional().describe('The reference the pipeline gave with the job, echoed unchanged.'),
+  startedAt: EventTime.optional(),
+  completedAt: EventTime.optional(),
+  callbackRef: z.string().min(1).max(8192).regex(PRINTABLE, 'printable ASCII without spaces').optional().describe('The reference the pipeline gave with the job, echoed unchanged.'),
 });
 
 /** Body of `POST /v1/integrations/mes/events`. */
 export const MesEventSchema = z
   .discriminatedUnion('type', [
-    z.strictObject({ id: EventId, type: z.literal('job.started'), occurredAt: z.iso.datetime(), job: JobSchema }),
+    z.strictObject({ id: EventId, type: z.literal('job.started'), occurredAt: EventTime, job: JobSchema }),
     z.strictObject({
       id: EventId,
       type: z.literal('job.completed'),
-      occurredAt: z.iso.datetime(),
-      job: JobSchema.extend({ status: z.literal('done'), completedAt: z.iso.datetime() }),
+      occurredAt: EventTime,
+      job: JobSchema.extend({ status: z.literal('done'), completedAt: EventTime }),
     }),
-    z.strictObject({ id: EventId, type: z.literal('job.cancelled'), occurredAt: z.iso.datetime(), job: JobSchema.extend({ status: z.literal('cancelled') }) }),
+    z.strictObject({ id: EventId, type: z.literal('job.cancelled'), occurredAt: EventTime, job: JobSchema.extend({ status: z.literal('cancelled') }) }),
   ])
   .describe('An event of the MES about a production job.');
 export type MesEventBody = z.infer<typeof MesEventSchema>;
@@ -61,13 +82,13 @@ export const CarrierEventSchema = z
   .strictObject({
     id: EventId,
     type: z.literal('shipment.delivered'),
-    occurredAt: z.iso.datetime(),
+    occurredAt: EventTime,
     shipment: z.strictObject({
-      id: z.string().min(1).max(200).optional().describe("The carrier's shipment id."),
+      id: z.string().min(1).max(200).regex(PRINTABLE, 'printable ASCII without spaces').optional().describe("The carrier's shipment id."),
       orderId: OrderId,
-      trackingNumber: z.string().min(1).max(100),
+      trackingNumber: z.string().min(1).max(100).regex(PRINTABLE, 'printable ASCII without spaces'),
       status: z.literal('delivered').optional(),
-      deliveredAt: z.iso.datetime(),
+      deliveredAt: EventTime,
     }),
   })
   .describe('An event of the carrier about a shipment.');
@@ -126,11 +147,11 @@ async function orderWorkflow(temporal: Client, orderId: string): Promise<Outcome
   }
 }
 
-async function handleMesEvent(temporal: Client, event: MesEventBody): Promise<Outcome> {
+async function handleMesEvent(temporal: Client, event: MesEventBody, callbackSecret: string): Promise<Outcome> {
   const order = await orderWorkflow(temporal, event.job.orderId);
   if (!order.accepted || event.type === 'job.started') return order;
-  const callback = event.job.callbackRef ? decodeProduceCallback(event.job.callbackRef) : undefined;
-  if (!callback) return { accepted: false, reason: 'the job carries no callback reference of this pipeline' };
+  const callback = event.job.callbackRef ? decodeProduceCallback(event.job.callbackRef, callbackSecret) : undefined;
+  if (!callback) return { accepted: false, reason: 'the job carries no callback reference of this pipeline (or one that does not verify)' };
   if (callback.workflowId !== orderWorkflowId(event.job.orderId)) return { accepted: false, reason: `the callback reference belongs to another order than ${event.job.orderId}` };
   const token = Buffer.from(callback.taskToken, 'base64');
   try {
@@ -156,19 +177,36 @@ async function handleMesEvent(temporal: Client, event: MesEventBody): Promise<Ou
   }
 }
 
+/**
+ * One query tells whether the order exists, has ended, has its shipment booked and under which
+ * tracking number; only an event about that very shipment becomes a signal. Before the booking
+ * is recorded (the carrier may be quicker than the workflow) the event is answered 409, so the
+ * carrier sends it again, instead of being lost or taken for another shipment.
+ */
 async function handleCarrierEvent(temporal: Client, event: CarrierEventBody): Promise<Outcome> {
   const { orderId, trackingNumber, deliveredAt } = event.shipment;
-  const order = await orderWorkflow(temporal, orderId);
-  if (!order.accepted) return order;
+  if (!isOrderId(orderId)) return { accepted: false, reason: `unknown order ${orderId}` };
   const handle = temporal.workflow.getHandle(orderWorkflowId(orderId));
+  let state: OrderState;
   try {
-    const state = await temporal.withDeadline(Date.now() + 5_000, () => handle.query(statusQuery)).catch(() => undefined);
-    if (state) {
-      if (state.shipment?.deliveredAt) return { accepted: false, reason: `the order's delivery is already known (${state.shipment.source ?? 'polling'})` };
-      if (state.shipment && state.shipment.trackingNumber !== trackingNumber) {
-        return { accepted: false, reason: `tracking number ${trackingNumber} is not the order's shipment` };
-      }
-    }
+    state = await temporal.withDeadline(Date.now() + 5_000, () => handle.query(statusQuery));
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return { accepted: false, reason: `unknown order ${orderId}` };
+    throw temporalUnavailable(err);
+  }
+  if (isTerminal(state.status)) return { accepted: false, reason: `the order has ended (${state.status})` };
+  if (!state.shipment) {
+    throw new HttpProblem(
+      409,
+      'Shipment not booked yet',
+      `Order ${orderId} has no shipment booked yet (status ${state.status}); send the event again later.`,
+      {},
+      { 'Retry-After': '1' },
+    );
+  }
+  if (state.shipment.deliveredAt) return { accepted: false, reason: `the order's delivery is already known (${state.shipment.source ?? 'polling'})` };
+  if (state.shipment.trackingNumber !== trackingNumber) return { accepted: false, reason: `tracking number ${trackingNumber} is not the order's shipment` };
+  try {
     await handle.signal(carrierEventSignal, { id: event.id, type: event.type, trackingNumber, deliveredAt });
     return { accepted: true };
   } catch (err) {
@@ -176,6 +214,13 @@ async function handleCarrierEvent(temporal: Client, event: CarrierEventBody): Pr
     throw temporalUnavailable(err);
   }
 }
+
+/** `accepted` of an event whose first delivery is still being handled (the claim). */
+const CLAIMED = -1;
+/** A claim this old belongs to a handler that died (handling is bounded by Temporal deadlines of seconds). */
+const CLAIM_STALE_S = 120;
+/** How long a repeat waits for the first delivery's answer before asking the system to send it again. */
+const TWIN_WAIT_MS = 10_000;
 
 /** `POST /v1/integrations/mes/events`, `POST /v1/integrations/carrier/events`. */
 export function integrationRoutes(deps: ApiDeps): Router {
@@ -195,30 +240,63 @@ export function integrationRoutes(deps: ApiDeps): Router {
       const parsed = schema.safeParse(req.body);
       if (!parsed.success) throw validationProblem(zodFieldErrors(parsed.error));
       const event = parsed.data;
-      const [seen] = await shop
-        .select()
-        .from(integrationEvents)
-        .where(and(eq(integrationEvents.system, system), eq(integrationEvents.eventId, event.id)));
-      if (seen) {
-        const answer: IntegrationAnswer = { eventId: event.id, accepted: seen.accepted === 1, ...(seen.reason ? { reason: seen.reason } : {}), duplicate: true };
-        res.json(answer);
-        return;
-      }
-      const outcome = await handle(event);
-      await shop
-        .insert(integrationEvents)
-        .values({ system, eventId: event.id, type: event.type, orderId: orderOf(event), accepted: outcome.accepted ? 1 : 0, reason: outcome.accepted ? null : outcome.reason })
-        .onConflictDoNothing();
-      log.info({ system, eventId: event.id, type: event.type, orderId: orderOf(event), ...outcome }, 'integration event');
-      const answer: IntegrationAnswer = { eventId: event.id, ...outcome };
+      const answer = await once(system, event, orderOf(event), () => handle(event));
+      if (!answer.duplicate) log.info({ system, eventId: event.id, type: event.type, orderId: orderOf(event), accepted: answer.accepted, reason: answer.reason }, 'integration event');
       res.json(answer);
     }) satisfies RequestHandler;
+
+  /**
+   * Handles an event id once, however many deliveries of it arrive at the same time: the first
+   * claims the id (insert, or take over a stale claim, in one statement), handles the event and
+   * records the outcome; a repeat answers that outcome, waiting for it while the first is under
+   * way. A handling that fails (e.g. 503) gives the claim up, so the system's retry is handled.
+   */
+  async function once(system: SystemName, event: { id: string; type: string }, orderId: string, handle: () => Promise<Outcome>): Promise<IntegrationAnswer> {
+    const t = integrationEvents;
+    const key = and(eq(t.system, system), eq(t.eventId, event.id));
+    for (const deadline = Date.now() + TWIN_WAIT_MS; ; ) {
+      const token = `claim:${randomUUID()}`;
+      const [claim] = await shop
+        .insert(t)
+        .values({ system, eventId: event.id, type: event.type, orderId, accepted: CLAIMED, reason: token })
+        .onConflictDoUpdate({
+          target: [t.system, t.eventId],
+          set: { reason: token, receivedAt: sql`now()` },
+          setWhere: and(eq(t.accepted, CLAIMED), lt(t.receivedAt, sql`now() - make_interval(secs => ${CLAIM_STALE_S})`)),
+        })
+        .returning({ eventId: t.eventId });
+      if (claim) {
+        const mine = and(key, eq(t.reason, token));
+        let outcome: Outcome;
+        try {
+          outcome = await handle();
+        } catch (err) {
+          await shop.delete(t).where(mine).catch((e: unknown) => log.warn({ err: e, system, eventId: event.id }, 'releasing the claim of an integration event failed; it expires by itself'));
+          throw err;
+        }
+        await shop
+          .update(t)
+          .set({ accepted: outcome.accepted ? 1 : 0, reason: outcome.accepted ? null : outcome.reason })
+          .where(mine);
+        return { eventId: event.id, ...outcome };
+      }
+      const [seen] = await shop.select().from(t).where(key);
+      if (seen && seen.accepted !== CLAIMED) {
+        return { eventId: event.id, accepted: seen.accepted === 1, ...(seen.reason ? { reason: seen.reason } : {}), duplicate: true };
+      }
+      // Claimed by a delivery under way, or just given up (then the next round claims it).
+      if (Date.now() >= deadline) {
+        throw new HttpProblem(409, 'Event being handled', `Event ${event.id} is being handled by an earlier delivery; send it again later for its answer.`, {}, { 'Retry-After': '5' });
+      }
+      if (seen) await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 
   router.post(
     '/integrations/mes/events',
     allow('mes'),
     ...signedJsonBody(() => config.integrations.mes.webhookSecret),
-    receive('mes', MesEventSchema, (e) => e.job.orderId, (e) => handleMesEvent(temporal, e)),
+    receive('mes', MesEventSchema, (e) => e.job.orderId, (e) => handleMesEvent(temporal, e, config.integrations.callbackSecret)),
   );
   router.post(
     '/integrations/carrier/events',
