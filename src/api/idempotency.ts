@@ -5,7 +5,7 @@
  * Concurrent repeats all start the same workflow ID, so Temporal lets exactly one through.
  */
 import { createHash } from 'node:crypto';
-import { and, eq, lte, sql } from 'drizzle-orm';
+import { and, eq, gt, lte, sql } from 'drizzle-orm';
 import type { ShopDb } from '../../db/index.js';
 import { idempotencyKeys } from '../../db/shop/schema.js';
 import type { OrderWorkflowInput } from '../workflows/order/contract.js';
@@ -31,6 +31,21 @@ export type IdempotencyClaim =
 
 export function createIdempotencyStore(shop: ShopDb, ttlMs: number) {
   return {
+    /**
+     * What an earlier request with `key` decided, if the key is still remembered; undefined when
+     * it is new (or expired). A repeat is answered from this alone: the order was validated when
+     * the key was first used, and must not be refused later because time has passed (a due date).
+     */
+    async lookup(args: { clientId: string; key: string; hash: string }): Promise<IdempotencyClaim | undefined> {
+      const [existing] = await shop
+        .select()
+        .from(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.clientId, args.clientId), eq(idempotencyKeys.key, args.key), gt(idempotencyKeys.expiresAt, sql`now()`)));
+      if (!existing) return undefined;
+      if (existing.requestHash !== args.hash) return { outcome: 'mismatch' };
+      return { outcome: 'repeat', input: existing.orderInput, started: existing.startedAt !== null };
+    },
+
     /**
      * Claims `key` for this request with `input`, or returns what an earlier request with the
      * key decided. An expired key is claimed anew.

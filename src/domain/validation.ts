@@ -1,5 +1,13 @@
 import { findChoice, findOption, findProduct } from './catalog.js';
+import { promiseDate } from './durations.js';
 import type { OrderItem, OrderRequest } from './order.js';
+
+/**
+ * Latest due date a customer may ask for, counted from the order's creation: one year. Beyond
+ * that a date is a typo or a probe (a year 9999 date cannot even be stored), and the promised-date
+ * timers of the order would run for nothing.
+ */
+export const MAX_DUE_BY_AHEAD_MS = 365 * 24 * 60 * 60 * 1000;
 
 /** A business rule an order breaks, with the JSON path of the offending field. */
 export interface OrderIssue {
@@ -9,15 +17,42 @@ export interface OrderIssue {
 
 /**
  * Business validation of an order against the catalog: products exist, options are known,
- * quantities are within what the product can be made in, the due date is in the future.
- * Returns every issue, not only the first, so a partner can fix them all at once.
+ * quantities are within what the product can be made in, the due date is in the future and at
+ * most MAX_DUE_BY_AHEAD_MS ahead. Returns every issue, not only the first, so a partner can fix
+ * them all at once.
+ *
+ * With `timeScale` (PIPELINE_TIME_SCALE; the intake passes it) the due date must also leave the
+ * time the order needs: lead time, production and transit, the date promised without a due date.
+ * A nearer date could not be kept, and it would only make the order at risk at once and escalate
+ * its priority (a partner order to the shop's class) by the customer's word alone.
  */
-export function validateOrder(order: OrderRequest, now: Date): OrderIssue[] {
+export function validateOrder(order: OrderRequest, now: Date, options: { timeScale?: number } = {}): OrderIssue[] {
   const issues = validateItems(order.items);
-  if (order.dueBy && Date.parse(order.dueBy) <= now.getTime()) {
-    issues.push({ path: 'dueBy', message: 'the due date must be in the future' });
-  }
+  if (order.dueBy) issues.push(...dueByIssues(order, now, options.timeScale, issues.length === 0));
   return issues;
+}
+
+function dueByIssues(order: OrderRequest, now: Date, timeScale: number | undefined, itemsValid: boolean): OrderIssue[] {
+  const due = Date.parse(order.dueBy!);
+  if (Number.isNaN(due)) return [{ path: 'dueBy', message: 'not a date' }];
+  if (due <= now.getTime()) return [{ path: 'dueBy', message: 'the due date must be in the future' }];
+  const latest = new Date(now.getTime() + MAX_DUE_BY_AHEAD_MS);
+  if (due > latest.getTime()) {
+    return [{ path: 'dueBy', message: `the due date may be at most one year ahead (${latest.toISOString()})` }];
+  }
+  // The lead time is only known for known products; their issues are reported instead.
+  if (timeScale !== undefined && itemsValid) {
+    const earliest = promiseDate({ createdAt: now, items: order.items, method: order.shipping.method, scale: timeScale });
+    if (due < earliest.getTime()) {
+      return [
+        {
+          path: 'dueBy',
+          message: `the order needs its lead time, production and ${order.shipping.method} transit: the earliest due date is ${earliest.toISOString()}`,
+        },
+      ];
+    }
+  }
+  return [];
 }
 
 /** The catalog rules for item lines alone (quotes, and the items of an order). */

@@ -23,7 +23,7 @@ import { ORDER_STATUSES, type OrderStatus } from '../../domain/status.js';
 import type { ApiClient } from '../clients.js';
 import type { ApiDeps } from '../deps.js';
 import { allow, caller } from '../middleware.js';
-import { traceLink, type TraceLink } from '../order-resource.js';
+import { traceLink, visibleTrace, type TraceLink, type VisibleTraceLink } from '../order-resource.js';
 import { HttpProblem, validationProblem, zodFieldErrors, type FieldError } from '../problem.js';
 
 export const DEFAULT_LIMIT = 20;
@@ -77,9 +77,12 @@ export const PriceSchema = z
 const priceSchemaIsPriceBreakdown: Same<z.output<typeof PriceSchema>, PriceBreakdown> = true;
 
 export const TraceLinkSchema = z
-  .strictObject({ workflowId: z.string(), url: z.url() })
-  .describe('Where the order can be traced in the Temporal Web UI.');
-const traceSchemaIsTraceLink: Same<z.output<typeof TraceLinkSchema>, TraceLink> = true;
+  .strictObject({
+    workflowId: z.string(),
+    url: z.url().optional().describe('The order in the Temporal Web UI; for operator keys only.'),
+  })
+  .describe('Where the order can be traced in Temporal.');
+const traceSchemaIsTraceLink: Same<z.output<typeof TraceLinkSchema>, VisibleTraceLink> = true;
 void [priceSchemaIsPriceBreakdown, traceSchemaIsTraceLink];
 
 /** One order in a list: the order without its timeline, shipment and failure details. */
@@ -234,7 +237,7 @@ export function listOrdersQuery(db: ShopDb, filter: ListFilter, after: ListPosit
 
 type SummaryRow = Awaited<ReturnType<typeof listOrdersQuery>>[number];
 
-export function toOrderSummary(row: SummaryRow, trace: TraceLink): OrderSummary {
+export function toOrderSummary(row: SummaryRow, trace: VisibleTraceLink): OrderSummary {
   return {
     id: row.id,
     channel: row.channel,
@@ -294,7 +297,7 @@ export function orderListRoutes(deps: ApiDeps): Router {
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     const body: OrderList = {
-      data: page.map((row) => toOrderSummary(row, traceLink(config.temporal.uiUrl, config.temporal.namespace, row.id))),
+      data: page.map((row) => toOrderSummary(row, visibleTrace(traceLink(config.temporal.uiUrl, config.temporal.namespace, row.id), client))),
       nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.position, id: last.id }) : null,
     };
     res.json(body);

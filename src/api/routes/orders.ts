@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, isGrpcServiceError } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
 import express, { Router } from 'express';
@@ -21,12 +21,14 @@ import {
 } from '../../workflows/order/contract.js';
 import { tagOrder } from '../../tracing/attributes.js';
 import type { ApiDeps } from '../deps.js';
-import { IDEMPOTENCY_KEY, createIdempotencyStore, requestHash } from '../idempotency.js';
+import { IDEMPOTENCY_KEY, createIdempotencyStore, requestHash, type IdempotencyClaim } from '../idempotency.js';
 import { BODY_LIMIT, acceptableJson, allow, caller, jsonBody } from '../middleware.js';
 import { readProjectedOrder, toOrderResource, traceLink } from '../order-resource.js';
 import { HttpProblem, validationProblem, zodFieldErrors } from '../problem.js';
 
 const TEMPORAL_DEADLINE_MS = 5_000;
+/** How long, after a failed start, the API asks Temporal whether the order was recorded anyway. */
+const START_CHECK_DEADLINE_MS = 2_000;
 
 /** Body of `POST /v1/orders/{id}/priority` (operators). */
 export const PriorityBodySchema = z
@@ -36,14 +38,68 @@ export const PriorityBodySchema = z
 /** Optional body of `POST /v1/orders/{id}/cancel`. */
 export const CancelBodySchema = z.object({ reason: z.string().trim().min(1).max(500).optional() }).strict();
 
-export function temporalUnavailable(err: unknown): HttpProblem {
+/**
+ * 503: Temporal did not take the request. The error itself is logged by the caller, never
+ * answered: its text names internal hosts and addresses.
+ */
+export function temporalUnavailable(_err?: unknown): HttpProblem {
   return new HttpProblem(
     503,
     'Order pipeline unavailable',
     'The order could not be durably recorded and was NOT accepted. Retry in a few seconds.',
-    { cause: (err as Error)?.message },
+    {},
     { 'Retry-After': '5' },
   );
+}
+
+/**
+ * 503 when a start's answer did not come in time and Temporal cannot tell right now whether it
+ * was recorded: the order may exist. A retry with the same Idempotency-Key is safe (it answers
+ * the order if it was recorded, else records it); without a key, look the order up first.
+ */
+export function startOutcomeUnknown(orderId: string, keyed: boolean): HttpProblem {
+  return new HttpProblem(
+    503,
+    'Order outcome unknown',
+    keyed
+      ? `The order pipeline did not confirm in time whether order ${orderId} was recorded. Retry in a few seconds with the same Idempotency-Key and the same body: you get this order, recorded once.`
+      : `The order pipeline did not confirm in time whether order ${orderId} was recorded. Do not send the order again blindly: GET /v1/orders/${orderId} in a few seconds tells whether it exists (404: it does not). Send an Idempotency-Key to make retries safe.`,
+    { orderId, outcome: 'unknown' },
+    { 'Retry-After': '5' },
+  );
+}
+
+/** gRPC codes after which a request may have reached the server and been carried out. */
+const MAYBE_DONE_CODES = new Set([
+  1, // CANCELLED
+  2, // UNKNOWN
+  4, // DEADLINE_EXCEEDED
+  13, // INTERNAL
+]);
+
+/**
+ * After a failed start: whether the order's workflow exists anyway (`started`), certainly does
+ * not (`absent`: the start was refused, or never sent), or cannot be told (`unknown`).
+ */
+async function startOutcome(deps: ApiDeps, orderId: string, startError: unknown): Promise<'started' | 'absent' | 'unknown'> {
+  const code = startErrorCode(startError);
+  const maybeDone = code === undefined || MAYBE_DONE_CODES.has(code);
+  try {
+    await deps.temporal.withDeadline(Date.now() + START_CHECK_DEADLINE_MS, () => deps.temporal.workflow.getHandle(orderWorkflowId(orderId)).describe());
+    return 'started';
+  } catch {
+    // Not found right after a start that timed out proves nothing: the start may still be under
+    // way. After a refused start (or one never sent) nothing was recorded.
+    return maybeDone ? 'unknown' : 'absent';
+  }
+}
+
+/** gRPC status code of a failed client call, if it carries one. */
+function startErrorCode(err: unknown): number | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (isGrpcServiceError(e)) return e.code;
+  }
+  return undefined;
 }
 
 /** `POST /v1/orders`, `GET /v1/orders/{id}`, `POST /v1/orders/{id}/cancel`, `POST /v1/orders/{id}/priority`. */
@@ -67,60 +123,66 @@ export function orderRoutes(deps: ApiDeps): Router {
     const parsed = OrderRequestSchema.safeParse(req.body);
     if (!parsed.success) throw validationProblem(zodFieldErrors(parsed.error));
     const order = parsed.data;
-    const createdAt = new Date();
-    const issues = validateOrder(order, createdAt);
-    if (issues.length > 0) throw validationProblem(issues, 'The order breaks business rules of the catalog.');
+    const keyed = idempotencyKey === undefined ? undefined : { clientId: client.id, key: idempotencyKey, hash: requestHash(req.body) };
 
-    let input = newOrderInput({
-      source: {
-        clientId: client.id,
-        kind: client.kind === 'partner' ? 'partner' : 'shop',
-        ...(client.partnerId ? { partnerId: client.partnerId } : {}),
-        ...(client.hasWebhook ? { notify: true } : {}),
-        tier: client.tier,
-      },
-      order,
-      createdAt,
-      timeScale: config.timeScale,
-      atRiskShare: config.atRiskShare,
-      carrierEventGraceMs: config.integrations.carrierEventGraceMs,
-    });
-    let replayed = false;
-    let started = false;
-    if (idempotencyKey !== undefined) {
-      const claim = await idempotency.claim({ clientId: client.id, key: idempotencyKey, hash: requestHash(req.body), input });
-      if (claim.outcome === 'mismatch') {
-        throw new HttpProblem(
-          422,
-          'Idempotency-Key reused',
-          'This Idempotency-Key was already used with a different request body. Send a new key for a new order.',
-        );
-      }
-      if (claim.outcome === 'repeat') {
-        input = claim.input;
-        replayed = true;
-        started = claim.started;
-      }
+    // A repeat of a remembered key gets the order the first request decided, without checking
+    // the business rules again: they held then, and a due date that has passed since must not
+    // turn the same request into a 422.
+    let claim: IdempotencyClaim | undefined = keyed ? await idempotency.lookup(keyed) : undefined;
+    if (!claim) {
+      const createdAt = new Date();
+      const issues = validateOrder(order, createdAt);
+      if (issues.length > 0) throw validationProblem(issues, 'The order breaks business rules of the catalog.');
+      const input = newOrderInput({
+        source: {
+          clientId: client.id,
+          kind: client.kind === 'partner' ? 'partner' : 'shop',
+          ...(client.partnerId ? { partnerId: client.partnerId } : {}),
+          ...(client.hasWebhook ? { notify: true } : {}),
+          tier: client.tier,
+        },
+        order,
+        createdAt,
+        timeScale: config.timeScale,
+        atRiskShare: config.atRiskShare,
+        carrierEventGraceMs: config.integrations.carrierEventGraceMs,
+      });
+      claim = keyed ? await idempotency.claim({ ...keyed, input }) : { outcome: 'new', input };
     }
+    if (claim.outcome === 'mismatch') {
+      throw new HttpProblem(
+        422,
+        'Idempotency-Key reused',
+        'This Idempotency-Key was already used with a different request body. Send a new key for a new order.',
+      );
+    }
+    const { input } = claim;
+    const replayed = claim.outcome === 'repeat';
     tagOrder(input.orderId);
-    if (!started) {
+    if (!(claim.outcome === 'repeat' && claim.started)) {
       try {
         await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => startOrderWorkflow(temporal, input));
       } catch (err) {
-        // A repeat (or a concurrent twin) of a keyed request finds the order already started: same order.
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
-          log.warn({ err, orderId: input.orderId }, 'could not start order workflow');
-          throw temporalUnavailable(err);
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          // A repeat (or a concurrent twin) of a keyed request finds the order already started: same order.
+          if (!replayed) throw new HttpProblem(409, 'Conflict', `Order ${input.orderId} exists already.`);
+        } else {
+          // The start may have been recorded even though its answer did not arrive in time.
+          const outcome = await startOutcome(deps, input.orderId, err);
+          if (outcome !== 'started') {
+            log.warn({ err, orderId: input.orderId, outcome }, 'could not start order workflow');
+            throw outcome === 'absent' ? temporalUnavailable(err) : startOutcomeUnknown(input.orderId, keyed !== undefined);
+          }
+          log.warn({ err, orderId: input.orderId }, 'order workflow start answered late, but it was recorded');
         }
-        if (!replayed) throw new HttpProblem(409, 'Conflict', `Order ${input.orderId} exists already.`);
       }
-      if (idempotencyKey !== undefined) await idempotency.markStarted(client.id, idempotencyKey);
+      if (keyed) await idempotency.markStarted(client.id, keyed.key);
     }
     res
       .status(202)
       .location(`/v1/orders/${input.orderId}`)
       .set('Idempotent-Replayed', String(replayed))
-      .json(toOrderResource(initialOrderState(input), trace(input.orderId)));
+      .json(toOrderResource(initialOrderState(input), trace(input.orderId), client));
   });
 
   router.post(
@@ -143,7 +205,7 @@ export function orderRoutes(deps: ApiDeps): Router {
         const result = await temporal.withDeadline(Date.now() + 30_000, () =>
           handle.executeUpdate(cancelUpdate, { args: [{ reason: body.data.reason ?? 'no reason given', by: client.id }] }),
         );
-        res.status(202).json(toOrderResource(result, trace(state.orderId)));
+        res.status(202).json(toOrderResource(result, trace(state.orderId), client));
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError) throw tooLate(err.cause?.message ?? err.message);
         log.warn({ err, orderId: state.orderId }, 'cancel failed');
@@ -165,7 +227,7 @@ export function orderRoutes(deps: ApiDeps): Router {
       const result = await temporal.withDeadline(Date.now() + 10_000, () =>
         handle.executeUpdate(reprioritizeUpdate, { args: [{ priority: body.data.priority, reason: body.data.reason, by: client.id }] }),
       );
-      res.json(toOrderResource(result, trace(state.orderId)));
+      res.json(toOrderResource(result, trace(state.orderId), client));
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         throw new HttpProblem(409, 'Priority not changed', err.cause?.message ?? err.message, { orderStatus: state.status });
@@ -176,8 +238,9 @@ export function orderRoutes(deps: ApiDeps): Router {
   });
 
   router.get('/orders/:id', allow('shop', 'partner', 'operator'), async (req, res) => {
-    const state = await readVisibleOrder(deps, req.params.id as string, caller(req));
-    res.json(toOrderResource(state, trace(state.orderId)));
+    const client = caller(req);
+    const state = await readVisibleOrder(deps, req.params.id as string, client);
+    res.json(toOrderResource(state, trace(state.orderId), client));
   });
 
   return router;
