@@ -73,7 +73,16 @@ describe('POST /v1/orders → delivered', () => {
     await pollOrder(created.json.id, ACME, (o) => o.status !== 'received');
     expect((await call('GET', `/v1/orders/${created.json.id}`, { key: GLOBEX })).status).toBe(404);
     expect((await call('GET', `/v1/orders/${created.json.id}`, { key: SHOP })).status).toBe(404);
-    expect((await call('GET', `/v1/orders/${created.json.id}`, { key: OPS })).status).toBe(200);
+    const asOperator = await call('GET', `/v1/orders/${created.json.id}`, { key: OPS });
+    expect(asOperator.status).toBe(200);
+    // The Web UI link names an internal host: operators get it, the partner only the workflow id.
+    expect(asOperator.json.trace.url).toContain(`/workflows/order-${created.json.id}`);
+    expect(created.json.trace).toEqual({ workflowId: `order-${created.json.id}` });
+    const asPartner = await call('GET', `/v1/orders/${created.json.id}`, { key: ACME });
+    expect(asPartner.json.trace).toEqual({ workflowId: `order-${created.json.id}` });
+    const listed = await call('GET', '/v1/orders?limit=100', { key: ACME });
+    const summary = listed.json.data.find((o: any) => o.id === created.json.id);
+    expect(summary.trace).toEqual({ workflowId: `order-${created.json.id}` });
   });
 });
 
@@ -135,7 +144,12 @@ describe('Temporal unreachable', () => {
     const res = await call('POST', '/v1/orders', { key: SHOP, body: sampleOrder(), base: down.url });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
-    expect(res.json.detail).toMatch(/NOT accepted/);
+    // The start timed out, so the API cannot tell whether Temporal recorded it: it says so, names
+    // the order to look up, and never answers 202.
+    expect(res.json.outcome).toBe('unknown');
+    expect(res.json.detail).toMatch(/did not confirm in time/);
+    expect(res.json.detail).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|UNAVAILABLE/);
+    expect((await call('GET', `/v1/orders/${res.json.orderId}`, { key: SHOP })).status).toBe(404);
     expect(await pipeline.dbs.shop.db.$count(orders)).toBe(before);
     const ready = await call('GET', '/readyz', { base: down.url });
     expect(ready.status).toBe(503);

@@ -20,10 +20,13 @@ export function traceLink(uiUrl: string, namespace: string, orderId: string): Tr
   return { workflowId, url: `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}` };
 }
 
-/** A trace link as a caller may see it: the Web UI address (an internal host) for operators only. */
+/** A trace link as a caller may see it: the Web UI address (an internal host) not for partners. */
 export type VisibleTraceLink = Pick<TraceLink, 'workflowId'> & Partial<Pick<TraceLink, 'url'>>;
 
-/** Who reads an order: operator keys see internals, every other key the order without them. */
+/**
+ * Who reads an order: the manufacturer's own keys (operators and its shop) see internals;
+ * partners, outside the house, see the order without them.
+ */
 export type OrderViewer = Pick<ApiClient, 'kind'>;
 
 /** A viewer that sees no internals: the default wherever the caller is not known. */
@@ -31,7 +34,7 @@ export const PUBLIC_VIEWER: OrderViewer = { kind: 'partner' };
 
 /** Whether the viewer may see internal error texts and the Temporal Web UI. */
 export function seesInternals(viewer: OrderViewer): boolean {
-  return viewer.kind === 'operator';
+  return viewer.kind === 'operator' || viewer.kind === 'shop';
 }
 
 /** The trace link as `viewer` may see it. */
@@ -46,7 +49,7 @@ export function visibleTrace(trace: TraceLink, viewer: OrderViewer): VisibleTrac
  */
 const CUSTOMER_FACING_FAILURES: readonly string[] = [ORDER_REJECTED, 'Unpriceable'];
 
-/** The failure as a shop or partner key sees it: internal error texts replaced by a plain message. */
+/** The failure as a partner key sees it: internal error texts replaced by a plain message. */
 export function publicFailure(failure: OrderFailure): OrderFailure {
   if (CUSTOMER_FACING_FAILURES.includes(failure.type)) return failure;
   return {
@@ -56,7 +59,7 @@ export function publicFailure(failure: OrderFailure): OrderFailure {
   };
 }
 
-/** The timeline as a shop or partner key sees it: a failed entry says that it failed, not the internal error. */
+/** The timeline as a partner key sees it: a failed entry says that it failed, not the internal error. */
 function publicTimeline(state: OrderState): TimelineEntry[] {
   const failure = state.failure ? publicFailure(state.failure) : undefined;
   return state.timeline.map((entry) => {
@@ -72,8 +75,8 @@ function publicTimeline(state: OrderState): TimelineEntry[] {
 }
 
 /**
- * The representation of an order (`GET /v1/orders/{id}`) for `viewer`: operators see it whole;
- * the shop and partners without internal error texts and without the Web UI link.
+ * The representation of an order (`GET /v1/orders/{id}`) for `viewer`: operators and the shop
+ * see it whole; partners without internal error texts and without the Web UI link.
  */
 export function toOrderResource(state: OrderState, trace: TraceLink, viewer: OrderViewer = PUBLIC_VIEWER) {
   const internals = seesInternals(viewer);

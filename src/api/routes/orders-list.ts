@@ -79,7 +79,7 @@ const priceSchemaIsPriceBreakdown: Same<z.output<typeof PriceSchema>, PriceBreak
 export const TraceLinkSchema = z
   .strictObject({
     workflowId: z.string(),
-    url: z.url().optional().describe('The order in the Temporal Web UI; for operator keys only.'),
+    url: z.url().optional().describe('The order in the Temporal Web UI; not for partner keys (an internal address).'),
   })
   .describe('Where the order can be traced in Temporal.');
 const traceSchemaIsTraceLink: Same<z.output<typeof TraceLinkSchema>, VisibleTraceLink> = true;
