@@ -49,6 +49,7 @@ const EnvSchema = z.object({
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   SLA_AT_RISK_SHARE: z.coerce.number().gt(0).lt(1).default(0.8),
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().positive().max(24 * 90).default(24),
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().positive().max(100_000).default(60),
 
   METRICS_PORT: port.optional(),
   TEMPORAL_METRICS_PORT: port.optional(),
@@ -100,6 +101,8 @@ export interface Config {
   workflowBundlePath: string | undefined;
   /** How long an Idempotency-Key is remembered. */
   idempotencyTtlMs: number;
+  /** Failed authentications one source address may make per minute before it gets 429. */
+  authFailuresPerMinute: number;
   /** Share of the time to the promised date after which an undelivered order escalates. */
   atRiskShare: number;
   metrics: {
@@ -216,6 +219,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     maxCachedWorkflows: e.MAX_CACHED_WORKFLOWS,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     idempotencyTtlMs: Math.round(e.IDEMPOTENCY_TTL_HOURS * 3_600_000),
+    authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
     atRiskShare: e.SLA_AT_RISK_SHARE,
     metrics: {
       // 0 means off, like unset: a metrics port is never picked at random.

@@ -144,15 +144,17 @@ describe('Temporal unreachable', () => {
     const res = await call('POST', '/v1/orders', { key: SHOP, body: sampleOrder(), base: down.url });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
-    // The start timed out, so the API cannot tell whether Temporal recorded it: it says so, names
-    // the order to look up, and never answers 202.
-    expect(res.json.outcome).toBe('unknown');
-    expect(res.json.detail).toMatch(/did not confirm in time/);
-    expect(res.json.detail).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|UNAVAILABLE/);
-    expect((await call('GET', `/v1/orders/${res.json.orderId}`, { key: SHOP })).status).toBe(404);
+    // No connection was ever made, so the API knows nothing was recorded.
+    expect(res.json.detail).toMatch(/NOT accepted/);
+    expect(res.json.detail).not.toMatch(/ECONNREFUSED|UNAVAILABLE/);
     expect(await pipeline.dbs.shop.db.$count(orders)).toBe(before);
     const ready = await call('GET', '/readyz', { base: down.url });
     expect(ready.status).toBe(503);
     expect(ready.json.checks.temporal).toMatch(/unreachable/);
+    // Public answers name no internal address and carry no raw error text.
+    expect(ready.json.checks.temporal).toBe('unreachable');
+    expect(ready.text).not.toContain('127.0.0.1');
+    expect(res.json.cause).toBeUndefined();
+    expect(res.text).not.toContain('127.0.0.1');
   });
 });

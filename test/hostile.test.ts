@@ -86,6 +86,11 @@ function withLiteral(body: unknown, literal: string): string {
   return text.replace('"@@"', literal);
 }
 
+/** A list cursor holding `value` as this API encodes one (base64url JSON). */
+function cursorOf(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
 /** Sends bytes as they are over a fresh TCP connection (things fetch would refuse or normalise). */
 function rawHttp(request: string | Buffer): Promise<Answer> {
   return new Promise((resolve, reject) => {
@@ -212,6 +217,15 @@ const rows: Row[] = [
   { name: 'dueBy is a number', send: () => post(hostile({ dueBy: 1893456000000 })), status: 422, path: 'dueBy' },
   { name: 'dueBy February 30th', send: () => post(hostile({ dueBy: '2031-02-30T12:00:00Z' })), status: 422, path: 'dueBy' },
   { name: 'dueBy in the past', send: () => post(hostile({ dueBy: '2001-01-01T00:00:00Z' })), status: 422, path: 'dueBy' },
+  { name: 'dueBy in the year 9999 with an offset (10000 in UTC)', send: () => post(hostile({ dueBy: '9999-12-31T23:30:00-01:00' })), status: 422, path: 'dueBy' },
+  { name: 'dueBy two years ahead', send: () => post(hostile({ dueBy: new Date(Date.now() + 2 * 365 * 86_400_000).toISOString() })), status: 422, path: 'dueBy' },
+  {
+    name: 'dueBy sooner than the lead time (a partner order due in 1 s)',
+    send: () => post(hostile({ dueBy: new Date(Date.now() + 1_000).toISOString() }), { key: ACME }),
+    status: 422,
+    path: 'dueBy',
+    mentions: 'earliest due date',
+  },
   { name: 'externalRef is a number', send: () => post({ ...hostile(), externalRef: 4711 }), status: 422, path: 'externalRef' },
   { name: 'notes is an object', send: () => post(hostile({ notes: { text: 'hi' } })), status: 422, path: 'notes' },
 
@@ -368,6 +382,37 @@ const rows: Row[] = [
   { name: 'unknown query parameter', send: () => get('/v1/orders?sort=created_at', OPS), status: 422, path: 'sort' },
   { name: 'partnerId from a partner key', send: () => get('/v1/orders?partnerId=globex', ACME), status: 422, path: 'partnerId' },
 
+  { name: 'partnerId=%00 (operator key)', send: () => get('/v1/orders?partnerId=%00', OPS), status: 422, path: 'partnerId' },
+  { name: 'partnerId of 64 characters', send: () => get(`/v1/orders?partnerId=${'p'.repeat(64)}`, OPS), status: 422, path: 'partnerId' },
+  { name: 'partnerId with SQL', send: () => get(`/v1/orders?partnerId=${encodeURIComponent("acme' OR '1'='1")}`, OPS), status: 422, path: 'partnerId' },
+  { name: 'status=%00', send: () => get('/v1/orders?status=%00', OPS), status: 422, path: 'status' },
+  { name: 'status twice', send: () => get('/v1/orders?status=received&status=accepted', OPS), status: 422, path: 'status', mentions: 'more than once' },
+  { name: 'partnerId twice', send: () => get('/v1/orders?partnerId=acme&partnerId=globex', OPS), status: 422, path: 'partnerId' },
+  { name: 'cursor twice', send: () => get(`/v1/orders?cursor=${cursorOf(['2030-01-01T00:00:00.000Z', 'a'])}&cursor=x`, OPS), status: 422, path: 'cursor' },
+  { name: 'cursor whose id is NUL', send: () => get(`/v1/orders?cursor=${cursorOf(['2030-01-01T00:00:00.000Z', '\u0000'])}`, OPS), status: 400, path: 'cursor' },
+  { name: 'cursor whose id holds a NUL', send: () => get(`/v1/orders?cursor=${cursorOf(['2030-01-01T00:00:00.000Z', 'ab\u0000cd'])}`, OPS), status: 400, path: 'cursor' },
+  { name: 'cursor whose id is a lone surrogate', send: () => get(`/v1/orders?cursor=${Buffer.from('["2030-01-01T00:00:00.000Z","\\ud800"]').toString('base64url')}`, OPS), status: 400, path: 'cursor' },
+  { name: 'cursor whose id is 201 characters', send: () => get(`/v1/orders?cursor=${cursorOf(['2030-01-01T00:00:00.000Z', 'i'.repeat(201)])}`, OPS), status: 400, path: 'cursor' },
+  { name: 'cursor in the year 0000', send: () => get(`/v1/orders?cursor=${cursorOf(['0000-01-01T00:00:00.000Z', 'a'])}`, OPS), status: 400, path: 'cursor' },
+  { name: 'cursor before 1970', send: () => get(`/v1/orders?cursor=${cursorOf(['1969-12-31T23:59:59.999Z', 'a'])}`, OPS), status: 400, path: 'cursor' },
+  { name: 'cursor in the year +10000', send: () => get(`/v1/orders?cursor=${cursorOf(['+010000-01-01T00:00:00.000Z', 'a'])}`, OPS), status: 400, path: 'cursor' },
+  { name: 'cursor of 600 characters', send: () => get(`/v1/orders?cursor=${'A'.repeat(600)}`, OPS), status: 400, path: 'cursor' },
+  { name: 'cursor with a NUL (partner key)', send: () => get(`/v1/orders?cursor=${cursorOf(['2030-01-01T00:00:00.000Z', '\u0000'])}`, ACME), status: 400, path: 'cursor' },
+  { name: 'dashboard window=%00', send: () => get('/v1/dashboard?window=%00', OPS), status: 422, path: 'window' },
+  { name: 'dashboard window twice', send: () => get('/v1/dashboard?window=24h&window=7d', OPS), status: 422, path: 'window' },
+
+  // --- cancel bodies (the order must stay as it is: checked after the table) ----------------
+  { name: 'cancel with a text/plain body', send: () => call('POST', `/v1/orders/${acmeOrderId}/cancel`, { key: ACME, raw: 'cancel it', type: 'text/plain' }), status: 415 },
+  {
+    name: 'cancel with JSON sent as text/plain',
+    send: () => call('POST', `/v1/orders/${acmeOrderId}/cancel`, { key: ACME, raw: JSON.stringify({ reason: 'x' }), type: 'text/plain' }),
+    status: 415,
+  },
+  { name: 'cancel with a form-encoded body', send: () => call('POST', `/v1/orders/${acmeOrderId}/cancel`, { key: ACME, raw: 'reason=x', type: 'application/x-www-form-urlencoded' }), status: 415 },
+  { name: 'cancel with a body but no content type', send: () => sendBytes(`/v1/orders/${acmeOrderId}/cancel`, Buffer.from('{"reason":"x"}'), { authorization: `Bearer ${ACME}` }), status: 415 },
+  { name: 'cancel with an empty text/plain body', send: () => call('POST', `/v1/orders/${acmeOrderId}/cancel`, { key: ACME, raw: '', type: 'text/plain' }), status: 415 },
+  { name: 'cancel with a JSON array', send: () => call('POST', `/v1/orders/${acmeOrderId}/cancel`, { key: ACME, body: ['x'] }), status: 422 },
+
   // --- Idempotency-Key ----------------------------------------------------------------------
   { name: 'Idempotency-Key of 256 characters', send: () => post(hostile(), { headers: { 'idempotency-key': 'k'.repeat(256) } }), status: 400 },
   { name: 'empty Idempotency-Key', send: () => post(hostile(), { headers: { 'idempotency-key': '' } }), status: 400 },
@@ -384,6 +429,14 @@ const rows: Row[] = [
     name: 'Idempotency-Key with DEL',
     send: () =>
       rawHttp(rawRequest('POST', '/v1/orders', { Authorization: `Bearer ${SHOP}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'order\u007f1' }, JSON.stringify(hostile()))),
+    status: 400,
+  },
+  {
+    name: 'Idempotency-Key given twice',
+    send: () =>
+      rawHttp(
+        rawRequest('POST', '/v1/orders', { Authorization: `Bearer ${SHOP}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'a', 'idempotency-key': 'b' }, JSON.stringify(hostile())),
+      ),
     status: 400,
   },
   {
@@ -524,6 +577,13 @@ describe('hostile requests: problem+json, never a 5xx, never an order', () => {
     expect(answer.json).toMatchObject({ status: row.status, title: expect.any(String), type: expect.stringContaining('/problems/') });
     if (row.path !== undefined) expect(answer.json.errors?.map((e: { path: string }) => e.path)).toContain(row.path);
     if (row.mentions !== undefined) expect(answer.text).toContain(JSON.stringify(row.mentions).slice(1, -1));
+  });
+
+  it('left the partner order the cancel rows aimed at as it was', async () => {
+    const answer = await get(`/v1/orders/${acmeOrderId}`, ACME);
+    expect(answer.status).toBe(200);
+    expect(answer.json.status).not.toBe('cancelled');
+    expect(answer.json.timeline.some((t: { stage: string }) => t.stage === 'cancel')).toBe(false);
   });
 
   it('left Object.prototype untouched', () => {

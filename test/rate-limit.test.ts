@@ -216,3 +216,27 @@ describe('rate limiter without its database', () => {
     }
   });
 });
+
+describe('failed authentications per source address', () => {
+  let guarded: RunningApi;
+  beforeAll(async () => {
+    guarded = await startApi({ config: testConfig({ AUTH_FAILURES_PER_MINUTE: '3' }), log, shop: pipeline.dbs.shop });
+  });
+  afterAll(() => guarded?.close());
+
+  it('answers 429 problem+json after a few wrong keys, then to a valid key from that address too', async () => {
+    const statuses: number[] = [];
+    // Other files' failures from this address may share the current window: a 429 comes at the latest after the budget.
+    for (let i = 0; i < 4 && !statuses.includes(429); i++) {
+      statuses.push((await call(guarded.url, `guess-${randomBytes(8).toString('hex')}`)).status);
+    }
+    expect(statuses.every((s) => s === 401 || s === 429), statuses.join(',')).toBe(true);
+    expect(statuses).toContain(429);
+    const valid = await call(guarded.url, SHOP);
+    expect(valid.status).toBe(429);
+    expect(valid.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(Number(valid.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Another replica without the low budget still serves the valid key: the block is the address's failures, not the key.
+    expect((await call(apiA.url, SHOP)).status).toBe(404);
+  });
+});

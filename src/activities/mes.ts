@@ -1,7 +1,7 @@
 import { ApplicationFailure, CancelledFailure, Context, log } from '@temporalio/activity';
 import type { OrderItem } from '../domain/order.js';
 import type { MesAdapter, ProductionJob } from '../systems/mes/index.js';
-import { PRODUCTION_CANCELLED, type IntegrationSource } from '../workflows/order/contract.js';
+import { PRODUCTION_CANCELLED, productionStartedSignal, type IntegrationSource } from '../workflows/order/contract.js';
 import { stageMeta, type StageMeta } from './meta.js';
 import { encodeProduceCallback } from './produce-callback.js';
 
@@ -11,6 +11,8 @@ export interface ProduceInput {
 }
 export interface ProduceResult extends StageMeta {
   jobId: string;
+  /** When the job went on its line, as the MES reports it (absent when completed from an event that did not say). */
+  startedAt?: string;
   completedAt: string;
   /** `webhook`: the API completed the attempt on the MES's `job.completed` event; `polling`: the attempt saw the job done itself. */
   source?: IntegrationSource;
@@ -34,6 +36,9 @@ const QUEUED_RECHECK_MS = 100;
  *   than `eventGraceMs` (0 when the MES sends no events) completes the attempt from that report.
  * A job the MES has lost is submitted again (one job per order: the MES keys jobs by order).
  * A crashed worker's attempt is retried after the heartbeat timeout and finds the same job.
+ * When the attempt first sees its job on a line it tells the workflow (signal
+ * `productionStarted`), so the order's `in_production` does not depend on the MES's
+ * `job.started` event alone; the workflow keeps whichever report comes first.
  */
 export function createMesActivities(deps: { mes: MesAdapter; callbackSecret: string; eventGraceMs?: number; reconcileMs?: number }) {
   const { mes } = deps;
@@ -59,7 +64,25 @@ export function createMesActivities(deps: { mes: MesAdapter; callbackSecret: str
       let job: ProductionJob = await submit();
       let doneSeenAt: number | undefined;
       let undisturbed = false;
+      let startReported = false;
+      let startReportFailures = 0;
+      const reportStart = async () => {
+        if (startReported || startReportFailures >= 5 || !job.startedAt || (job.status !== 'in_production' && job.status !== 'done')) return;
+        const workflowId = ctx.info.workflowExecution?.workflowId;
+        if (!workflowId) return;
+        try {
+          await ctx.client.workflow
+            .getHandle(workflowId)
+            .signal(productionStartedSignal, { jobId: job.id, startedAt: job.startedAt.toISOString(), source: 'polling' });
+          startReported = true;
+        } catch (err) {
+          // Tried again on the next looks at the job (a few times); the result carries the start time as well.
+          startReportFailures += 1;
+          log.warn('could not tell the order that its job is on a line', { jobId: job.id, orderId: input.orderId, error: String(err) });
+        }
+      };
       for (;;) {
+        await reportStart();
         if (job.status === 'cancelled') {
           throw ApplicationFailure.nonRetryable(`production job ${job.id} was cancelled by the MES`, PRODUCTION_CANCELLED);
         }
@@ -69,6 +92,7 @@ export function createMesActivities(deps: { mes: MesAdapter; callbackSecret: str
             return {
               ...meta,
               jobId: job.id,
+              ...(job.startedAt ? { startedAt: job.startedAt.toISOString() } : {}),
               completedAt: (job.completedAt ?? new Date()).toISOString(),
               source: 'polling',
               ...(resubmitted > 0 ? { resubmitted } : {}),

@@ -1,12 +1,12 @@
-import { ApplicationFailure, log } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { ShopDb } from '../../db/index.js';
 import { orderEvents, orders } from '../../db/shop/schema.js';
 import { promiseDate } from '../domain/durations.js';
 import { canReach, type OrderStatus } from '../domain/status.js';
 import { validateOrder } from '../domain/validation.js';
-import { recordStageDuration } from '../metrics/registry.js';
-import { ORDER_REJECTED, STAGES, type OrderState, type OrderWorkflowInput, type TimelineEntry } from '../workflows/order/contract.js';
+import { recordProjectionWriteFailure, recordStageDuration } from '../metrics/registry.js';
+import { ORDER_REJECTED, PROJECTION_REJECTED, STAGES, type OrderState, type OrderWorkflowInput, type TimelineEntry } from '../workflows/order/contract.js';
 import { stageMeta, type StageMeta } from './meta.js';
 
 export type AcceptInput = Pick<OrderWorkflowInput, 'orderId' | 'order' | 'createdAt' | 'timeScale'>;
@@ -18,6 +18,39 @@ export interface RecordProgressInput {
   state: OrderState;
   /** Grows with every state change of the order; older writes never win over newer ones. */
   version: number;
+  /**
+   * Data the database refuses for good (see `permanentDbError`) fails the write as a
+   * non-retryable `ProjectionRejected` instead of being retried (set by orders since `hardening-v1`).
+   */
+  refuseBadData?: boolean;
+}
+
+/**
+ * SQLSTATE classes of errors that the same data will meet again however often it is retried:
+ * 22 data exception (a value out of range or of the wrong form), 23 integrity constraint
+ * violation, 54 program limit exceeded. Serialization failures and deadlocks (class 40),
+ * connection and resource errors and a schema not migrated yet (42) are worth retrying.
+ */
+const PERMANENT_SQLSTATE_CLASSES: Record<string, string> = {
+  '22': 'a value is out of the range or form the database accepts',
+  '23': 'it breaks a rule of the database',
+  '54': 'it exceeds a limit of the database',
+};
+
+/** The SQLSTATE of a database error (postgres.js puts it on `code`; drizzle wraps it as `cause`). */
+function sqlState(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+  }
+  return undefined;
+}
+
+/** Why the database refuses the order's data for good, in words for the order's readers; undefined when retrying may help. */
+export function permanentDbError(err: unknown): string | undefined {
+  if (err instanceof RangeError && /time value/i.test(err.message)) return 'the order has a date the database cannot store';
+  const code = sqlState(err);
+  const why = code ? PERMANENT_SQLSTATE_CLASSES[code.slice(0, 2)] : undefined;
+  return why && `the shop database cannot record the order: ${why} (SQLSTATE ${code})`;
 }
 
 /** Activities of the `orders` queue: business acceptance and the shop's order projection. */
@@ -49,104 +82,137 @@ export function createOrderActivities(deps: { shop: ShopDb; log?: { warn(message
     },
 
     /** Writes the order row and its timeline to the shop projection; idempotent and ordered by version. */
-    async recordProgress({ state, version }: RecordProgressInput): Promise<void> {
-      const row = {
-        id: state.orderId,
-        channel: state.channel,
-        partnerId: state.partnerId ?? null,
-        clientId: state.clientId,
-        status: state.status,
-        priority: state.priority,
-        customerName: state.customer.name,
-        customerEmail: state.customer.email,
-        items: state.items,
-        shipping: state.shipping,
-        externalRef: state.externalRef ?? null,
-        notes: state.notes ?? null,
-        dueBy: state.dueBy ? new Date(state.dueBy) : null,
-        promisedBy: state.promisedBy ? new Date(state.promisedBy) : null,
-        atRiskAt: state.sla?.atRisk && state.sla.atRiskAt ? new Date(state.sla.atRiskAt) : null,
-        overdueAt: state.sla?.overdueAt ? new Date(state.sla.overdueAt) : null,
-        price: state.price ?? null,
-        totalMinor: state.price?.totalMinor ?? null,
-        createdAt: new Date(state.createdAt),
-        updatedAt: new Date(state.updatedAt),
-        version,
-      };
-      const { id: _id, createdAt: _c, channel: _ch, clientId: _cl, ...changing } = row;
-      const finished = await shop.transaction(async (tx) => {
-        // Version order already keeps a late write from winning; a newer version whose status the
-        // order cannot reach from the recorded one would still move it backwards: refuse it.
-        const [recorded] = await tx
-          .select({ status: orders.status, version: orders.version })
-          .from(orders)
-          .where(eq(orders.id, state.orderId))
-          .for('update');
-        // A late write (or a retry of one already committed): the order and its timeline already
-        // hold this state or a newer one. Writing its timeline would move entries back (an ended
-        // stage to running), so nothing is written.
-        if (recorded && recorded.version >= version) return [];
-        if (recorded && !canReach(recorded.status as OrderStatus, state.status)) {
-          logger.warn('projection write ignored: it would move the order backwards', {
-            orderId: state.orderId,
-            recorded: recorded.status,
-            recordedVersion: recorded.version,
-            status: state.status,
-            version,
-          });
-          return [];
+    async recordProgress(input: RecordProgressInput): Promise<void> {
+      try {
+        await write(input);
+      } catch (err) {
+        const info = activityInfo();
+        const mode = info?.isLocal === false ? 'queued' : 'quick';
+        const permanent = permanentDbError(err);
+        if (permanent && input.refuseBadData) {
+          recordProjectionWriteFailure(mode, 'rejected');
+          // The database's own text stays in the worker's log; the order says what it means.
+          logger.warn('projection write refused for good; the order fails', { orderId: input.state.orderId, version: input.version, error: String(err) });
+          throw ApplicationFailure.create({ type: PROJECTION_REJECTED, message: permanent, nonRetryable: true });
         }
-        // Stages that end with this write: the projection has not recorded their end yet. Read
-        // inside the transaction, so a retried write (already committed) does not count twice.
-        const candidates = state.timeline.filter(isFinishedStage);
-        let newlyFinished: TimelineEntry[] = [];
-        if (candidates.length > 0) {
-          const known = await tx
-            .select({ seq: orderEvents.seq })
-            .from(orderEvents)
-            .where(and(eq(orderEvents.orderId, state.orderId), isNotNull(orderEvents.endedAt), eq(orderEvents.status, 'completed')));
-          const ended = new Set(known.map((k) => k.seq));
-          newlyFinished = candidates.filter((e) => !ended.has(e.seq));
-        }
-        await tx
-          .insert(orders)
-          .values(row)
-          .onConflictDoUpdate({ target: orders.id, set: changing, setWhere: sql`${orders.version} < ${version}` });
-        if (state.timeline.length > 0) {
-          await tx
-            .insert(orderEvents)
-            .values(
-              state.timeline.map((e) => ({
-                orderId: state.orderId,
-                seq: e.seq,
-                stage: e.stage,
-                status: e.status,
-                startedAt: new Date(e.startedAt),
-                endedAt: e.endedAt ? new Date(e.endedAt) : null,
-                attempts: e.attempts,
-                priority: e.priority,
-                queueWaitMs: e.queueWaitMs ?? null,
-                detail: e.detail ?? null,
-              })),
-            )
-            .onConflictDoUpdate({
-              target: [orderEvents.orderId, orderEvents.seq],
-              set: {
-                status: sql`excluded.status`,
-                endedAt: sql`excluded.ended_at`,
-                attempts: sql`excluded.attempts`,
-                queueWaitMs: sql`excluded.queue_wait_ms`,
-                detail: sql`excluded.detail`,
-              },
-            });
-        }
-        return newlyFinished;
-      });
-      for (const e of finished) {
-        recordStageDuration(e.stage, state.channel, (Date.parse(e.endedAt!) - Date.parse(e.startedAt)) / 1000);
+        // A queued write whose time runs out before its next try: the order fails after this one.
+        const last = info && mode === 'queued' && info.scheduleToCloseTimeoutMs > 0 && Date.now() + QUEUED_MAX_INTERVAL_MS >= info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs;
+        recordProjectionWriteFailure(mode, last ? 'gave_up' : 'retried');
+        if (last) logger.warn('projection write gave up: the shop database did not take it in time', { orderId: input.state.orderId, version: input.version, error: String(err) });
+        throw err;
       }
     },
   };
+
+  async function write({ state, version }: RecordProgressInput): Promise<void> {
+    const row = {
+      id: state.orderId,
+      channel: state.channel,
+      partnerId: state.partnerId ?? null,
+      clientId: state.clientId,
+      status: state.status,
+      priority: state.priority,
+      customerName: state.customer.name,
+      customerEmail: state.customer.email,
+      items: state.items,
+      shipping: state.shipping,
+      externalRef: state.externalRef ?? null,
+      notes: state.notes ?? null,
+      dueBy: state.dueBy ? new Date(state.dueBy) : null,
+      promisedBy: state.promisedBy ? new Date(state.promisedBy) : null,
+      atRiskAt: state.sla?.atRisk && state.sla.atRiskAt ? new Date(state.sla.atRiskAt) : null,
+      overdueAt: state.sla?.overdueAt ? new Date(state.sla.overdueAt) : null,
+      price: state.price ?? null,
+      totalMinor: state.price?.totalMinor ?? null,
+      createdAt: new Date(state.createdAt),
+      updatedAt: new Date(state.updatedAt),
+      version,
+    };
+    const { id: _id, createdAt: _c, channel: _ch, clientId: _cl, ...changing } = row;
+    const finished = await shop.transaction(async (tx) => {
+      // Version order already keeps a late write from winning; a newer version whose status the
+      // order cannot reach from the recorded one would still move it backwards: refuse it.
+      const [recorded] = await tx
+        .select({ status: orders.status, version: orders.version })
+        .from(orders)
+        .where(eq(orders.id, state.orderId))
+        .for('update');
+      // A late write (or a retry of one already committed): the order and its timeline already
+      // hold this state or a newer one. Writing its timeline would move entries back (an ended
+      // stage to running), so nothing is written.
+      if (recorded && recorded.version >= version) return [];
+      if (recorded && !canReach(recorded.status as OrderStatus, state.status)) {
+        logger.warn('projection write ignored: it would move the order backwards', {
+          orderId: state.orderId,
+          recorded: recorded.status,
+          recordedVersion: recorded.version,
+          status: state.status,
+          version,
+        });
+        return [];
+      }
+      // Stages that end with this write: the projection has not recorded their end yet. Read
+      // inside the transaction, so a retried write (already committed) does not count twice.
+      const candidates = state.timeline.filter(isFinishedStage);
+      let newlyFinished: TimelineEntry[] = [];
+      if (candidates.length > 0) {
+        const known = await tx
+          .select({ seq: orderEvents.seq })
+          .from(orderEvents)
+          .where(and(eq(orderEvents.orderId, state.orderId), isNotNull(orderEvents.endedAt), eq(orderEvents.status, 'completed')));
+        const ended = new Set(known.map((k) => k.seq));
+        newlyFinished = candidates.filter((e) => !ended.has(e.seq));
+      }
+      await tx
+        .insert(orders)
+        .values(row)
+        .onConflictDoUpdate({ target: orders.id, set: changing, setWhere: sql`${orders.version} < ${version}` });
+      if (state.timeline.length > 0) {
+        await tx
+          .insert(orderEvents)
+          .values(
+            state.timeline.map((e) => ({
+              orderId: state.orderId,
+              seq: e.seq,
+              stage: e.stage,
+              status: e.status,
+              startedAt: new Date(e.startedAt),
+              endedAt: e.endedAt ? new Date(e.endedAt) : null,
+              attempts: e.attempts,
+              priority: e.priority,
+              queueWaitMs: e.queueWaitMs ?? null,
+              detail: e.detail ?? null,
+            })),
+          )
+          .onConflictDoUpdate({
+            target: [orderEvents.orderId, orderEvents.seq],
+            set: {
+              status: sql`excluded.status`,
+              endedAt: sql`excluded.ended_at`,
+              attempts: sql`excluded.attempts`,
+              queueWaitMs: sql`excluded.queue_wait_ms`,
+              detail: sql`excluded.detail`,
+            },
+          });
+      }
+      return newlyFinished;
+    });
+    for (const e of finished) {
+      recordStageDuration(e.stage, state.channel, (Date.parse(e.endedAt!) - Date.parse(e.startedAt)) / 1000);
+    }
+  }
+}
+
+/** The longest pause between tries of a queued projection write (the workflow's RETRY_PROJECTION_QUEUED). */
+const QUEUED_MAX_INTERVAL_MS = 10_000;
+
+/** The running activity's info, or undefined outside an activity (a direct call in a test). */
+function activityInfo() {
+  try {
+    return Context.current().info;
+  } catch {
+    return undefined;
+  }
 }
 
 const PIPELINE_STAGES = new Set<string>(STAGES);

@@ -22,7 +22,10 @@ const probe = (req: { url?: string }) => req.url === '/healthz' || req.url === '
 export function createApp(deps: ApiDeps) {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  // The client address (per-address limits, logs) is the one the gateway saw: only proxies on
+  // loopback and private networks are trusted to name it, so nobody else can pick an address
+  // of their own with X-Forwarded-For.
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   // First, so the metrics and the access log of a request run inside its span.
   app.use(requestTracing({ ignore: probe }));
   app.use(requestMetrics());
@@ -39,7 +42,7 @@ export function createApp(deps: ApiDeps) {
 
   const v1 = express.Router();
   v1.use(rememberRouteBase);
-  v1.use(authenticate(deps.clients));
+  v1.use(authenticate(deps.clients, deps.authFailures));
   if (deps.rateLimiter) v1.use(deps.rateLimiter);
   v1.use(orderRoutes(deps));
   v1.use(catalogRoutes(deps));

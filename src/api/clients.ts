@@ -4,6 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
+import { LRUCache } from 'lru-cache';
 import type { ShopDb } from '../../db/index.js';
 import { apiClients, type ApiClientRow } from '../../db/shop/schema.js';
 import { TIER_NAMES, isTier, type Tier } from '../domain/tiers.js';
@@ -47,31 +48,49 @@ export async function seedDevClients(shop: ShopDb): Promise<void> {
     .onConflictDoNothing();
 }
 
-/** Looks keys up with a short in-process cache so authentication costs no query per request. */
+/** Most keys a ClientDirectory remembers as valid: far more than there are clients. */
+export const CLIENT_CACHE_MAX = 10_000;
+/** Most unknown keys a ClientDirectory remembers, each for a shorter time than a valid one. */
+export const UNKNOWN_KEY_CACHE_MAX = 10_000;
+export const UNKNOWN_KEY_CACHE_TTL_MS = 5_000;
+
+/**
+ * Looks keys up with a short in-process cache so authentication costs no query per request.
+ * Valid and unknown keys are cached apart, each in its own bounded LRU (`lru-cache`): a flood of
+ * random keys only pushes other unknown keys out, never a valid client, so it cannot make every
+ * real request ask the database again.
+ */
 export function createClientDirectory(shop: ShopDb, ttlMs = CLIENT_CACHE_TTL_MS) {
-  const cache = new Map<string, { client: ApiClient | undefined; until: number }>();
+  const known = new LRUCache<string, ApiClient>({ max: CLIENT_CACHE_MAX, ttl: ttlMs });
+  const unknown = new LRUCache<string, true>({ max: UNKNOWN_KEY_CACHE_MAX, ttl: Math.min(ttlMs, UNKNOWN_KEY_CACHE_TTL_MS) });
   return {
     async byKey(key: string): Promise<ApiClient | undefined> {
       const hash = hashKey(key);
-      const hit = cache.get(hash);
-      if (hit && hit.until > Date.now()) return hit.client;
+      const hit = known.get(hash);
+      if (hit) return hit;
+      if (unknown.has(hash)) return undefined;
       const [row] = await shop
         .select()
         .from(apiClients)
         .where(and(eq(apiClients.keyHash, hash), isNull(apiClients.revokedAt)));
-      const client: ApiClient | undefined = row
-        ? {
-            id: row.id,
-            name: row.name,
-            kind: row.kind,
-            ...(row.partnerId ? { partnerId: row.partnerId } : {}),
-            tier: row.tier,
-            hasWebhook: Boolean(row.webhookUrl),
-          }
-        : undefined;
-      if (cache.size > 10_000) cache.clear();
-      cache.set(hash, { client, until: Date.now() + ttlMs });
+      if (!row) {
+        unknown.set(hash, true);
+        return undefined;
+      }
+      const client: ApiClient = {
+        id: row.id,
+        name: row.name,
+        kind: row.kind,
+        ...(row.partnerId ? { partnerId: row.partnerId } : {}),
+        tier: row.tier,
+        hasWebhook: Boolean(row.webhookUrl),
+      };
+      known.set(hash, client);
       return client;
+    },
+    /** How many valid and unknown keys are cached (for tests and diagnostics). */
+    cacheSizes(): { known: number; unknown: number } {
+      return { known: known.size, unknown: unknown.size };
     },
   };
 }
@@ -120,7 +139,8 @@ export interface CreatedClient {
   webhookSecret?: string;
 }
 
-const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+/** Shape of client and partner ids: lower-case letters, digits, `.`, `_`, `-`, at most 63. */
+export const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 function slug(text: string): string {
   return text

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ShopDb } from '../../db/index.js';
 import type { Config } from '../config.js';
 import type { ApiClient, ClientDirectory } from './clients.js';
+import type { AuthFailureLimiter } from './rate-limit.js';
 
 /** What the HTTP layer is built from. */
 export interface ApiDeps {
@@ -16,6 +17,8 @@ export interface ApiDeps {
   clients: ClientDirectory;
   /** Per-key rate limiting, applied after authentication. */
   rateLimiter?: RequestHandler;
+  /** Per-address limit of failed authentications, applied before a key is looked up. */
+  authFailures?: AuthFailureLimiter;
 }
 
 declare module 'express-serve-static-core' {

@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { ApiClient, ClientDirectory } from './clients.js';
+import type { AuthFailureLimiter } from './rate-limit.js';
 import { HttpProblem, validationProblem, type FieldError } from './problem.js';
 
 /** Largest accepted request body. */
@@ -7,13 +8,19 @@ export const BODY_LIMIT = '64kb';
 
 const unauthorized = (detail: string) => new HttpProblem(401, 'Unauthorized', detail, {}, { 'WWW-Authenticate': 'Bearer' });
 
-/** `Authorization: Bearer <key>` → `req.client`; 401 when missing, unknown or revoked. */
-export function authenticate(clients: ClientDirectory): RequestHandler {
-  return async (req: Request, _res: Response, next: NextFunction) => {
+/**
+ * `Authorization: Bearer <key>` → `req.client`; 401 when missing, unknown or revoked. With a
+ * `failures` limiter, an address that keeps failing gets 429 instead (src/api/rate-limit.ts).
+ */
+export function authenticate(clients: ClientDirectory, failures?: AuthFailureLimiter): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    if (failures && !(await failures.admit(req, res))) return;
     const match = /^Bearer\s+(\S{1,512})$/i.exec(req.get('authorization') ?? '');
-    if (!match?.[1]) throw unauthorized('Send your API key as "Authorization: Bearer <key>".');
-    const client = await clients.byKey(match[1]);
-    if (!client) throw unauthorized('The API key is unknown or revoked.');
+    const client = match?.[1] ? await clients.byKey(match[1]) : undefined;
+    if (!client) {
+      if (failures && !(await failures.recordFailure(req, res))) return;
+      throw unauthorized(match?.[1] ? 'The API key is unknown or revoked.' : 'Send your API key as "Authorization: Bearer <key>".');
+    }
     req.client = client;
     next();
   };
@@ -32,6 +39,11 @@ export function allow(...kinds: ApiClient['kind'][]): RequestHandler {
 
 // Code units, not code points (no `u` flag): a high surrogate without a low one after it, or a low one without a high one before it.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why `text` cannot be stored or passed on as it is (NUL, unpaired surrogates); undefined when it can. */
+export function textIssue(text: string): string | undefined {
+  return stringIssue(text);
+}
 
 function stringIssue(text: string): string | undefined {
   if (text.includes('\u0000')) return 'contains a NUL character (\\u0000), which cannot be stored';
@@ -88,6 +100,27 @@ export const acceptableJson: RequestHandler = (req, _res, next) => {
 export const jsonBody: RequestHandler[] = [
   (req, _res, next) => {
     if (!req.is('application/json')) throw new HttpProblem(415, 'Unsupported media type', 'Send the body as application/json.');
+    next();
+  },
+  express.json({ limit: BODY_LIMIT, strict: true, type: () => true }),
+  acceptableJson,
+];
+
+const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
+
+/**
+ * An optional JSON body (cancel): no body at all is fine (no Content-Type, no Content-Length or
+ * 0, not chunked) and counts as `{}`; anything else must be JSON as for `jsonBody` (415 for
+ * another media type, or a body without one; 413, 400, 422 as there).
+ */
+export const optionalJsonBody: RequestHandler[] = [
+  (req, _res, next) => {
+    const type = req.get('content-type');
+    const length = req.get('content-length');
+    const empty = req.get('transfer-encoding') === undefined && (length === undefined || Number(length) === 0);
+    if (type === undefined ? !empty : !JSON_MEDIA_TYPE.test(type)) {
+      throw new HttpProblem(415, 'Unsupported media type', 'Send the body as application/json, or send no body (and no Content-Type) at all.');
+    }
     next();
   },
   express.json({ limit: BODY_LIMIT, strict: true, type: () => true }),

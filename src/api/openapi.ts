@@ -6,6 +6,7 @@
  * answers (initialOrderState, toOrderResource, priceOrder, catalogResource, signWebhook), and
  * test/openapi.test.ts validates every example against its schema.
  */
+import { maxHeaderSize } from 'node:http';
 import { z } from 'zod';
 import {
   createDocument,
@@ -19,7 +20,7 @@ import { AddressSchema, CustomerSchema, OrderItemSchema, OrderRequestSchema, Shi
 import { priceOrder } from '../domain/pricing/index.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from '../webhook-signature.js';
 import { newOrderInput } from '../intake.js';
-import { STAGES, initialOrderState, type WebhookEvent } from '../workflows/order/contract.js';
+import { MAX_PRIORITY_CHANGES, STAGES, initialOrderState, type WebhookEvent } from '../workflows/order/contract.js';
 import { ATTENTION_LIMIT, DashboardQuerySchema, DashboardSchema, windowStart, type Dashboard } from './dashboard.js';
 import { IDEMPOTENCY_KEY } from './idempotency.js';
 import { BODY_LIMIT } from './middleware.js';
@@ -267,10 +268,11 @@ const problemExample = (status: number, slug: string, title: string, detail: str
 // ---------------------------------------------------------------------------------------------
 // Parameters and headers
 
-const OrderIdParam = z.uuid().meta({ description: 'Order id (a UUID), as returned by `POST /v1/orders`.', example: EXAMPLE_ORDER_ID });
+const OrderIdParam = z.uuid().max(36).meta({ description: 'Order id (a UUID), as returned by `POST /v1/orders`.', example: EXAMPLE_ORDER_ID });
 
 const IdempotencyKeyParam = z
   .string()
+  .max(255)
   .regex(IDEMPOTENCY_KEY)
   .optional()
   .meta({
@@ -281,19 +283,27 @@ const IdempotencyKeyParam = z
     example: 'b6f1c2a4-6a0e-4c1e-9a53-2f1d0c7e8a90',
   });
 
+/**
+ * A request header the API reads without a length check of its own: Node's HTTP server refuses
+ * (431) a request whose headers together exceed `maxHeaderSize`, so no single one is longer.
+ */
+const requestHeader = () => z.string().max(maxHeaderSize);
+
+// The response headers below are written by the API; their bounds hold by construction and
+// test/openapi.test.ts checks real answers against them.
 const headerSchemas = {
-  RetryAfter: z.string().regex(/^\d+$/).meta({ description: 'Seconds to wait before retrying.', example: '5' }),
+  RetryAfter: z.string().max(10).regex(/^\d+$/).meta({ description: 'Seconds to wait before retrying.', example: '5' }),
   // Absent only when the limiter cannot count (it then lets the request pass).
-  RateLimit: z.string().optional().meta({
+  RateLimit: z.string().max(200).optional().meta({
     description: 'Remaining requests (`r`) and seconds until the window resets (`t`) for the key\'s tier policy (IETF draft-ietf-httpapi-ratelimit-headers-08).',
     example: '"standard"; r=0; t=42',
   }),
-  RateLimitPolicy: z.string().optional().meta({
+  RateLimitPolicy: z.string().max(200).optional().meta({
     description: `Quota (\`q\`) per window (\`w\`, ${RATE_LIMIT_WINDOW_MS / 1000} s) of the key's tier, and the partition key (\`pk\`).`,
     example: '"standard"; q=600; w=60; pk=:YjRiZWQ0ZWEzMWQ0:',
   }),
   WwwAuthenticate: z.literal('Bearer').meta({ description: 'The API takes a bearer API key.' }),
-  Location: z.string().meta({ description: 'Where the order can be read.', example: `/v1/orders/${EXAMPLE_ORDER_ID}` }),
+  Location: z.string().max(100).meta({ description: 'Where the order can be read.', example: `/v1/orders/${EXAMPLE_ORDER_ID}` }),
   IdempotentReplayed: z.enum(['true', 'false']).meta({
     description: '`true` when this answer repeats the order of an earlier request with the same `Idempotency-Key`.',
     example: 'false',
@@ -314,10 +324,14 @@ function errorResponses(): Record<string, ZodOpenApiResponseObject> {
     extra: Partial<ZodOpenApiResponseObject> = {},
     schema: z.ZodType = ProblemSchema,
   ): ZodOpenApiResponseObject => ({ description, content: { [PROBLEM_TYPE]: { schema, example } }, ...extra });
+  // Refused after the per-key rate limiter counted the request (routes check bodies and
+  // permissions behind it), so the answer carries its headers; a 401 comes before it.
+  const counted = { headers: rateLimitHeaders };
   return {
     BadRequest: problem(
       'Malformed request: the body is not valid JSON, the `Idempotency-Key` is malformed, or the list `cursor` was not issued by this API.',
       problemExample(400, 'bad-request', 'Malformed JSON', 'The request body is not valid JSON.', '/v1/orders'),
+      counted,
     ),
     Unauthorized: problem(
       'No API key, or an unknown or revoked one. Send `Authorization: Bearer <key>`.',
@@ -333,18 +347,22 @@ function errorResponses(): Record<string, ZodOpenApiResponseObject> {
         'A partner key may not use POST /v1/orders/:id/priority; allowed: operator.',
         `/v1/orders/${EXAMPLE_ORDER_ID}/priority`,
       ),
+      counted,
     ),
     NotFound: problem(
       'No such order, or not one the key may see (partners see only their own orders, the shop only shop orders).',
       problemExample(404, 'not-found', 'Not found', `There is no order ${EXAMPLE_ORDER_ID}.`, `/v1/orders/${EXAMPLE_ORDER_ID}`),
+      counted,
     ),
     PayloadTooLarge: problem(
       `The body exceeds ${BODY_LIMIT}.`,
       problemExample(413, 'payload-too-large', 'Payload too large', 'The request body exceeds 65536 bytes.', '/v1/orders'),
+      counted,
     ),
     UnsupportedMediaType: problem(
       'The body is not `application/json` (or not UTF-8).',
       problemExample(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as application/json.', '/v1/orders'),
+      counted,
     ),
     TooManyRequests: problem(
       "Over the key's rate limit (requests per minute of its tier). Retry after `Retry-After` seconds.",
@@ -382,6 +400,7 @@ function errorResponses(): Record<string, ZodOpenApiResponseObject> {
 function validationFailed(description: string, instance: string, errors: { path: string; message: string }[], detail = 'The request does not match the schema.'): ZodOpenApiResponseObject {
   return {
     description,
+    headers: rateLimitHeaders,
     content: {
       [PROBLEM_TYPE]: {
         schema: ProblemSchema,
@@ -395,6 +414,7 @@ function validationFailed(description: string, instance: string, errors: { path:
 function conflict(description: string, title: string, detail: string, instance: string): ZodOpenApiResponseObject {
   return {
     description,
+    headers: rateLimitHeaders,
     content: { [PROBLEM_TYPE]: { schema: ProblemSchema, example: problemExample(409, 'conflict', title, detail, instance) } },
   };
 }
@@ -435,6 +455,7 @@ function dashboardExample(trace: (id: string) => TraceLink): Dashboard {
     ['accepted', 0, 2],
     ['priced', 2, 4],
     ['routed', 3, 11],
+    ['awaiting_production', 6, 19],
     ['in_production', 8, 27],
     ['produced', 1, 2],
     ['shipped', 14, 40],
@@ -593,6 +614,7 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
           '200': ok('One page of orders.', OrderListSchema, ex.list),
           '400': {
             description: 'The cursor was not issued by this API.',
+            headers: rateLimitHeaders,
             content: {
               [PROBLEM_TYPE]: {
                 schema: ProblemSchema,
@@ -653,8 +675,9 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
         tags: ['Orders'],
         summary: 'Cancel an order',
         description:
-          'Until production has started (while `in_production`, only if the production job is not on a line yet). Answers with the order once it has ended `cancelled`. ' +
-          'The body is optional.',
+          'Until production has started (while `awaiting_production` or `in_production`, only if the production job is not on a line yet: the production system decides). ' +
+          'Answers with the order once it has ended `cancelled`; 503 with Retry-After when the production system did not answer in time (the order goes on). ' +
+          'The body is optional: send JSON, or no body and no Content-Type at all; any other body is refused with 415 and changes nothing.',
         requestParams: { path: z.object({ id: OrderIdParam }) },
         requestBody: {
           required: false,
@@ -671,6 +694,7 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
             `/v1/orders/${EXAMPLE_ORDER_ID}/cancel`,
           ),
           '413': response('PayloadTooLarge'),
+          '415': response('UnsupportedMediaType'),
           '422': validationFailed('The body does not fit the schema.', `/v1/orders/${EXAMPLE_ORDER_ID}/cancel`, [
             { path: 'reason', message: 'Too big: expected string to have <=500 characters' },
           ]),
@@ -686,7 +710,8 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
         summary: "Change a live order's priority (operators)",
         description:
           'Operator keys only. The new priority applies to the order\'s next activities on every queue; the change and its reason are recorded in the timeline. ' +
-          'Not possible once the order has ended.',
+          'Asking for the priority the order has already changes nothing and answers the order. ' +
+          `Not possible once the order has ended, nor after ${MAX_PRIORITY_CHANGES} changes of one order (409).`,
         requestParams: { path: z.object({ id: OrderIdParam }) },
         requestBody: {
           required: true,
@@ -756,8 +781,7 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
           '`accepted: false` and a reason: do not send them again. A repeated event id gets the first answer again (`duplicate: true`).',
         requestParams: {
           header: z.object({
-            [SIGNATURE_HEADER]: z
-              .string()
+            [SIGNATURE_HEADER]: requestHeader()
               .meta({ description: '`t=<unix seconds>,v1=<hex HMAC-SHA256(MES_WEBHOOK_SECRET, "<t>.<raw body>")>`, at most 5 minutes old; the example is signed with `mes-example-secret`.', example: ex.mesSignature }),
           }),
         },
@@ -805,8 +829,7 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
           '`accepted: false`; a repeated event id gets the first answer again (`duplicate: true`); an event before the shipment is booked is `409`: send it again later.',
         requestParams: {
           header: z.object({
-            [SIGNATURE_HEADER]: z
-              .string()
+            [SIGNATURE_HEADER]: requestHeader()
               .meta({ description: '`t=<unix seconds>,v1=<hex HMAC-SHA256(CARRIER_WEBHOOK_SECRET, "<t>.<raw body>")>`, at most 5 minutes old; the example is signed with `carrier-example-secret`.', example: ex.carrierSignature }),
           }),
         },
@@ -950,7 +973,9 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
         'API key as `Authorization: Bearer <key>`; each key has a rate limit by its tier. Errors are `application/problem+json` (RFC 9457) with ' +
         '`errors[].path` naming offending fields. Partners with a webhook receive signed events on every status change of their orders (see Webhooks).',
     },
-    servers: [{ url: '/', description: 'This server' }],
+    // Relative: whichever deployment serves the document (local, staging or production) is the
+    // server; partners reach it through the public gateway.
+    servers: [{ url: '/', description: 'The server of this document: local, staging or production alike', 'x-internal': false }],
     security: [{ [SECURITY_SCHEME]: [] }],
     tags: [
       { name: 'Orders', description: 'Place, read, list and cancel orders.' },
@@ -975,9 +1000,10 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
           security: [],
           requestParams: {
             header: z.object({
-              [EVENT_ID_HEADER]: z.string().meta({ description: 'The event id (same as `id` in the body); deduplicate on it.', example: ex.webhookEvent.id }),
+              [EVENT_ID_HEADER]: z.string().max(200).meta({ description: 'The event id (same as `id` in the body); deduplicate on it.', example: ex.webhookEvent.id }),
               [SIGNATURE_HEADER]: z
                 .string()
+                .max(100)
                 .regex(/^t=\d+,v1=[0-9a-f]{64}$/)
                 .meta({
                   description: '`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`; the example is signed with the secret `whsec_example_secret`.',
@@ -1037,10 +1063,26 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
       },
       headers: {
         ...headerSchemas,
-        CacheControl: z.string().meta({ description: 'The catalog may be cached.', example: 'public, max-age=300' }),
+        CacheControl: z.string().max(100).meta({ description: 'The catalog may be cached.', example: 'public, max-age=300' }),
       },
       responses: errorResponses(),
     },
-  });
+  }, { override: integerFormat });
   return document;
+}
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * Names the width of every integer by the bounds its zod schema has (`z.int()` is bounded to
+ * safe integers, which fit int64): `int32` when both bounds fit 32 bits, else `int64`.
+ */
+function integerFormat({ jsonSchema }: { jsonSchema: Record<string, unknown> }): void {
+  const type = jsonSchema.type;
+  if (!(type === 'integer' || (Array.isArray(type) && type.includes('integer'))) || jsonSchema.format !== undefined) return;
+  const min = (jsonSchema.minimum ?? jsonSchema.exclusiveMinimum) as number | undefined;
+  const max = (jsonSchema.maximum ?? jsonSchema.exclusiveMaximum) as number | undefined;
+  if (min === undefined || max === undefined) return;
+  jsonSchema.format = min >= INT32_MIN && max <= INT32_MAX ? 'int32' : 'int64';
 }

@@ -8,8 +8,8 @@
  * its own counter, so a partner's burst never uses up the shop's budget.
  */
 import { and, eq, gt, sql } from 'drizzle-orm';
-import type { Request, RequestHandler } from 'express';
-import { rateLimit, type ClientRateLimitInfo, type Options, type RateLimitInfo, type Store } from 'express-rate-limit';
+import type { Request, RequestHandler, Response } from 'express';
+import { ipKeyGenerator, rateLimit, type ClientRateLimitInfo, type Options, type RateLimitInfo, type Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { ShopDb } from '../../db/index.js';
 import { rateLimits } from '../../db/shop/schema.js';
@@ -104,6 +104,12 @@ export class PostgresRateLimitStore implements Store {
    * The key is over its limit until `resetTime`: refuse its further hits here without asking the
    * database. True when this replica did not know it yet (the first refusal of the window).
    */
+  /** Whether this replica knows `key` to be over its limit in the current window. */
+  isSaturated(key: string): boolean {
+    const known = this.saturated.get(key);
+    return known !== undefined && known.resetTime.getTime() > Date.now();
+  }
+
   saturate(key: string, hits: number, resetTime: Date): boolean {
     const known = this.saturated.get(key);
     if (known && known.resetTime.getTime() === resetTime.getTime()) return false;
@@ -162,4 +168,89 @@ export function createRateLimiter(options: { shop: ShopDb; log: Logger; windowMs
       );
     },
   });
+}
+
+/**
+ * Default of AUTH_FAILURES_PER_MINUTE: failed authentications (missing, malformed, unknown or
+ * revoked key) one source address may make per window. A client with a valid key never fails;
+ * one with a mistyped key sees its 401s well before this.
+ */
+export const AUTH_FAILURE_LIMIT = 60;
+
+/** Limiter of failed authentications per source address, see createAuthFailureLimiter. */
+export interface AuthFailureLimiter {
+  /**
+   * Before a key is looked up: true when the request may go on; false when its address is over
+   * its budget of failures and the 429 has been sent. A blocked address is refused whatever key
+   * it sends, so trying keys cannot tell a valid one by a different answer.
+   */
+  admit(req: Request, res: Response): Promise<boolean>;
+  /** Counts a failed authentication; false when that was one too many and the 429 has been sent. */
+  recordFailure(req: Request, res: Response): Promise<boolean>;
+}
+
+/** The source address a request is counted under (IPv6 by its /56, as express-rate-limit advises). */
+function addressKey(req: Request): string {
+  return ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+}
+
+/** Runs an express-rate-limit middleware; true when it let the request through. */
+function passes(limiter: RequestHandler, req: Request, res: Response): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    Promise.resolve(limiter(req, res, (err?: unknown) => (err ? reject(err) : resolve(true)))).then(() => resolve(false), reject);
+  });
+}
+
+/**
+ * Failed authentications are counted per source address (express-rate-limit over the same
+ * `rate_limits` table, so replicas share the count; prefix `auth-failure:`). Only failures count:
+ * a valid key costs nothing here. Once an address is over `limit` failures in a window, this
+ * replica refuses its requests from memory (429 problem+json with `Retry-After`) until the window
+ * ends: a key-guessing flood then costs neither key lookups nor database writes.
+ */
+export function createAuthFailureLimiter(options: { shop: ShopDb; log: Logger; limit?: number; windowMs?: number }): AuthFailureLimiter {
+  const { log } = options;
+  const windowMs = options.windowMs ?? RATE_LIMIT_WINDOW_MS;
+  const limit = options.limit ?? AUTH_FAILURE_LIMIT;
+  const store = new PostgresRateLimitStore(options.shop, { windowMs, prefix: 'auth-failure:' });
+  const limiter = rateLimit({
+    windowMs,
+    store,
+    keyGenerator: addressKey,
+    limit,
+    identifier: 'auth-failures',
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    passOnStoreError: true,
+    logger: {
+      error: (err, message) => log.error({ err }, message ?? 'auth failure limiter error'),
+      warn: (err, message) => log.warn({ err }, message ?? 'auth failure limiter warning'),
+    },
+    handler: (req, res) => {
+      const info = (req as Request & { rateLimit?: RateLimitInfo }).rateLimit;
+      const retryAfter = Number(res.getHeader('Retry-After') ?? Math.ceil(windowMs / 1000));
+      if (info?.resetTime && store.saturate(info.key, info.used, info.resetTime)) {
+        log.warn({ address: info.key, limit, resetAt: info.resetTime }, 'too many failed authentications from one address');
+      }
+      sendProblem(
+        res,
+        new HttpProblem(
+          429,
+          'Too many failed authentications',
+          `This address sent more than ${limit} requests without a valid API key within ${Math.round(windowMs / 1000)} s. Retry in ${retryAfter} s with a valid key.`,
+          { limit, windowSeconds: Math.round(windowMs / 1000), retryAfterSeconds: retryAfter },
+        ),
+        req.originalUrl,
+      );
+    },
+  });
+  return {
+    async admit(req, res) {
+      if (!store.isSaturated(addressKey(req))) return true;
+      return passes(limiter, req, res);
+    },
+    recordFailure(req, res) {
+      return passes(limiter, req, res);
+    },
+  };
 }

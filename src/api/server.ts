@@ -10,7 +10,7 @@ import { attachPipelineGauges } from '../metrics/sources.js';
 import { createApp } from './app.js';
 import { createClientDirectory, seedDevClients } from './clients.js';
 import { HttpProblem, problemDocument } from './problem.js';
-import { createRateLimiter } from './rate-limit.js';
+import { createAuthFailureLimiter, createRateLimiter } from './rate-limit.js';
 
 export interface RunningApi {
   url: string;
@@ -39,6 +39,7 @@ export async function startApi(options: { config: Config; log: Logger; shop: Sys
     clients: createClientDirectory(shop.db),
     // Counters in the shop database (not the read replica): shared by every API replica.
     rateLimiter: createRateLimiter({ shop: shop.db, log: apiLog }),
+    authFailures: createAuthFailureLimiter({ shop: shop.db, log: apiLog, limit: config.authFailuresPerMinute }),
   });
   const detachGauges = attachPipelineGauges({
     shopReader: reader.db,

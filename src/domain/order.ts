@@ -16,6 +16,7 @@ export const AddressSchema = z
     city: z.string().trim().min(1).max(100),
     country: z
       .string()
+      .length(2)
       .regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 country code, e.g. "DE"'),
   })
   .strict();
@@ -31,7 +32,7 @@ export const OrderItemSchema = z
 export const CustomerSchema = z
   .object({
     name: z.string().trim().min(1).max(200),
-    email: z.string().trim().toLowerCase().pipe(z.email().max(254)),
+    email: z.string().max(254).trim().toLowerCase().pipe(z.email().max(254)),
     phone: z.string().trim().min(3).max(40).optional(),
   })
   .strict();
@@ -54,7 +55,8 @@ export const OrderRequestSchema = z
     customer: CustomerSchema,
     items: z.array(OrderItemSchema).min(1).max(50),
     shipping: ShippingSchema,
-    dueBy: z.iso.datetime({ offset: true }).optional(),
+    // 40: an ISO date-time with nanoseconds and an offset has 35 characters.
+    dueBy: z.iso.datetime({ offset: true }).max(40).optional(),
     externalRef: z.string().trim().min(1).max(100).optional(),
     notes: z.string().max(2000).optional(),
   })

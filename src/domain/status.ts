@@ -4,6 +4,7 @@ export const ORDER_STATUSES = [
   'accepted',
   'priced',
   'routed',
+  'awaiting_production',
   'in_production',
   'produced',
   'shipped',
@@ -20,15 +21,16 @@ export function isTerminal(status: OrderStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
-const FORWARD: readonly OrderStatus[] = ORDER_STATUSES.slice(0, 8);
+const FORWARD: readonly OrderStatus[] = ORDER_STATUSES.slice(0, ORDER_STATUSES.indexOf('delivered') + 1);
 
 /**
  * Allowed transitions: one step forward along the pipeline, or from any live status into a
- * terminal one (rejection only before production starts).
+ * terminal one (rejection only before production starts). `awaiting_production`: the produce
+ * step waits for a production line; `in_production`: the MES has the job on a line.
  */
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   if (isTerminal(from)) return false;
-  if (to === 'rejected') return FORWARD.indexOf(from) < FORWARD.indexOf('in_production');
+  if (to === 'rejected') return FORWARD.indexOf(from) < FORWARD.indexOf('awaiting_production');
   if (to === 'cancelled' || to === 'failed') return true;
   const i = FORWARD.indexOf(from);
   return i >= 0 && FORWARD[i + 1] === to;

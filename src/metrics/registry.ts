@@ -77,6 +77,15 @@ const stageDuration = new Histogram({
   registers,
 });
 
+const projectionWriteFailures = new Counter({
+  name: 'orders_projection_write_failures_total',
+  help:
+    'Failed writes of the shop order projection, by mode (quick: inside the workflow task; queued: waits for the database) and ' +
+    'outcome (retried; rejected: the database refuses the data for good and the order fails; gave_up: the last try of a queued write).',
+  labelNames: ['mode', 'outcome'] as const,
+  registers,
+});
+
 /** Orders of the shop projection per status and channel. */
 export interface StatusCount {
   status: string;
@@ -136,6 +145,7 @@ const STAGE_OF_STATUS: Partial<Record<string, Stage>> = {
   accepted: 'price',
   priced: 'route-to-crm',
   routed: 'produce',
+  awaiting_production: 'produce',
   in_production: 'produce',
   produced: 'ship',
   shipped: 'ship',
@@ -245,6 +255,11 @@ export function recordPricingCacheHit(cache: 'memory' | 'shared' = 'memory'): vo
 /** Records one CRM routing attempt. */
 export function recordCrmProcessing(result: 'ok' | 'error', seconds: number): void {
   crmProcessing.observe({ result }, seconds);
+}
+
+/** Records a failed projection write attempt (see `orders_projection_write_failures_total`). */
+export function recordProjectionWriteFailure(mode: 'quick' | 'queued', outcome: 'retried' | 'rejected' | 'gave_up'): void {
+  projectionWriteFailures.inc({ mode, outcome });
 }
 
 /** Records a pipeline stage the projection saw finish. */

@@ -92,7 +92,7 @@ describe('priority (properties)', () => {
  * Status paths the order workflow can take: the pipeline up to some point, then either the
  * next step or an ending (rejected at acceptance, cancelled while cancellable, failed at any step).
  */
-const PIPELINE: OrderStatus[] = ['received', 'accepted', 'priced', 'routed', 'in_production', 'produced', 'shipped', 'delivered'];
+const PIPELINE: OrderStatus[] = ['received', 'accepted', 'priced', 'routed', 'awaiting_production', 'in_production', 'produced', 'shipped', 'delivered'];
 const workflowPath = fc
   .tuple(fc.integer({ min: 0, max: PIPELINE.length - 1 }), fc.constantFrom('done', 'rejected', 'cancelled', 'failed'))
   .map(([reached, ending]): OrderStatus[] => {

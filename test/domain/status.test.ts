@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { canTransition, isTerminal, ORDER_STATUSES, type OrderStatus } from '../../src/domain/status.js';
 
-const FORWARD: OrderStatus[] = ['received', 'accepted', 'priced', 'routed', 'in_production', 'produced', 'shipped', 'delivered'];
+const FORWARD: OrderStatus[] = ['received', 'accepted', 'priced', 'routed', 'awaiting_production', 'in_production', 'produced', 'shipped', 'delivered'];
 const TERMINAL: OrderStatus[] = ['delivered', 'cancelled', 'rejected', 'failed'];
-const LIVE: OrderStatus[] = ['received', 'accepted', 'priced', 'routed', 'in_production', 'produced', 'shipped'];
+const LIVE: OrderStatus[] = ['received', 'accepted', 'priced', 'routed', 'awaiting_production', 'in_production', 'produced', 'shipped'];
 
 describe('order status', () => {
   it('knows which statuses are terminal', () => {

@@ -32,6 +32,9 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
     PORT: '0',
     // Without the carrier's events (no CARRIER_EVENTS_URL), an order asks the carrier 1 s after the expected delivery.
     CARRIER_EVENT_GRACE_SECONDS: '1',
+    // Test files share one shop database and one source address; the per-address count of failed
+    // authentications must not carry from one file's bad-key rows into the next file's requests.
+    AUTH_FAILURES_PER_MINUTE: '100000',
     ...extra,
   };
 }

@@ -25,6 +25,7 @@ import {
   carrierEventSignal,
   isOrderId,
   orderWorkflowId,
+  productionStartedSignal,
   statusQuery,
   type OrderState,
 } from '../../workflows/order/contract.js';
@@ -44,7 +45,7 @@ const EVENT_TIME_PAST_MS = 366 * 24 * 3_600_000;
 const EVENT_TIME_FUTURE_MS = SIGNATURE_TOLERANCE_S * 1000;
 
 /** A time the event reports: an ISO date-time in UTC, not in the future and not more than a year ago. */
-const EventTime = z.iso.datetime().refine(
+const EventTime = z.iso.datetime().max(40).refine(
   (s) => {
     const t = Date.parse(s);
     const now = Date.now();
@@ -147,9 +148,24 @@ async function orderWorkflow(temporal: Client, orderId: string): Promise<Outcome
   }
 }
 
+/** `job.started`: the order's job is on a line; the workflow moves the order to `in_production` (signal `productionStarted`). */
+async function signalProductionStarted(temporal: Client, event: MesEventBody): Promise<Outcome> {
+  const startedAt = event.job.startedAt ?? event.occurredAt;
+  try {
+    await temporal.workflow
+      .getHandle(orderWorkflowId(event.job.orderId))
+      .signal(productionStartedSignal, { jobId: event.job.id, startedAt, source: 'webhook', eventId: event.id });
+    return { accepted: true };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return { accepted: false, reason: 'the order has ended' };
+    throw temporalUnavailable(err);
+  }
+}
+
 async function handleMesEvent(temporal: Client, event: MesEventBody, callbackSecret: string): Promise<Outcome> {
   const order = await orderWorkflow(temporal, event.job.orderId);
-  if (!order.accepted || event.type === 'job.started') return order;
+  if (!order.accepted) return order;
+  if (event.type === 'job.started') return signalProductionStarted(temporal, event);
   const callback = event.job.callbackRef ? decodeProduceCallback(event.job.callbackRef, callbackSecret) : undefined;
   if (!callback) return { accepted: false, reason: 'the job carries no callback reference of this pipeline (or one that does not verify)' };
   if (callback.workflowId !== orderWorkflowId(event.job.orderId)) return { accepted: false, reason: `the callback reference belongs to another order than ${event.job.orderId}` };

@@ -20,10 +20,10 @@ import { CHANNELS, OrderItemSchema, ShippingSchema, type Channel } from '../../d
 import type { PriceBreakdown } from '../../domain/pricing/index.js';
 import { PRIORITY_CLASSES, type PriorityClass } from '../../domain/priority.js';
 import { ORDER_STATUSES, type OrderStatus } from '../../domain/status.js';
-import type { ApiClient } from '../clients.js';
+import { CLIENT_ID, type ApiClient } from '../clients.js';
 import type { ApiDeps } from '../deps.js';
-import { allow, caller } from '../middleware.js';
-import { traceLink, visibleTrace, type TraceLink, type VisibleTraceLink } from '../order-resource.js';
+import { allow, caller, textIssue } from '../middleware.js';
+import { traceLink, visibleTrace, type VisibleTraceLink } from '../order-resource.js';
 import { HttpProblem, validationProblem, zodFieldErrors, type FieldError } from '../problem.js';
 
 export const DEFAULT_LIMIT = 20;
@@ -115,21 +115,46 @@ export const OrderListSchema = z
   .describe('One page of orders, newest first.');
 export type OrderList = z.output<typeof OrderListSchema>;
 
+/** Longest cursor this API issues (and accepts). */
+export const MAX_CURSOR_LENGTH = 512;
+
 /** Query of `GET /v1/orders`; unknown parameters are refused. */
 export const OrderListQuerySchema = z.strictObject({
   status: z.enum(ORDER_STATUSES).optional(),
   channel: z.enum(CHANNELS).optional(),
-  partnerId: z.string().min(1).max(100).optional().describe('Operator keys only.'),
+  partnerId: z
+    .string()
+    .regex(CLIENT_ID, 'a partner id: lower-case letters, digits, ".", "_" and "-", at most 63')
+    .optional()
+    .describe('Operator keys only.'),
   limit: z
     .string()
+    .max(4)
     .regex(/^\d{1,4}$/, `an integer from 1 to ${MAX_LIMIT}`)
     .transform(Number)
     .pipe(z.int().min(1).max(MAX_LIMIT))
     .optional()
     .describe(`Page size, 1 to ${MAX_LIMIT}; default ${DEFAULT_LIMIT}.`),
-  cursor: z.string().optional().describe('nextCursor of the previous page.'),
+  // A cursor this API issues has about 100 characters.
+  cursor: z.string().max(512).optional().describe('nextCursor of the previous page.'),
 });
 export type OrderListQuery = z.output<typeof OrderListQuerySchema>;
+
+/**
+ * Field errors no schema reports well: a parameter given more than once (`?status=a&status=b`
+ * arrives as an array) and text that cannot be stored or compared (NUL, broken unicode).
+ */
+export function queryShapeErrors(query: Record<string, unknown>): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const [name, value] of Object.entries(query)) {
+    if (Array.isArray(value)) errors.push({ path: name, message: 'given more than once; send each query parameter at most once' });
+    else if (typeof value === 'string') {
+      const issue = textIssue(value);
+      if (issue) errors.push({ path: name, message: issue });
+    }
+  }
+  return errors;
+}
 
 /** Field errors of a query; an unknown parameter is reported under its own name. */
 function queryFieldErrors(error: z.ZodError): FieldError[] {
@@ -152,8 +177,18 @@ export interface ListPosition {
   id: string;
 }
 
-const CURSOR_TEXT = /^[A-Za-z0-9_-]{1,512}$/;
+const CURSOR_TEXT = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_CURSOR_LENGTH}}$`);
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+/**
+ * Range of a cursor's time: every order was created in it. PostgreSQL refuses the year 0000
+ * (there is none), and a position outside the range can only be forged.
+ */
+export const CURSOR_EARLIEST = '1970-01-01T00:00:00.000Z';
+export const CURSOR_LATEST = '9999-12-31T23:59:59.999Z';
+/** Longest id in a cursor: order ids are 36 characters; the rest of the margin is for ids made elsewhere. */
+const CURSOR_ID_MAX = 200;
+/** Printable text only: no control characters (NUL among them) and no unpaired surrogates. */
+const CURSOR_ID = /^[^\p{Cc}\p{Cs}]+$/u;
 
 export function encodeCursor(position: ListPosition): string {
   return Buffer.from(JSON.stringify([position.createdAt, position.id]), 'utf8').toString('base64url');
@@ -173,10 +208,13 @@ export function decodeCursor(cursor: string): ListPosition {
   }
   if (!Array.isArray(value) || value.length !== 2) throw bad;
   const [createdAt, id] = value as unknown[];
-  if (typeof createdAt !== 'string' || typeof id !== 'string' || id.length === 0 || id.length > 200) throw bad;
-  // A real calendar instant (rejects e.g. February 30th, which PostgreSQL would refuse).
+  if (typeof createdAt !== 'string' || typeof id !== 'string' || id.length === 0 || id.length > CURSOR_ID_MAX) throw bad;
+  // The id is compared as text by PostgreSQL, which refuses NUL; broken unicode cannot be sent to it.
+  if (!CURSOR_ID.test(id) || textIssue(id)) throw bad;
+  // A real calendar instant (rejects e.g. February 30th, which PostgreSQL would refuse), in range.
   const parsed = new Date(createdAt);
   if (!CURSOR_TIME.test(createdAt) || Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 19) !== createdAt.slice(0, 19)) throw bad;
+  if (parsed.getTime() < Date.parse(CURSOR_EARLIEST) || parsed.getTime() > Date.parse(CURSOR_LATEST)) throw bad;
   return { createdAt, id };
 }
 
@@ -283,6 +321,8 @@ export function orderListRoutes(deps: ApiDeps): Router {
 
   router.get('/orders', allow('shop', 'partner', 'operator'), async (req, res) => {
     const client = caller(req);
+    const shapeErrors = queryShapeErrors(req.query as Record<string, unknown>);
+    if (shapeErrors.length > 0) throw validationProblem(shapeErrors, 'The query parameters do not match the schema.');
     const parsed = OrderListQuerySchema.safeParse(req.query);
     if (!parsed.success) throw validationProblem(queryFieldErrors(parsed.error), 'The query parameters do not match the schema.');
     const query = parsed.data;

@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, isGrpcServiceError } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { orders } from '../../../db/shop/schema.js';
 import { OrderRequestSchema } from '../../domain/order.js';
@@ -10,7 +10,9 @@ import { isTerminal } from '../../domain/status.js';
 import { validateOrder } from '../../domain/validation.js';
 import { newOrderInput, startOrderWorkflow } from '../../intake.js';
 import {
+  CANCEL_UNAVAILABLE,
   NOT_CANCELLABLE,
+  PRIORITY_CHANGE_LIMIT,
   cancelUpdate,
   initialOrderState,
   reprioritizeUpdate,
@@ -22,7 +24,7 @@ import {
 import { tagOrder } from '../../tracing/attributes.js';
 import type { ApiDeps } from '../deps.js';
 import { IDEMPOTENCY_KEY, createIdempotencyStore, requestHash, type IdempotencyClaim } from '../idempotency.js';
-import { BODY_LIMIT, acceptableJson, allow, caller, jsonBody } from '../middleware.js';
+import { allow, caller, jsonBody, optionalJsonBody } from '../middleware.js';
 import { readProjectedOrder, toOrderResource, traceLink } from '../order-resource.js';
 import { HttpProblem, validationProblem, zodFieldErrors } from '../problem.js';
 
@@ -82,8 +84,10 @@ const MAYBE_DONE_CODES = new Set([
  * not (`absent`: the start was refused, or never sent), or cannot be told (`unknown`).
  */
 async function startOutcome(deps: ApiDeps, orderId: string, startError: unknown): Promise<'started' | 'absent' | 'unknown'> {
-  const code = startErrorCode(startError);
-  const maybeDone = code === undefined || MAYBE_DONE_CODES.has(code);
+  const grpc = startGrpcError(startError);
+  // A deadline that passed before the call had a connection (gRPC names no `remote_addr` then,
+  // e.g. "waiting for metadata filters") means the start was never sent.
+  const maybeDone = grpc !== undefined && MAYBE_DONE_CODES.has(grpc.code) && (grpc.code !== 4 || /remote_addr=/.test(grpc.details));
   try {
     await deps.temporal.withDeadline(Date.now() + START_CHECK_DEADLINE_MS, () => deps.temporal.workflow.getHandle(orderWorkflowId(orderId)).describe());
     return 'started';
@@ -94,10 +98,10 @@ async function startOutcome(deps: ApiDeps, orderId: string, startError: unknown)
   }
 }
 
-/** gRPC status code of a failed client call, if it carries one. */
-function startErrorCode(err: unknown): number | undefined {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
-    if (isGrpcServiceError(e)) return e.code;
+/** The gRPC error of a failed client call, if it carries one. */
+function startGrpcError(err: unknown): { code: number; details: string } | undefined {
+  for (let e = err as { cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (isGrpcServiceError(e)) return { code: e.code, details: e.details };
   }
   return undefined;
 }
@@ -131,7 +135,7 @@ export function orderRoutes(deps: ApiDeps): Router {
     let claim: IdempotencyClaim | undefined = keyed ? await idempotency.lookup(keyed) : undefined;
     if (!claim) {
       const createdAt = new Date();
-      const issues = validateOrder(order, createdAt);
+      const issues = validateOrder(order, createdAt, { timeScale: config.timeScale });
       if (issues.length > 0) throw validationProblem(issues, 'The order breaks business rules of the catalog.');
       const input = newOrderInput({
         source: {
@@ -188,8 +192,7 @@ export function orderRoutes(deps: ApiDeps): Router {
   router.post(
     '/orders/:id/cancel',
     allow('shop', 'partner', 'operator'),
-    express.json({ limit: BODY_LIMIT, type: 'application/json' }),
-    acceptableJson,
+    ...optionalJsonBody,
     async (req, res) => {
       const client = caller(req);
       const body = CancelBodySchema.safeParse(req.body ?? {});
@@ -207,6 +210,9 @@ export function orderRoutes(deps: ApiDeps): Router {
         );
         res.status(202).json(toOrderResource(result, trace(state.orderId), client));
       } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError && failureType(err) === CANCEL_UNAVAILABLE) {
+          throw new HttpProblem(503, 'Cancel not decided', `${err.cause?.message ?? err.message}.`, { orderStatus: state.status }, { 'Retry-After': '60' });
+        }
         if (err instanceof WorkflowUpdateFailedError) throw tooLate(err.cause?.message ?? err.message);
         log.warn({ err, orderId: state.orderId }, 'cancel failed');
         throw temporalUnavailable(err);
@@ -229,6 +235,9 @@ export function orderRoutes(deps: ApiDeps): Router {
       );
       res.json(toOrderResource(result, trace(state.orderId), client));
     } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError && failureType(err) === PRIORITY_CHANGE_LIMIT) {
+        throw new HttpProblem(409, 'Too many priority changes', err.cause?.message ?? err.message, { orderStatus: state.status });
+      }
       if (err instanceof WorkflowUpdateFailedError) {
         throw new HttpProblem(409, 'Priority not changed', err.cause?.message ?? err.message, { orderStatus: state.status });
       }
@@ -299,4 +308,9 @@ async function endedWithResult(deps: ApiDeps, orderId: string): Promise<boolean>
     deps.log.warn({ err, orderId }, 'projection unavailable; asking the order workflow');
     return false;
   }
+}
+
+/** The failure type with which the workflow refused an update (its validator's or handler's ApplicationFailure). */
+function failureType(err: WorkflowUpdateFailedError): string | undefined {
+  return (err.cause as { type?: string } | undefined)?.type;
 }

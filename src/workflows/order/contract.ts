@@ -125,7 +125,8 @@ export interface OrderState {
   updatedAt: string;
   timeline: TimelineEntry[];
   crm?: { customerId: string; managerId: string; managerName: string };
-  production?: { jobId: string; completedAt?: string; source?: IntegrationSource };
+  /** `startedAt`: when the job went on a line, and how the pipeline learnt it (`startSource`). */
+  production?: { jobId: string; startedAt?: string; startSource?: IntegrationSource; completedAt?: string; source?: IntegrationSource };
   shipment?: { trackingNumber: string; deliveredAt?: string; source?: IntegrationSource };
   failure?: OrderFailure;
   /** Promised-date watch: when the order becomes at risk, whether it is, and when it went overdue. */
@@ -171,7 +172,8 @@ export const cancelSignal = defineSignal<[CancelRequest]>('cancel');
 
 /**
  * Statuses from which an order can no longer be cancelled: production has finished (or the
- * order ended). While `in_production`, the MES decides: a job not yet on a line is cancelled.
+ * order ended). While `awaiting_production` or `in_production`, the MES decides: a job not yet
+ * on a line is cancelled.
  */
 export const NOT_CANCELLABLE: readonly OrderStatus[] = ['produced', 'shipped', 'delivered', 'cancelled', 'rejected', 'failed'];
 
@@ -180,6 +182,9 @@ export const PRODUCTION_CANCELLED = 'ProductionCancelled';
 
 /** Failure type when a cancel comes too late. */
 export const CANCEL_REFUSED = 'CancelRefused';
+
+/** Failure type when the MES did not answer a cancel in time; the order goes on, the caller may retry. */
+export const CANCEL_UNAVAILABLE = 'CancelUnavailable';
 
 /** A request to change an order's priority. */
 export interface ReprioritizeRequest {
@@ -193,6 +198,30 @@ export interface ReprioritizeRequest {
 export const reprioritizeUpdate = defineUpdate<OrderState, [ReprioritizeRequest]>('reprioritize');
 /** Signal of the same meaning, for `temporal workflow signal` users. */
 export const reprioritizeSignal = defineSignal<[ReprioritizeRequest]>('reprioritize');
+
+/** Priority changes an order accepts by request (update or signal); later ones are refused. */
+export const MAX_PRIORITY_CHANGES = 20;
+/** Failure type when an order has had MAX_PRIORITY_CHANGES priority changes already. */
+export const PRIORITY_CHANGE_LIMIT = 'PriorityChangeLimit';
+
+/** The MES put the order's production job on a line (signal `productionStarted`). */
+export interface ProductionStarted {
+  jobId: string;
+  /** ISO time the job went on its line. */
+  startedAt: string;
+  /** `webhook`: the MES's `job.started` event via the API; `polling`: the produce step saw it. */
+  source: IntegrationSource;
+  /** The MES's event id, when it came from an event. */
+  eventId?: string;
+}
+
+/** Signal: the order's job is on a production line; the order goes from `awaiting_production` to `in_production`. */
+export const productionStartedSignal = defineSignal<[ProductionStarted]>('productionStarted');
+
+/** Failure type when the shop database refuses the order's data for good (the order ends `failed`). */
+export const PROJECTION_REJECTED = 'ProjectionRejected';
+/** Failure type when the order could not be recorded in the shop database for hours (the order ends `failed`). */
+export const PROJECTION_UNAVAILABLE = 'ProjectionUnavailable';
 
 /** Event sent to a partner's webhook on every status change of its order (and when it goes overdue). */
 export interface WebhookEvent {

@@ -34,10 +34,15 @@ import { isTerminal, type OrderStatus } from '../../domain/status.js';
 import { webhookDeliveryWorkflow } from '../webhook.js';
 import {
   CANCEL_REFUSED,
+  CANCEL_UNAVAILABLE,
+  MAX_PRIORITY_CHANGES,
   MES_CONTROL_QUEUE,
   NOT_CANCELLABLE,
   ORDER_REJECTED,
+  PRIORITY_CHANGE_LIMIT,
   PRODUCTION_CANCELLED,
+  PROJECTION_REJECTED,
+  PROJECTION_UNAVAILABLE,
   SEARCH_ATTRIBUTES,
   STAGES,
   TASK_QUEUES,
@@ -45,11 +50,13 @@ import {
   cancelUpdate,
   carrierEventSignal,
   initialOrderState,
+  productionStartedSignal,
   reprioritizeSignal,
   reprioritizeUpdate,
   statusQuery,
   type CancelRequest,
   type CarrierEvent,
+  type ProductionStarted,
   type ReprioritizeRequest,
   type TimelineKind,
   type OrderFailure,
@@ -88,6 +95,14 @@ const RETRY_PROJECTION: ActivityOptions['retry'] = { initialInterval: '500ms', b
 const RETRY_PROJECTION_QUICK: ActivityOptions['retry'] = { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '1s', maximumAttempts: 3 };
 /** The projection write that waits for the database: keeps trying, at least every 10 s, until it is back. */
 const RETRY_PROJECTION_QUEUED: ActivityOptions['retry'] = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' };
+/** How long a queued projection write waits for the database (with `hardening-v1`) before the order fails. */
+const PROJECTION_QUEUED_LIMIT = '12h';
+/** Asking the MES to withdraw a job for a cancel (with `hardening-v1`): the caller waits, so a few quick tries. */
+const RETRY_CANCEL_CHECK: ActivityOptions['retry'] = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 5 };
+/** Carrier events kept per order before booking, by tracking number (with `hardening-v1`). */
+const MAX_CARRIER_EVENTS = 10;
+/** Timeline notes of refused signals (cancel, reprioritize) per order (with `hardening-v1`); later refusals leave none. */
+const MAX_REFUSAL_NOTES = 10;
 
 /** Options of each step's activities; the priority is added per call (it can change). */
 const STEP_OPTIONS = {
@@ -129,6 +144,20 @@ const projectionQueued = proxyActivities<OrderActivities>({
   taskQueue: TASK_QUEUES.orders,
   startToCloseTimeout: '15s',
   retry: RETRY_PROJECTION_QUEUED,
+});
+/** The queued write since `hardening-v1`: bounded in time, and a value the database refuses is not retried. */
+const projectionQueuedBounded = proxyActivities<OrderActivities>({
+  taskQueue: TASK_QUEUES.orders,
+  startToCloseTimeout: '15s',
+  scheduleToCloseTimeout: PROJECTION_QUEUED_LIMIT,
+  retry: { ...RETRY_PROJECTION_QUEUED, nonRetryableErrorTypes: [PROJECTION_REJECTED] },
+});
+/** The cancel check since `hardening-v1`: a refusal or an unreachable MES answers the caller within seconds. */
+const cancelCheck = proxyActivities<MesActivities>({
+  taskQueue: MES_CONTROL_QUEUE,
+  startToCloseTimeout: '5s',
+  scheduleToCloseTimeout: '20s',
+  retry: RETRY_CANCEL_CHECK,
 });
 /** Compensations and cancel checks: run to completion even while the order is being cancelled. */
 const compensation = {
@@ -179,6 +208,15 @@ const PATCH_RESCHEDULE_FAILED_ATTEMPT = 'reschedule-failed-attempt-v1';
  * history then no longer replayed.
  */
 const PATCH_PROJECTION_V2 = 'projection-v2';
+/**
+ * Patch (decided at start, with the patches above): the order waits for a production line as
+ * `awaiting_production` and is `in_production` once the MES has the job on a line (signal
+ * `productionStarted`, from the MES's event or the produce step; else on completion); carrier
+ * events are kept per tracking number; concurrent cancels share one answer and the MES cancel
+ * check is bounded; the same priority again is a no-op and priority changes are bounded; a
+ * projection write the database refuses for good, or that waits for it for hours, fails the order.
+ */
+const PATCH_HARDENING = 'hardening-v1';
 
 /** A failed attempt the step's retry policy would have retried, had the workflow not asked to withdraw it. */
 function isRetryableAttemptFailure(err: unknown): boolean {
@@ -208,8 +246,13 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   /** The carrier's first `shipment.delivered` event; checked against the booking when it is used. */
   let carrierDelivered: CarrierEvent | undefined;
   const projector = patched(PATCH_PROJECTION_V2);
+  const hardening = Boolean(carrierEventsOn && projector) && patched(PATCH_HARDENING);
+  /** With `hardening-v1`: the carrier's first `shipment.delivered` event per tracking number. */
+  const carrierEvents = new Map<string, CarrierEvent>();
   /** The newest version the projection has recorded (with `projection-v2`). */
   let written = 0;
+  /** Why the projection cannot record the order (with `hardening-v1`); the order then fails. */
+  let projectionFailure: OrderFailure | undefined;
 
   /** Records the order's current state in the projection; resolves once it is written. */
   const project = async () => {
@@ -219,22 +262,46 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       return;
     }
     const wanted = version;
-    await condition(() => written >= wanted);
+    await condition(() => written >= wanted || projectionFailure !== undefined);
   };
   /** The one writer of the projection: writes the newest state whenever it is behind. */
-  async function runProjector(): Promise<never> {
+  async function runProjector(): Promise<void> {
     for (;;) {
       await condition(() => version > written);
       let at = version;
       try {
-        await projectionQuick.recordProgress({ state, version: at });
-      } catch {
+        await projectionQuick.recordProgress({ state, version: at, ...(hardening ? { refuseBadData: true } : {}) });
+      } catch (err) {
         at = version;
-        await projectionQueued.recordProgress({ state, version: at });
+        if (!hardening) {
+          await projectionQueued.recordProgress({ state, version: at });
+        } else {
+          try {
+            if (isFailureOfType(err, PROJECTION_REJECTED)) throw err;
+            await projectionQueuedBounded.recordProgress({ state, version: at, refuseBadData: true });
+          } catch (failed) {
+            projectionFailed(failed);
+            return;
+          }
+        }
       }
       written = at;
     }
   }
+  /** The projection cannot record the order: the order fails with a reason a reader can act on. */
+  const projectionFailed = (err: unknown) => {
+    const rejected = isFailureOfType(err, PROJECTION_REJECTED);
+    const cause = err instanceof ActivityFailure ? err.cause : err;
+    projectionFailure = {
+      stage: current && (STAGES as readonly string[]).includes(current.stage) ? (current.stage as Stage) : 'accept',
+      type: rejected ? PROJECTION_REJECTED : PROJECTION_UNAVAILABLE,
+      message: rejected
+        ? (cause as Error).message
+        : `the order could not be recorded in the shop database within ${PROJECTION_QUEUED_LIMIT}; it was stopped so that it does not go on unrecorded`,
+    };
+    log.error('order projection cannot be written; the order fails', { orderId: input.orderId, type: projectionFailure.type });
+    steps.cancel();
+  };
   if (projector) void CancellationScope.nonCancellable(runProjector);
   const notify = (type: 'order.status_changed' | 'order.overdue' = 'order.status_changed') => {
     if (!(webhooksOn ?? (input.notify && patched(PATCH_WEBHOOKS)))) return;
@@ -328,8 +395,19 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     state.timeline.push({ seq: state.timeline.length, stage: kind, status: 'completed', startedAt: at, endedAt: at, attempts: 1, priority: state.priority, detail });
     state.updatedAt = at;
   };
+  /** Refused signals leave a note each, up to MAX_REFUSAL_NOTES (with `hardening-v1`), so signals cannot grow the timeline without end. */
+  let refusalNotes = 0;
+  const mayNoteRefusal = (): boolean => {
+    if (!hardening) return true;
+    refusalNotes += 1;
+    return refusalNotes <= MAX_REFUSAL_NOTES;
+  };
+  /** Priority changes asked for by update or signal (with `hardening-v1`: at most MAX_PRIORITY_CHANGES). */
+  let priorityChanges = 0;
+  let priorityLimitNoted = false;
   const changePriority = (to: ReprioritizeRequest['priority'], kind: 'reprioritize' | 'escalate', detail: string) => {
     const from = state.priority;
+    if (kind === 'reprioritize') priorityChanges += 1;
     state.priority = to;
     note(kind, `${from} → ${to}: ${detail}`);
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.OrderPriority, value: PRIORITY_KEYS[to] }]);
@@ -344,10 +422,16 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       throw ApplicationFailure.nonRetryable('a reason is required', 'InvalidPriority');
     }
     if (isTerminal(state.status)) throw ApplicationFailure.nonRetryable(`the order is already ${state.status}`, 'InvalidPriority');
+    if (hardening && request.priority !== state.priority && priorityChanges >= MAX_PRIORITY_CHANGES) {
+      throw ApplicationFailure.nonRetryable(`the priority of this order was changed ${MAX_PRIORITY_CHANGES} times already; it can no longer be changed`, PRIORITY_CHANGE_LIMIT);
+    }
   };
+  /** With `hardening-v1` the same priority again changes nothing (no note, no search attribute, no reschedule). */
+  const samePriority = (request: ReprioritizeRequest) => hardening && request.priority === state.priority;
   setHandler(
     reprioritizeUpdate,
     async (request) => {
+      if (samePriority(request)) return state;
       changePriority(request.priority, 'reprioritize', `${request.reason} (by ${request.by})`);
       await project();
       return state;
@@ -358,12 +442,30 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     try {
       refuseReprioritize(request);
     } catch (err) {
-      note('reprioritize', `refused (by ${request.by}): ${(err as Error).message}`);
+      if (isFailureOfType(err, PRIORITY_CHANGE_LIMIT)) {
+        // One note when the bound is first reached; later signals are ignored without a trace.
+        if (!priorityLimitNoted) note('reprioritize', `refused (by ${request.by}) and later ones ignored: ${(err as Error).message}`);
+        priorityLimitNoted = true;
+      } else if (mayNoteRefusal()) {
+        note('reprioritize', `refused (by ${request.by}): ${(err as Error).message}`);
+      }
       return;
     }
+    if (samePriority(request)) return;
     changePriority(request.priority, 'reprioritize', `${request.reason} (by ${request.by})`);
     project().catch(() => undefined);
   });
+
+  // ── Production start (with `hardening-v1`) ──────────────────────────────────────────────
+  /** The first report that the order's job is on a line. */
+  let productionStart: ProductionStarted | undefined;
+  /** The job is on a line: the order is `in_production`, and the produce entry says since when and who said so. */
+  const onLine = (started: Omit<ProductionStarted, 'startedAt'> & { startedAt?: string }) => {
+    state.production = { jobId: started.jobId, ...(started.startedAt ? { startedAt: started.startedAt } : {}), startSource: started.source };
+    const how = started.eventId ? `MES event ${started.eventId}` : started.startedAt ? 'seen by the production step' : 'start not reported before production finished';
+    if (current?.stage === 'produce') current.detail = `job ${started.jobId} on a line${started.startedAt ? ` since ${started.startedAt}` : ''} (${how})`;
+    setStatus('in_production');
+  };
 
   // ── Promised date ────────────────────────────────────────────────────────────────────────
   /** Durable timers on the promised date: escalate when at risk, mark and tell when overdue. */
@@ -407,8 +509,17 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       });
     }
   };
+  /** With `hardening-v1`: the cancel being decided right now; a concurrent cancel shares its answer. */
+  let cancelDeciding: Promise<void> | undefined;
   const requestCancel = async (request: CancelRequest) => {
     refuseIfTooLate();
+    if (hardening) {
+      if (cancelRequest) return; // accepted already: the order is being cancelled
+      cancelDeciding ??= decideCancel(request).finally(() => {
+        cancelDeciding = undefined;
+      });
+      return cancelDeciding;
+    }
     if (cancelRequest || cancelling) return; // already on its way
     cancelling = true;
     try {
@@ -429,13 +540,59 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       cancelling = false;
     }
   };
+  /** Since `hardening-v1`: asks the MES (bounded) while production waits for or holds a line, then cancels. */
+  const decideCancel = async (request: CancelRequest) => {
+    cancelling = true;
+    try {
+      if (state.status === 'awaiting_production' || state.status === 'in_production') {
+        let mesAnswer: { cancelled: boolean; jobStatus: string };
+        try {
+          mesAnswer = await cancelCheck.cancelProduction({ orderId: input.orderId });
+        } catch {
+          throw ApplicationFailure.create({
+            type: CANCEL_UNAVAILABLE,
+            message: 'the production system did not answer in time; the order goes on. Try again in a minute',
+            nonRetryable: true,
+          });
+        }
+        if (!mesAnswer.cancelled) {
+          throw ApplicationFailure.create({
+            type: CANCEL_REFUSED,
+            message: `production has started (MES job ${mesAnswer.jobStatus}); the order can no longer be cancelled`,
+            nonRetryable: true,
+          });
+        }
+      }
+      cancelRequest = request;
+      steps.cancel();
+    } finally {
+      cancelling = false;
+    }
+  };
 
   setHandler(statusQuery, () => state);
   setHandler(carrierEventSignal, (event) => {
     // Repeats of an event and events about another tracking number change nothing.
-    if (event?.type !== 'shipment.delivered' || typeof event.deliveredAt !== 'string' || carrierDelivered) return;
+    if (event?.type !== 'shipment.delivered' || typeof event.deliveredAt !== 'string') return;
+    if (hardening) {
+      // Kept per tracking number: an early or foreign event cannot displace the booked shipment's.
+      if (typeof event.trackingNumber !== 'string' || carrierEvents.has(event.trackingNumber)) return;
+      if (state.shipment && event.trackingNumber !== state.shipment.trackingNumber) return;
+      if (carrierEvents.size >= MAX_CARRIER_EVENTS) carrierEvents.delete(carrierEvents.keys().next().value!);
+      carrierEvents.set(event.trackingNumber, event);
+      return;
+    }
+    if (carrierDelivered) return;
     if (state.shipment && event.trackingNumber !== state.shipment.trackingNumber) return;
     carrierDelivered = event;
+  });
+  setHandler(productionStartedSignal, (started) => {
+    if (!hardening || productionStart || typeof started?.jobId !== 'string' || typeof started.startedAt !== 'string') return;
+    productionStart = { jobId: started.jobId, startedAt: started.startedAt, source: started.source === 'webhook' ? 'webhook' : 'polling', ...(typeof started.eventId === 'string' ? { eventId: started.eventId } : {}) };
+    if (state.status === 'awaiting_production') {
+      onLine(productionStart);
+      project().catch(() => undefined);
+    }
   });
   setHandler(
     cancelUpdate,
@@ -448,6 +605,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   );
   setHandler(cancelSignal, (request) => {
     requestCancel(request).catch((err: unknown) => {
+      if (!mayNoteRefusal()) return;
       state.timeline.push({
         seq: state.timeline.length,
         stage: 'cancel',
@@ -509,16 +667,27 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
 
       // 4. produce
       entry = begin('produce');
-      setStatus('in_production');
+      setStatus(hardening ? 'awaiting_production' : 'in_production');
       await project();
+      if (productionStart && state.status === 'awaiting_production') onLine(productionStart);
       // Waits in the mes backlog for a production line; priority decides who gets the next one.
       const produced = await step((p) =>
         stepActivities<MesActivities>(STEP_OPTIONS.mes, p).produce({ orderId: input.orderId, items: order.items }),
       );
-      state.production = { jobId: produced.jobId, completedAt: produced.completedAt, ...(produced.source ? { source: produced.source } : {}) };
+      // No report of the start reached the order: it still passes through `in_production`.
+      if (state.status === 'awaiting_production') {
+        onLine({ jobId: produced.jobId, ...(produced.startedAt ? { startedAt: produced.startedAt } : {}), source: produced.source ?? 'polling' });
+      }
+      state.production = {
+        ...state.production,
+        jobId: produced.jobId,
+        completedAt: produced.completedAt,
+        ...(produced.source ? { source: produced.source } : {}),
+      };
       const how = produced.source === 'webhook' ? 'MES event' : produced.source === 'polling' ? 'asked the MES' : undefined;
       const resubmitted = produced.resubmitted ? `, resubmitted ${produced.resubmitted}× after the MES lost it` : '';
-      finish(entry, produced, 'produced', `job ${produced.jobId}${how ? ` (${how}${resubmitted})` : ''}`);
+      const since = state.production.startedAt ? `, on a line since ${state.production.startedAt}` : '';
+      finish(entry, produced, 'produced', `job ${produced.jobId}${how ? ` (${how}${resubmitted})` : ''}${since}`);
       await project();
 
       // 5. ship: book the carrier, then wait (durable timer) until the promised delivery and confirm it
@@ -547,7 +716,8 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
         return;
       }
       // The carrier reports the delivery itself; a durable timer bounds the wait for its event.
-      const fromCarrier = () => (carrierDelivered?.trackingNumber === booked.trackingNumber ? carrierDelivered : undefined);
+      const fromCarrier = () =>
+        hardening ? carrierEvents.get(booked.trackingNumber) : carrierDelivered?.trackingNumber === booked.trackingNumber ? carrierDelivered : undefined;
       // A carrier that sends no events is asked at the expected delivery, without a grace period.
       const silentCarrier = booked.carrierEvents === false;
       const graceMs = silentCarrier ? 0 : (input.carrierEventGraceMs ?? 0);
@@ -570,12 +740,17 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     await promiseWatch;
     return state;
   } catch (err) {
+    if (projectionFailure) return failOrder(projectionFailure);
     if (isCancellation(err) || isProductionCancelled(err)) {
       // The MES withdrew the job because of a cancel request that is completing right now.
       if (!cancelRequest) await condition(() => cancelRequest !== undefined, '1 minute');
       if (cancelRequest) return cancelOrder(cancelRequest);
     }
-    const failure = describeFailure(err, current?.stage ?? 'accept');
+    return failOrder(describeFailure(err, current?.stage ?? 'accept'));
+  }
+
+  /** Ends the order `rejected` (a business rejection: returns the state) or `failed` (fails the workflow). */
+  async function failOrder(failure: OrderFailure): Promise<OrderState> {
     state.failure = failure;
     if (current) {
       current.status = 'failed';
@@ -610,7 +785,7 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
         priority: state.priority,
       };
       state.timeline.push(entry);
-      const released: string[] = state.status === 'in_production' ? ['MES job cancelled'] : [];
+      const released: string[] = state.status === 'in_production' || state.status === 'awaiting_production' ? ['MES job cancelled'] : [];
       for (const step of compensations.reverse()) {
         await step.run();
         released.push(step.name);
@@ -624,6 +799,12 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       return state;
     });
   }
+}
+
+/** Whether `err` is (or is an activity failure caused by) an ApplicationFailure of `type`. */
+function isFailureOfType(err: unknown, type: string): boolean {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure && cause.type === type;
 }
 
 function isProductionCancelled(err: unknown): boolean {
