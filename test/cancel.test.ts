@@ -35,7 +35,7 @@ describe('cancel', () => {
 
     const second = await call('POST', '/v1/orders', { key: ACME, body: bigRun() });
     // routed to the CRM and queued for the only production line
-    await waitForOrder(pipeline.client, second.json.id, (s) => s.status === 'in_production');
+    await waitForOrder(pipeline.client, second.json.id, (s) => s.status === 'awaiting_production');
 
     const cancelled = await call('POST', `/v1/orders/${second.json.id}/cancel`, { key: ACME, body: { reason: 'customer changed the design' } });
     expect(cancelled.status).toBe(202);

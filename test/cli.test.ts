@@ -159,7 +159,7 @@ describe('orders CLI', () => {
     const b2 = await call('POST', '/v1/orders', { key: SHOP, body: bigRun() });
     const c = await call('POST', '/v1/orders', { key: ACME, body: bigRun() });
     for (const o of [a, b1, b2, c]) expect(o.status).toBe(202);
-    await waitForOrder(pipeline.client, c.json.id, (s) => s.status === 'in_production');
+    await waitForOrder(pipeline.client, c.json.id, (s) => s.status === 'awaiting_production');
 
     // A's job is on the line: too late
     const refused = await cli('cancel', a.json.id, '--reason', 'customer changed the design');
@@ -171,7 +171,7 @@ describe('orders CLI', () => {
     expect(re.code, re.stderr).toBe(0);
     const after: OrderState = JSON.parse(re.stdout);
     expect(after.priority).toBe('low');
-    expect(after.status).toBe('in_production');
+    expect(after.status).toBe('awaiting_production');
     const entry = after.timeline.findLast((t) => t.stage === 'reprioritize');
     expect(entry?.detail).toBe('normal → low: trade fair is postponed (by ops-test)');
     const queried = await waitForOrder(pipeline.client, c.json.id, () => true);

@@ -76,7 +76,8 @@ describe('worker crash', () => {
     let snapshot: OrderState[] = [];
     for (;;) {
       snapshot = await states(ids);
-      const producing = snapshot.filter((s) => s.status === 'in_production').length;
+      // At the MES: queued for a line or on one.
+      const producing = snapshot.filter((s) => s.status === 'in_production' || s.status === 'awaiting_production').length;
       const delivered = snapshot.filter((s) => s.status === 'delivered').length;
       if (producing >= 2 && delivered < ORDERS) break;
       if (Date.now() > deadline) throw new Error(`orders never reached production: ${snapshot.map((s) => s.status).join(',')}`);
@@ -89,7 +90,7 @@ describe('worker crash', () => {
     workers = startWorkers();
     const final = await Promise.all(ids.map((id) => waitForOrder(client, id, (s) => s.status === 'delivered', 120_000)));
     expect(final.every((s) => s.status === 'delivered')).toBe(true);
-    expect(atKill).toContain('in_production');
+    expect(atKill.some((s) => s === 'in_production' || s === 'awaiting_production')).toBe(true);
 
     const dbs = await openDatabases(config, SYSTEMS);
     try {

@@ -140,7 +140,7 @@ describe('the dashboard page', () => {
     const long = await place(SHOP, sampleOrder({ items: [{ sku: 'BC-STD', quantity: 100_000 }], shipping: { method: 'pickup' } }));
     await pollOrder(long, (o) => o.status === 'in_production');
     const waiting = await place(ACME, sampleOrder({ shipping: { method: 'pickup' } }));
-    await pollOrder(waiting, (o) => o.status === 'in_production');
+    await pollOrder(waiting, (o) => o.status === 'awaiting_production');
     const cancelled = await call('POST', `/v1/orders/${waiting}/cancel`, { key: OPS, body: { reason: 'dashboard test' } });
     expect(cancelled.status, cancelled.text).toBe(202);
     for (const [key, body] of [

@@ -157,7 +157,7 @@ describe('faults', () => {
     const ids = await startOrders(client, 30);
     await waitUntil('orders are spread over the stages', async () => {
       const s = await statuses(client, ids);
-      return s.some((x) => x === 'in_production' || x === 'shipped') && s.some((x) => x !== 'delivered');
+      return s.some((x) => x === 'awaiting_production' || x === 'in_production' || x === 'shipped') && s.some((x) => x !== 'delivered');
     });
     await server.stop();
     await new Promise((r) => setTimeout(r, 2_000));

@@ -13,7 +13,7 @@ import { productionJobs } from '../db/mes/schema.js';
 import { integrationEvents } from '../db/shop/schema.js';
 import { encodeProduceCallback } from '../src/activities/produce-callback.js';
 import { signWebhook } from '../src/webhook-signature.js';
-import { orderWorkflowId, type OrderState } from '../src/workflows/order/contract.js';
+import { carrierEventSignal, orderWorkflowId, type OrderState } from '../src/workflows/order/contract.js';
 import type { Answer, HttpCall } from './support/http.js';
 import { sampleOrder, startPipelineWithApi, waitForOrder, type TestPipeline } from './support/pipeline.js';
 
@@ -209,6 +209,26 @@ describe('hostile integration events', () => {
     const after = await waitForOrder(pipeline.client, waiting.id, (s) => s.status === 'delivered', 20_000);
     expect(after.shipment?.source).toBe('webhook');
   }, 120_000);
+
+  it('keeps carrier signals per tracking number: early ones for other numbers do not hide the booked shipment’s', async () => {
+    // Signals straight to the workflow (an adapter or a script with Temporal access, past the
+    // API's checks): eleven deliveries of other shipments arrive before the booking.
+    const { id } = await placeHeld();
+    const handle = pipeline.client.workflow.getHandle(orderWorkflowId(id));
+    const at = new Date().toISOString();
+    for (let i = 0; i < 11; i++) await handle.signal(carrierEventSignal, { id: `forged-${i}`, type: 'shipment.delivered', trackingNumber: `TRK-OTHER-${i}`, deliveredAt: at });
+    held.delete(id);
+    const booked = await waitForOrder(pipeline.client, id, (s) => s.status === 'shipped' && s.shipment !== undefined, 40_000);
+    const tracking = booked.shipment!.trackingNumber;
+    // The booked shipment's own event, sent now, completes the delivery at once (not after the
+    // minute the order would otherwise wait before asking the carrier).
+    const sentAt = Date.now();
+    const genuine = { id: `evt-${Math.random().toString(36).slice(2)}`, type: 'shipment.delivered', occurredAt: new Date().toISOString(), shipment: { orderId: id, trackingNumber: tracking, deliveredAt: new Date().toISOString() } };
+    expect((await post(call, 'carrier', genuine)).json).toEqual({ eventId: genuine.id, accepted: true });
+    const done = await waitForOrder(pipeline.client, id, (s) => s.status === 'delivered', 30_000);
+    expect(Date.now() - sentAt).toBeLessThan(30_000);
+    expect(done.shipment).toMatchObject({ trackingNumber: tracking, source: 'webhook', deliveredAt: genuine.shipment.deliveredAt });
+  }, 90_000);
 
   it('takes over the claim of a delivery that died while handling, and asks a twin of a live one to send again', async () => {
     const shop = pipeline.dbs.shop.db;

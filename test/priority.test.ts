@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productionJobs } from '../db/mes/schema.js';
 import { OrderRequestSchema } from '../src/domain/order.js';
 import { newOrderInput, startOrderWorkflow, type OrderSource } from '../src/intake.js';
-import { orderWorkflowId, reprioritizeUpdate, type OrderState } from '../src/workflows/order/contract.js';
+import { MAX_PRIORITY_CHANGES, PRIORITY_CHANGE_LIMIT, orderWorkflowId, reprioritizeSignal, reprioritizeUpdate, statusQuery, type OrderState } from '../src/workflows/order/contract.js';
 import { ACME_SOURCE as ACME, GLOBEX_SOURCE as GLOBEX, SHOP_SOURCE as SHOP, sampleOrder, startPipeline, waitForOrder, type TestPipeline } from './support/pipeline.js';
 
 let pipeline: TestPipeline;
@@ -27,9 +27,9 @@ async function place(source: OrderSource, quantity = 100) {
   return input.orderId;
 }
 
-/** Occupies the only line for about 3 s, so everything placed meanwhile forms a backlog. */
-async function blockTheLine() {
-  const id = await place(ACME, 100_000);
+/** Occupies the only line for about 3 s (per 100,000 cards), so everything placed meanwhile forms a backlog. */
+async function blockTheLine(quantity = 100_000) {
+  const id = await place(ACME, quantity);
   await pollJobs([id], (jobs) => jobs[0]?.status === 'in_production');
   return id;
 }
@@ -50,7 +50,8 @@ async function productionOrder(ids: string[]) {
   return jobs.sort((a, b) => a.startedAt!.getTime() - b.startedAt!.getTime()).map((j) => j.orderId);
 }
 
-const inProduction = (id: string) => waitForOrder(pipeline.client, id, (s) => s.status === 'in_production');
+/** Queued at the MES for the line (its job is not on it yet). */
+const inProduction = (id: string) => waitForOrder(pipeline.client, id, (s) => s.status === 'awaiting_production');
 
 describe('priority under a production backlog', () => {
   it('produces a new B2C order before most of a B2B backlog', async () => {
@@ -103,6 +104,43 @@ describe('priority under a production backlog', () => {
     const state: OrderState = await handle.result();
     expect(state.priority).toBe('high');
     expect(state.timeline.some((t) => t.stage === 'reprioritize')).toBe(false);
+  });
+
+  it('changes nothing for the same priority again, and bounds the changes a flood of signals can make', async () => {
+    // About 12 s on the line, so the order below waits while the signals arrive.
+    const blocker = await blockTheLine(400_000);
+    const id = await place(ACME);
+    await inProduction(id);
+    const handle = pipeline.client.workflow.getHandle(orderWorkflowId(id));
+    const same: OrderState = await handle.executeUpdate(reprioritizeUpdate, { args: [{ priority: 'normal', reason: 'again', by: 'ops-test' }] });
+    expect(same.priority).toBe('normal');
+    expect(same.timeline.some((t) => t.stage === 'reprioritize')).toBe(false);
+
+    // A script gone wrong: 1,000 signals that flip the priority back and forth.
+    const signals = Array.from({ length: 1000 }, (_, i) => ({ priority: i % 2 ? ('low' as const) : ('high' as const), reason: `flip ${i}`, by: 'script' }));
+    for (let i = 0; i < signals.length; i += 50) await Promise.all(signals.slice(i, i + 50).map((s) => handle.signal(reprioritizeSignal, s)));
+    const flooded: OrderState = await handle.query(statusQuery);
+    expect(flooded.status).toBe('awaiting_production');
+    const changes = flooded.timeline.filter((t) => t.stage === 'reprioritize');
+    // MAX_PRIORITY_CHANGES changes, then one note that later ones are ignored.
+    expect(changes).toHaveLength(MAX_PRIORITY_CHANGES + 1);
+    expect(changes.at(-1)?.detail).toMatch(/later ones ignored/);
+    // An operator's update after the bound is refused with a reason, and changes nothing.
+    const refused = await handle.executeUpdate(reprioritizeUpdate, { args: [{ priority: 'rush', reason: 'really now', by: 'ops-test' }] }).then(
+      () => undefined,
+      (err: { cause?: { type?: string; message?: string } }) => err.cause,
+    );
+    expect(refused?.type).toBe(PRIORITY_CHANGE_LIMIT);
+    expect(refused?.message).toMatch(/can no longer be changed/);
+
+    const final: OrderState = await handle.result();
+    expect(final.status).toBe('delivered');
+    expect(final.timeline.filter((t) => t.stage === 'reprioritize')).toHaveLength(MAX_PRIORITY_CHANGES + 1);
+    // Each change upserts the priority attribute once; the ignored signals add no commands.
+    const history = await handle.fetchHistory();
+    const upserts = history.events!.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length;
+    expect(upserts).toBeLessThan(MAX_PRIORITY_CHANGES + 15);
+    expect((await pipeline.client.workflow.getHandle(orderWorkflowId(blocker)).result()).status).toBe('delivered');
   });
 
   it('gives two partners of equal weight similar shares of the line when one floods it', async () => {

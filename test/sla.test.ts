@@ -63,7 +63,7 @@ describe('promised dates', () => {
     const blocker = await place(ACME, { quantity: 100_000 });
     await waitForOrder(pipeline.client, blocker, (s) => s.status === 'in_production');
     const partner = await place(ACME, { dueInMs: 4_000 });
-    await waitForOrder(pipeline.client, partner, (s) => s.status === 'in_production');
+    await waitForOrder(pipeline.client, partner, (s) => s.status === 'awaiting_production');
     // A flood: 40 shop orders (about 4 s of line time) queued above the partner's priority.
     const flood: string[] = [];
     for (let i = 0; i < 40; i++) flood.push(await place(SHOP));

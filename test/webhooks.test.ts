@@ -88,7 +88,7 @@ describe('partner webhooks', () => {
     const final: OrderState = await pipeline.client.workflow.getHandle(orderWorkflowId(created.json.id)).result();
     expect(final.status).toBe('delivered');
 
-    const expected = ['received', 'accepted', 'priced', 'routed', 'in_production', 'produced', 'shipped', 'delivered'];
+    const expected = ['received', 'accepted', 'priced', 'routed', 'awaiting_production', 'in_production', 'produced', 'shipped', 'delivered'];
     const deadline = Date.now() + 30_000;
     const mine = () => received.filter((r) => r.event.order.id === created.json.id);
     while (mine().length < expected.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));

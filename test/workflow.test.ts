@@ -1,6 +1,7 @@
 /** The order workflow on the real Temporal server with the real workers and PostgreSQL. */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { createPricingActivities } from '../src/activities/pricing.js';
 import { OrderRequestSchema } from '../src/domain/order.js';
 import { priceOrder } from '../src/domain/pricing/index.js';
 import { newOrderInput, startOrderWorkflow } from '../src/intake.js';
-import { STAGES, TASK_QUEUES, type OrderState } from '../src/workflows/order/contract.js';
+import { PROJECTION_REJECTED, STAGES, TASK_QUEUES, type OrderState } from '../src/workflows/order/contract.js';
 import { sampleOrder, startPipeline, waitForOrder, type TestPipeline } from './support/pipeline.js';
 
 let pipeline: TestPipeline;
@@ -102,6 +103,26 @@ describe('order workflow', () => {
     expect(jobs).toHaveLength(0);
     const [row] = await pipeline.dbs.shop.db.select().from(orders).where(eq(orders.id, input.orderId));
     expect(row?.status).toBe('rejected');
+  });
+
+  it('fails an order whose data the shop database refuses, visibly and at once, instead of leaving it received', async () => {
+    // A start that bypasses the API's checks (the API answers 422 for this date): the year 10000
+    // in UTC, which PostgreSQL cannot store. The order must not wait for a write that never succeeds.
+    const { input, handle } = await start(sampleOrder({ shipping: { method: 'pickup' }, dueBy: '9999-12-31T23:30:00-01:00' }));
+    const failed = await handle.result().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failed, 'the workflow fails').toBeInstanceOf(WorkflowFailedError);
+    const state = await waitForOrder(pipeline.client, input.orderId, (s) => s.status === 'failed', 10_000);
+    expect(state.failure).toMatchObject({ type: PROJECTION_REJECTED });
+    expect(state.failure?.message).toMatch(/shop database cannot record the order/);
+    // Nothing was made or booked for it, and the shop's lists show it failed.
+    const jobs = await pipeline.dbs.mes.db.select().from(productionJobs).where(eq(productionJobs.orderId, input.orderId));
+    expect(jobs).toHaveLength(0);
+    const [row] = await pipeline.dbs.shop.db.select().from(orders).where(eq(orders.id, input.orderId));
+    expect(row?.status).toBe('failed');
+    expect(row?.dueBy).toBeNull();
   });
 
   it('rejects a second start of the same order', async () => {

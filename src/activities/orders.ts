@@ -93,6 +93,7 @@ export function createOrderActivities(deps: { shop: ShopDb; log?: { warn(message
           recordProjectionWriteFailure(mode, 'rejected');
           // The database's own text stays in the worker's log; the order says what it means.
           logger.warn('projection write refused for good; the order fails', { orderId: input.state.orderId, version: input.version, error: String(err) });
+          await recordRefused(input);
           throw ApplicationFailure.create({ type: PROJECTION_REJECTED, message: permanent, nonRetryable: true });
         }
         // A queued write whose time runs out before its next try: the order fails after this one.
@@ -103,6 +104,38 @@ export function createOrderActivities(deps: { shop: ShopDb; log?: { warn(message
       }
     },
   };
+
+  /**
+   * The order's data was refused: records it `failed` with only the fields the database took
+   * before (no dates of the customer's, price or notes), so the shop's lists show it ended. A
+   * newer version of the order is never overwritten; an error here only leaves the row as it was.
+   */
+  async function recordRefused({ state, version }: RecordProgressInput): Promise<void> {
+    const row = {
+      id: state.orderId,
+      channel: state.channel,
+      partnerId: state.partnerId ?? null,
+      clientId: state.clientId,
+      status: 'failed',
+      priority: state.priority,
+      customerName: state.customer.name,
+      customerEmail: state.customer.email,
+      items: state.items,
+      shipping: state.shipping,
+      createdAt: new Date(state.createdAt),
+      updatedAt: new Date(state.updatedAt),
+      version,
+    };
+    const { id: _id, createdAt: _c, channel: _ch, clientId: _cl, ...changing } = row;
+    try {
+      await shop
+        .insert(orders)
+        .values(row)
+        .onConflictDoUpdate({ target: orders.id, set: changing, setWhere: sql`${orders.version} < ${version}` });
+    } catch (err) {
+      logger.warn('the refused order could not be recorded as failed either', { orderId: state.orderId, error: String(err) });
+    }
+  }
 
   async function write({ state, version }: RecordProgressInput): Promise<void> {
     const row = {

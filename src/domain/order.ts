@@ -16,7 +16,7 @@ export const AddressSchema = z
     city: z.string().trim().min(1).max(100),
     country: z
       .string()
-      .length(2)
+      .length(2, { error: 'ISO 3166-1 alpha-2 country code, e.g. "DE"', abort: true })
       .regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 country code, e.g. "DE"'),
   })
   .strict();

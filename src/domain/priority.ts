@@ -22,6 +22,18 @@ export function escalate(priority: PriorityClass): PriorityClass {
   return PRIORITY_CLASSES[Math.max(0, i - 1)]!;
 }
 
+/**
+ * The class an order at risk of missing its promised date is raised to: one class more urgent,
+ * but a partner order no higher than the shop's own orders start (`high`). A class set higher by
+ * an operator stays.
+ */
+export function escalateForPromise(priority: PriorityClass, channel: Channel): PriorityClass {
+  const raised = escalate(priority);
+  if (channel === 'b2c') return raised;
+  const cap = defaultPriority('b2c');
+  return PRIORITY_KEYS[raised] < PRIORITY_KEYS[cap] ? (PRIORITY_KEYS[priority] < PRIORITY_KEYS[cap] ? priority : cap) : raised;
+}
+
 export function isPriorityClass(value: unknown): value is PriorityClass {
   return typeof value === 'string' && (PRIORITY_CLASSES as readonly string[]).includes(value);
 }

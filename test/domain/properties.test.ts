@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PRIORITY_CLASSES, PRIORITY_KEYS, defaultPriority, escalate, fairnessKey, isPriorityClass, taskPriority, type PriorityClass } from '../../src/domain/priority.js';
+import { PRIORITY_CLASSES, PRIORITY_KEYS, defaultPriority, escalate, escalateForPromise, fairnessKey, isPriorityClass, taskPriority, type PriorityClass } from '../../src/domain/priority.js';
 import { ORDER_STATUSES, TERMINAL_STATUSES, canReach, canTransition, type OrderStatus } from '../../src/domain/status.js';
 import { TIERS, TIER_NAMES, tierLimits } from '../../src/domain/tiers.js';
 import { NOT_CANCELLABLE } from '../../src/workflows/order/contract.js';
@@ -48,6 +48,21 @@ describe('priority (properties)', () => {
         expect(escalate(q)).toBe('rush');
       }),
     );
+  });
+
+  it('raises a partner order at risk no higher than the shop, and never lowers an order', () => {
+    fc.assert(
+      fc.property(priorityClass, (p) => {
+        const partner = escalateForPromise(p, 'b2b');
+        expect(PRIORITY_KEYS[partner]).toBeLessThanOrEqual(PRIORITY_KEYS[p]);
+        // Above the shop's class only if an operator put it there already.
+        if (PRIORITY_KEYS[partner] < PRIORITY_KEYS[defaultPriority('b2c')]) expect(partner).toBe(p);
+        expect(escalateForPromise(p, 'b2c')).toBe(escalate(p));
+      }),
+    );
+    expect(escalateForPromise('normal', 'b2b')).toBe('high');
+    expect(escalateForPromise('high', 'b2b')).toBe('high');
+    expect(escalateForPromise('high', 'b2c')).toBe('rush');
   });
 
   it('never starts a partner order at or above the shop', () => {

@@ -3,6 +3,7 @@
  * workflow as Temporal updates (answered once applied) or, with --signal, as signals.
  */
 import {
+  ApplicationFailure,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -11,6 +12,7 @@ import {
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { PRIORITY_CLASSES, type PriorityClass } from '../../domain/priority.js';
 import {
+  CANCEL_UNAVAILABLE,
   cancelSignal,
   cancelUpdate,
   orderWorkflowId,
@@ -56,7 +58,12 @@ async function update(
   try {
     return await client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () => send(client));
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) throw usageError(refused(err.cause?.message ?? err.message));
+    if (err instanceof WorkflowUpdateFailedError) {
+      const reason = err.cause?.message ?? err.message;
+      // The order could not decide now (the MES did not answer): not a refusal, worth a retry.
+      if (err.cause instanceof ApplicationFailure && err.cause.type === CANCEL_UNAVAILABLE) throw new CliError(`order ${id} was not ${what}: ${reason}`);
+      throw usageError(refused(reason));
+    }
     if (err instanceof WorkflowNotFoundError) throw await notRunning(client, id, what);
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
       throw new CliError(

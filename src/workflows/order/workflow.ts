@@ -28,7 +28,7 @@ import type { MesActivities } from '../../activities/mes.js';
 import type { OrderActivities } from '../../activities/orders.js';
 import type { PricingActivities } from '../../activities/pricing.js';
 import type { ShippingActivities } from '../../activities/shipping.js';
-import { PRIORITY_KEYS, escalate, isPriorityClass, taskPriority } from '../../domain/priority.js';
+import { PRIORITY_KEYS, escalate, escalateForPromise, isPriorityClass, taskPriority } from '../../domain/priority.js';
 import { atRiskAt } from '../../domain/sla.js';
 import { isTerminal, type OrderStatus } from '../../domain/status.js';
 import { webhookDeliveryWorkflow } from '../webhook.js';
@@ -405,8 +405,11 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
   /** Priority changes asked for by update or signal (with `hardening-v1`: at most MAX_PRIORITY_CHANGES). */
   let priorityChanges = 0;
   let priorityLimitNoted = false;
+  /** The order is `rush` only because its promised date came near (then pricing adds no rush surcharge). */
+  let rushByPromise = false;
   const changePriority = (to: ReprioritizeRequest['priority'], kind: 'reprioritize' | 'escalate', detail: string) => {
     const from = state.priority;
+    rushByPromise = kind === 'escalate' && to === 'rush';
     if (kind === 'reprioritize') priorityChanges += 1;
     state.priority = to;
     note(kind, `${from} → ${to}: ${detail}`);
@@ -481,10 +484,13 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
     if (isTerminal(state.status)) return;
     state.sla.atRisk = true;
     const share = Math.round((input.atRiskShare ?? 0.8) * 100);
-    if (state.priority !== 'rush') {
-      changePriority(escalate(state.priority), 'escalate', `${share} % of the time to the promised date ${state.promisedBy} used, order still ${state.status}`);
+    // With `hardening-v1` a partner order is raised at most to the shop's class: the date a
+    // customer asks for does not put a partner ahead of the shop.
+    const raised = hardening ? escalateForPromise(state.priority, input.channel) : escalate(state.priority);
+    if (raised !== state.priority) {
+      changePriority(raised, 'escalate', `${share} % of the time to the promised date ${state.promisedBy} used, order still ${state.status}`);
     } else {
-      note('escalate', `${share} % of the time to the promised date used; already rush`);
+      note('escalate', `${share} % of the time to the promised date used; already ${state.priority}`);
     }
     await project();
     const untilDue = promised.getTime() - Date.parse(now());
@@ -640,7 +646,13 @@ export async function orderWorkflow(input: OrderWorkflowInput): Promise<OrderSta
       // 2. price
       entry = begin('price');
       const priced = await step((p) =>
-        stepActivities<PricingActivities>(STEP_OPTIONS.pricing, p).priceOrder({ orderId: input.orderId, items: order.items }),
+        stepActivities<PricingActivities>(STEP_OPTIONS.pricing, p).priceOrder({
+          orderId: input.orderId,
+          items: order.items,
+          // With `hardening-v1` the order says who orders and whether it is a rush order (asked for
+          // at intake or by an operator): an escalation on the promised date adds no surcharge.
+          ...(hardening ? { rush: state.priority === 'rush' && !rushByPromise, ...(input.partnerId ? { partnerId: input.partnerId } : {}) } : {}),
+        }),
       );
       state.price = priced.price;
       finish(entry, priced, 'priced', `total ${priced.price.totalMinor} ${priced.price.currency} (minor units)`);
