@@ -201,8 +201,7 @@ describe('deploy/prometheus/alerts.yml', () => {
     const names = new Set(alerts.map((a) => a.name));
     for (const a of alerts) {
       expect(a.alert, `${a.name}: alerting rule`).toBeDefined();
-      expect(a.for, `${a.name}: for`).toMatch(/^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$/);
-      expect(a.for, `${a.name}: for`).not.toBe('');
+      expect(a.for ?? '(none)', `${a.name}: for`).toMatch(/^(?=\d)(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$/);
       expect(['critical', 'warning'], `${a.name}: severity`).toContain(a.labels?.severity);
       const { summary = '', description = '' } = a.annotations ?? {};
       expect(summary.length, `${a.name}: summary`).toBeGreaterThan(10);
