@@ -1,7 +1,8 @@
 /**
  * Prometheus and Grafana of docker-compose.yml cannot run here (no Docker engine), so this test
  * keeps them honest: every metric the dashboard queries is one the services export, and
- * Prometheus scrapes every app service on the port its configuration serves metrics on.
+ * Prometheus scrapes every app service on the port its configuration serves metrics on, and its
+ * alert rules are loaded, complete and written against metrics and labels that exist.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config.js';
-import { exportedMetricNames } from '../src/metrics/registry.js';
+import { exportedMetricNames, registry } from '../src/metrics/registry.js';
 import { QUEUE_NAMES } from '../src/workflows/order/contract.js';
-import { KNOWN_SDK_METRICS, promqlMetricNames } from './support/monitoring.js';
+import { KNOWN_SDK_METRICS, promqlLabelMatchers, promqlMetricNames } from './support/monitoring.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
@@ -143,5 +144,108 @@ describe('deploy/prometheus/prometheus.yml', () => {
       expect(job.static_configs, job.job_name).toBeUndefined();
       for (const d of job.dns_sd_configs ?? []) expect(d.type).toBe('A');
     }
+  });
+});
+
+describe('deploy/prometheus/alerts.yml', () => {
+  interface Rule {
+    alert?: string;
+    record?: string;
+    expr: string;
+    for?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  }
+  const config = parse(read('deploy/prometheus/prometheus.yml')) as { rule_files?: string[]; scrape_configs: { job_name: string }[] };
+  const rules = parse(read('deploy/prometheus/alerts.yml')) as { groups: { name: string; rules: Rule[] }[] };
+  const alerts = rules.groups.flatMap((g) => g.rules.map((r) => ({ ...r, name: r.alert ?? r.record ?? '(unnamed)' })));
+  /** Series Prometheus makes itself for every target; not in any registry. */
+  const SCRAPE_SERIES = ['up'];
+  /** Labels Prometheus adds to every scraped series (and `le` of histogram buckets). */
+  const TARGET_LABELS = ['job', 'instance', 'le'];
+  const labelNamesOf = (metric: string): string[] | undefined => {
+    const found = registry.getSingleMetric(metric);
+    if (!found) return undefined;
+    // prom-client keeps a metric's configured label names on the instance; its types do not declare them.
+    return [...((found as unknown as { labelNames?: readonly string[] }).labelNames ?? [])];
+  };
+
+  it('is the rule file Prometheus loads, mounted next to prometheus.yml', () => {
+    const [configTarget] = mounts('prometheus').find(([host]) => host === './deploy/prometheus/prometheus.yml')!.slice(1);
+    const loaded = (config.rule_files ?? []).map((f) => path.posix.resolve(path.posix.dirname(configTarget!), f));
+    expect(loaded.length).toBeGreaterThan(0);
+    const hostFiles = loaded.map((target) => mounts('prometheus').find(([, t]) => t === target)?.[0]);
+    expect(hostFiles).toEqual(['./deploy/prometheus/alerts.yml']);
+  });
+
+  it('has alerts for failing projection writes, dead letters, overdue and failed orders, and unreachable services', () => {
+    const names = new Set(alerts.map((a) => a.name));
+    for (const name of [
+      'OrdersProjectionWriteRejected',
+      'OrdersProjectionWriteGaveUp',
+      'OrdersProjectionWritesFailing',
+      'OrdersOutboxDeadLetters',
+      'OrdersOverdue',
+      'OrdersFailed',
+      'OrdersApiNotReady',
+      'OrdersTemporalUnreachable',
+      'OrdersScrapeTargetDown',
+      'OrdersServiceAbsent',
+    ]) {
+      expect(names.has(name), name).toBe(true);
+    }
+    expect(names.size).toBe(alerts.length);
+  });
+
+  it('gives every alert a duration, a severity and a summary and description that name only labels its expression keeps', () => {
+    const names = new Set(alerts.map((a) => a.name));
+    for (const a of alerts) {
+      expect(a.alert, `${a.name}: alerting rule`).toBeDefined();
+      expect(a.for ?? '(none)', `${a.name}: for`).toMatch(/^(?=\d)(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$/);
+      expect(['critical', 'warning'], `${a.name}: severity`).toContain(a.labels?.severity);
+      const { summary = '', description = '' } = a.annotations ?? {};
+      expect(summary.length, `${a.name}: summary`).toBeGreaterThan(10);
+      expect(description.length, `${a.name}: description`).toBeGreaterThan(80);
+      // `{{ $labels.x }}` renders empty when the expression aggregates x away.
+      const kept = new Set([
+        ...[...a.expr.matchAll(/\b(?:by|on)\s*\(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((l) => l.trim())),
+        ...promqlLabelMatchers(a.expr).filter((m) => m.op === '=').map((m) => m.label),
+        ...(/\b(?:sum|max|min|avg|count)\b/.test(a.expr) ? [] : [...TARGET_LABELS, ...promqlMetricNames(a.expr).flatMap((n) => labelNamesOf(n) ?? [])]),
+      ]);
+      const used = [...`${summary} ${description}`.matchAll(/\$labels\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!);
+      expect(used.filter((l) => !kept.has(l)), `${a.name}: labels of the annotations`).toEqual([]);
+      // Other alerts a description points to exist.
+      const pointed = [...description.matchAll(/\bOrders[A-Z][A-Za-z]+\b/g)].map((m) => m[0]);
+      expect(pointed.filter((n) => !names.has(n)), `${a.name}: alerts it refers to`).toEqual([]);
+    }
+  });
+
+  it('queries only metrics the services export, with labels they have', () => {
+    const exported = new Set<string>([...exportedMetricNames(), ...KNOWN_SDK_METRICS, ...SCRAPE_SERIES]);
+    expect(exported.has('orders_projection_write_failures_total')).toBe(true);
+    expect(exported.has('orders_outbox_dead_letters')).toBe(true);
+    for (const a of alerts) {
+      const names = promqlMetricNames(a.expr);
+      expect(names.length, `${a.name}: selects a metric`).toBeGreaterThan(0);
+      expect(names.filter((n) => !exported.has(n)), `${a.name}: metrics`).toEqual([]);
+      for (const { metric, label } of promqlLabelMatchers(a.expr)) {
+        const known = SCRAPE_SERIES.includes(metric) ? [] : labelNamesOf(metric);
+        if (!known) continue; // the SDK's metrics: not in our registry
+        expect([...known, ...TARGET_LABELS], `${a.name}: label ${label} of ${metric}`).toContain(label);
+      }
+      // Brackets pair up (outside strings): the cheapest syntax check there is without promtool.
+      const open: string[] = [];
+      for (const c of a.expr.replace(/"(?:[^"\\]|\\.)*"/g, '""')) {
+        if ('([{'.includes(c)) open.push(')]}'['([{'.indexOf(c)]!);
+        else if (')]}'.includes(c)) expect(open.pop(), `${a.name}: brackets`).toBe(c);
+      }
+      expect(open, `${a.name}: unclosed brackets`).toEqual([]);
+    }
+  });
+
+  it('notices every scrape job disappearing', () => {
+    const absent = alerts.find((a) => a.name === 'OrdersServiceAbsent')!;
+    const jobs = [...absent.expr.matchAll(/absent\(up\{job="([^"]+)"\}\)/g)].map((m) => m[1]!);
+    expect(jobs.sort()).toEqual(config.scrape_configs.map((j) => j.job_name).sort());
   });
 });

@@ -67,3 +67,24 @@ export function promqlMetricNames(expr: string): string[] {
   }
   return [...names];
 }
+
+/** One label matcher of a PromQL selector, e.g. `outcome="rejected"` of `orders_projection_write_failures_total{…}`. */
+export interface LabelMatcher {
+  /** The selected metric, with `_bucket`, `_sum` and `_count` stripped like `promqlMetricNames`. */
+  metric: string;
+  label: string;
+  op: '=' | '!=' | '=~' | '!~';
+  value: string;
+}
+
+/** The label matchers of every `metric{…}` selector of a PromQL expression. */
+export function promqlLabelMatchers(expr: string): LabelMatcher[] {
+  const found: LabelMatcher[] = [];
+  for (const sel of expr.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)\s*\{((?:[^}"]|"(?:[^"\\]|\\.)*")*)\}/g)) {
+    const metric = sel[1]!.replace(/_(?:bucket|sum|count)$/, '');
+    for (const m of sel[2]!.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g)) {
+      found.push({ metric, label: m[1]!, op: m[2] as LabelMatcher['op'], value: m[3]! });
+    }
+  }
+  return found;
+}
