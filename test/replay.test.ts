@@ -35,6 +35,10 @@ describe('replay of recorded order histories', () => {
         'order-v5-cancelled.json',
         'order-v5-delivered.json',
         'order-v5-delivered-partner-webhooks.json',
+        'order-v6-cancelled.json',
+        'order-v6-delivered.json',
+        'order-v6-delivered-partner-webhooks.json',
+        'order-v6-failed-refused-date.json',
       ]),
     );
   });
@@ -49,7 +53,7 @@ describe('replay of recorded order histories', () => {
   // activity and cannot, which is why that patch exists. The v4 outage history is an order
   // whose projection writes failed for 20 s while its promised-date timers fired
   // (test/support/record-projection-outage.ts): quick writes gave up, a queued write waited.
-  it.each(['order-v3-delivered.json', 'order-v3-delivered-partner-webhooks.json', 'order-v4-mes-carrier-webhooks.json', 'order-v4-projection-delivered.json', 'order-v4-projection-outage.json', 'order-v5-delivered.json', 'order-v5-delivered-partner-webhooks.json'])(
+  it.each(['order-v3-delivered.json', 'order-v3-delivered-partner-webhooks.json', 'order-v4-mes-carrier-webhooks.json', 'order-v4-projection-delivered.json', 'order-v4-projection-outage.json', 'order-v5-delivered.json', 'order-v5-delivered-partner-webhooks.json', 'order-v6-delivered.json', 'order-v6-delivered-partner-webhooks.json', 'order-v6-failed-refused-date.json'])(
     '%s replays when its first task was split at the local activity',
     async (file) => {
       await Worker.runReplayHistory(
@@ -74,6 +78,17 @@ describe('replay of recorded order histories', () => {
     const events = load('order-v4-mes-carrier-webhooks.json').events as { eventType: string; workflowExecutionSignaledEventAttributes?: { signalName: string } }[];
     expect(events.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'carrierEvent')).toBe(true);
     expect(events.filter((e) => e.eventType === 'EVENT_TYPE_TIMER_CANCELED').length).toBeGreaterThan(0);
+  });
+
+  // v6 (`hardening-v1`): the job's start reported by the MES's event (via the API) and by the
+  // produce step; the second report changes nothing. The refused-date order failed at its first
+  // projection write, without a step run.
+  it('order-v6 went through awaiting_production, and the refused order failed', () => {
+    const events = load('order-v6-delivered.json').events as { workflowExecutionSignaledEventAttributes?: { signalName: string } }[];
+    expect(events.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'productionStarted').length).toBeGreaterThan(0);
+    const refused = load('order-v6-failed-refused-date.json').events as { eventType: string }[];
+    expect(refused.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_FAILED');
+    expect(refused.some((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')).toBe(false);
   });
 
   it('catches an incompatible change of the workflow', async () => {
