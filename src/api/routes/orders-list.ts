@@ -20,7 +20,7 @@ import { CHANNELS, OrderItemSchema, ShippingSchema, type Channel } from '../../d
 import type { PriceBreakdown } from '../../domain/pricing/index.js';
 import { PRIORITY_CLASSES, type PriorityClass } from '../../domain/priority.js';
 import { ORDER_STATUSES, type OrderStatus } from '../../domain/status.js';
-import { CLIENT_ID, type ApiClient } from '../clients.js';
+import { CLIENT_ID, CLIENT_ID_MAX_LENGTH, type ApiClient } from '../clients.js';
 import type { ApiDeps } from '../deps.js';
 import { allow, caller, textIssue } from '../middleware.js';
 import { traceLink, visibleTrace, type VisibleTraceLink } from '../order-resource.js';
@@ -124,6 +124,7 @@ export const OrderListQuerySchema = z.strictObject({
   channel: z.enum(CHANNELS).optional(),
   partnerId: z
     .string()
+    .max(CLIENT_ID_MAX_LENGTH)
     .regex(CLIENT_ID, 'a partner id: lower-case letters, digits, ".", "_" and "-", at most 63')
     .optional()
     .describe('Operator keys only.'),
