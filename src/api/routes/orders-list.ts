@@ -136,8 +136,9 @@ export const OrderListQuerySchema = z.strictObject({
     .pipe(z.int().min(1).max(MAX_LIMIT))
     .optional()
     .describe(`Page size, 1 to ${MAX_LIMIT}; default ${DEFAULT_LIMIT}.`),
-  // A cursor this API issues has about 100 characters.
-  cursor: z.string().max(512).optional().describe('nextCursor of the previous page.'),
+  // A cursor this API issues has about 100 characters. The bound is documented here but checked by
+  // decodeCursor, so that a longer cursor is refused like any other this API did not issue (400).
+  cursor: z.string().optional().meta({ description: 'nextCursor of the previous page.', maxLength: MAX_CURSOR_LENGTH }),
 });
 export type OrderListQuery = z.output<typeof OrderListQuerySchema>;
 
