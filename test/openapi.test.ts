@@ -4,7 +4,9 @@
  *   every documented operation is answered by a route of the app;
  * - consistent: OpenAPI 3.1, every $ref resolves, every example validates against its schema;
  * - true: real answers of the API validate against the documented response schemas and headers;
- * - offline: the docs page loads only assets this server serves.
+ * - offline: the docs page loads only assets this server serves;
+ * - clean: Spectral (OpenAPI and OWASP rules, .spectral.yaml) and Redocly (recommended,
+ *   redocly.yaml) find no error in the document as served.
  * Only Temporal and the databases are needed (no workers): orders started here are terminated.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -19,6 +21,7 @@ import { startApi, type RunningApi } from '../src/api/server.js';
 import { createLogger } from '../src/logger.js';
 import { orderWorkflowId } from '../src/workflows/order/contract.js';
 import { httpClient, type Answer } from './support/http.js';
+import { formatFindings, lintOpenApi, summarize } from '../scripts/openapi-linters.js';
 import { sampleOrder, startPipeline, type TestPipeline } from './support/pipeline.js';
 
 // ajv and ajv-formats are CommonJS modules that also export themselves as `default`.
@@ -300,6 +303,31 @@ describe('the document is well-formed OpenAPI 3.1', () => {
       expect(responses.length, `${key} has answers`).toBeGreaterThan(0);
       for (const [status, r] of responses) expect(deref(r)?.description, `${key} ${status} description`).toEqual(expect.any(String));
     }
+  });
+});
+
+describe('the outside linters find no error in the document as served', () => {
+  // Both CLIs run on the document of GET /openapi.json, in parallel with a copy of it that has one
+  // defect per linter, which shows that they really lint it (and that their errors are read).
+  it('Spectral (.spectral.yaml) and Redocly (redocly.yaml): zero errors', { timeout: 120_000 }, async () => {
+    const broken = structuredClone(doc);
+    const cursor = broken.paths['/v1/orders'].get.parameters.find((p: any) => p.name === 'cursor');
+    expect(cursor?.schema?.maxLength, 'the cursor parameter, inline, with a maxLength').toBeDefined();
+    delete cursor.schema.maxLength; // an unbounded query string (Spectral: request-string-limit)
+    broken.paths['/v1/orders'].get.responses['200'].description = 42; // not a string (Redocly: struct)
+    const [report, control] = await Promise.all([lintOpenApi(doc), lintOpenApi(broken)]);
+
+    const errors = report.findings.filter((f) => f.severity === 'error');
+    // On failure the message names every error with its rule and place, and the counts per rule.
+    expect(formatFindings(errors), summarize(report)).toBe('');
+
+    const caught = control.findings.filter((f) => f.severity === 'error').map((f) => `${f.linter} ${f.rule} ${f.at}`);
+    expect(caught, summarize(control)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^spectral request-string-limit \/paths\/~1v1~1orders\/get\/parameters\/\d+\/schema$/),
+        'redocly struct /paths/~1v1~1orders/get/responses/200/description',
+      ]),
+    );
   });
 });
 

@@ -139,6 +139,8 @@ export interface CreatedClient {
   webhookSecret?: string;
 }
 
+/** Longest client or partner id. */
+export const CLIENT_ID_MAX_LENGTH = 63;
 /** Shape of client and partner ids: lower-case letters, digits, `.`, `_`, `-`, at most 63. */
 export const CLIENT_ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 

@@ -20,7 +20,7 @@ import { CHANNELS, OrderItemSchema, ShippingSchema, type Channel } from '../../d
 import type { PriceBreakdown } from '../../domain/pricing/index.js';
 import { PRIORITY_CLASSES, type PriorityClass } from '../../domain/priority.js';
 import { ORDER_STATUSES, type OrderStatus } from '../../domain/status.js';
-import { CLIENT_ID, type ApiClient } from '../clients.js';
+import { CLIENT_ID, CLIENT_ID_MAX_LENGTH, type ApiClient } from '../clients.js';
 import type { ApiDeps } from '../deps.js';
 import { allow, caller, textIssue } from '../middleware.js';
 import { traceLink, visibleTrace, type VisibleTraceLink } from '../order-resource.js';
@@ -124,6 +124,7 @@ export const OrderListQuerySchema = z.strictObject({
   channel: z.enum(CHANNELS).optional(),
   partnerId: z
     .string()
+    .max(CLIENT_ID_MAX_LENGTH)
     .regex(CLIENT_ID, 'a partner id: lower-case letters, digits, ".", "_" and "-", at most 63')
     .optional()
     .describe('Operator keys only.'),
@@ -135,8 +136,9 @@ export const OrderListQuerySchema = z.strictObject({
     .pipe(z.int().min(1).max(MAX_LIMIT))
     .optional()
     .describe(`Page size, 1 to ${MAX_LIMIT}; default ${DEFAULT_LIMIT}.`),
-  // A cursor this API issues has about 100 characters.
-  cursor: z.string().max(512).optional().describe('nextCursor of the previous page.'),
+  // A cursor this API issues has about 100 characters. The bound is documented here but checked by
+  // decodeCursor, so that a longer cursor is refused like any other this API did not issue (400).
+  cursor: z.string().optional().meta({ description: 'nextCursor of the previous page.', maxLength: MAX_CURSOR_LENGTH }),
 });
 export type OrderListQuery = z.output<typeof OrderListQuerySchema>;
 
