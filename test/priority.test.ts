@@ -20,16 +20,16 @@ afterAll(() => pipeline?.stop());
 const dueBy = () => new Date(Date.now() + 3_600_000).toISOString();
 
 /** 100 business cards: about 0.1 s on the line at the test time scale. */
-async function place(source: OrderSource, quantity = 100) {
-  const order = OrderRequestSchema.parse(sampleOrder({ items: [{ sku: 'BC-STD', quantity }], shipping: { method: 'pickup' }, dueBy: dueBy() }));
+async function place(source: OrderSource, quantity = 100, sku = 'BC-STD') {
+  const order = OrderRequestSchema.parse(sampleOrder({ items: [{ sku, quantity }], shipping: { method: 'pickup' }, dueBy: dueBy() }));
   const input = newOrderInput({ source, order, timeScale: pipeline.config.timeScale });
   await startOrderWorkflow(pipeline.client, input);
   return input.orderId;
 }
 
 /** Occupies the only line for about 3 s (per 100,000 cards), so everything placed meanwhile forms a backlog. */
-async function blockTheLine(quantity = 100_000) {
-  const id = await place(ACME, quantity);
+async function blockTheLine(quantity = 100_000, sku = 'BC-STD') {
+  const id = await place(ACME, quantity, sku);
   await pollJobs([id], (jobs) => jobs[0]?.status === 'in_production');
   return id;
 }
@@ -107,8 +107,8 @@ describe('priority under a production backlog', () => {
   });
 
   it('changes nothing for the same priority again, and bounds the changes a flood of signals can make', async () => {
-    // About 18 s on the line, so the order below waits while the signals arrive.
-    const blocker = await blockTheLine(600_000);
+    // 100,000 brochures, about 20 s on the line, so the order below waits while the signals arrive.
+    const blocker = await blockTheLine(100_000, 'BRO-A4-16');
     const id = await place(ACME);
     await inProduction(id);
     const handle = pipeline.client.workflow.getHandle(orderWorkflowId(id));
@@ -144,7 +144,8 @@ describe('priority under a production backlog', () => {
   }, 120_000);
 
   it('gives two partners of equal weight similar shares of the line when one floods it', async () => {
-    const blocker = await blockTheLine();
+    // 30,000 brochures, about 6 s on the line: both partners' orders are queued before it is done.
+    const blocker = await blockTheLine(30_000, 'BRO-A4-16');
     const flood: string[] = [];
     for (let i = 0; i < 12; i++) flood.push(await place(ACME));
     await Promise.all(flood.map(inProduction));

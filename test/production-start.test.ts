@@ -8,7 +8,7 @@ import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productionJobs } from '../db/mes/schema.js';
 import { orders } from '../db/shop/schema.js';
-import { orderWorkflowId, type OrderState } from '../src/workflows/order/contract.js';
+import { orderWorkflowId, statusQuery, type OrderState } from '../src/workflows/order/contract.js';
 import type { HttpCall } from './support/http.js';
 import { sampleOrder, startPipelineWithApi, waitForOrder, type TestPipeline } from './support/pipeline.js';
 
@@ -37,9 +37,9 @@ async function pollJob(orderId: string, status: string, timeoutMs = 20_000) {
 
 const result = (id: string): Promise<OrderState> => pipeline.client.workflow.getHandle(orderWorkflowId(id)).result();
 
-/** Places an order that occupies the only line (about 3 s per 100,000 cards); resolves once it is on the line. */
-async function blockTheLine(quantity = 100_000): Promise<string> {
-  const placed = await call('POST', '/v1/orders', { key: SHOP, body: { ...bigRun(), items: [{ sku: 'BC-STD', quantity }] } });
+/** Places an order that occupies the only line (100,000 cards: about 3 s); resolves once it is on the line. */
+async function blockTheLine(items = bigRun().items): Promise<string> {
+  const placed = await call('POST', '/v1/orders', { key: SHOP, body: { ...bigRun(), items } });
   expect(placed.status).toBe(202);
   await pollJob(placed.json.id, 'in_production');
   return placed.json.id;
@@ -60,14 +60,16 @@ describe('waiting for a production line', () => {
   afterAll(() => stop?.());
 
   it('shows in_production only for the order whose job is on the line; the others are awaiting_production', async () => {
-    const blocker = await blockTheLine();
-    const waiting: string[] = [];
-    for (let i = 0; i < 4; i++) waiting.push(await placeWaiting());
-
+    // 30,000 brochures, about 6 s on the line.
+    const blocker = await blockTheLine([{ sku: 'BRO-A4-16', quantity: 30_000 }]);
     // The order on the line: its produce step saw the job start and said so.
     const onLine = await waitForOrder(pipeline.client, blocker, (s) => s.status === 'in_production', 10_000);
     expect(onLine.production?.startedAt).toBeTruthy();
     expect(onLine.timeline.find((t) => t.stage === 'produce')?.detail).toMatch(/on a line since/);
+
+    const waiting: string[] = [];
+    for (let i = 0; i < 4; i++) waiting.push(await placeWaiting());
+    expect((await pipeline.client.workflow.getHandle(orderWorkflowId(blocker)).query(statusQuery)).status).toBe('in_production');
 
     // What a partner reads, and what the shop's lists read.
     for (const id of waiting) {
@@ -77,8 +79,9 @@ describe('waiting for a production line', () => {
     }
     const rows = await pipeline.dbs.shop.db.select({ id: orders.id, status: orders.status }).from(orders).where(inArray(orders.id, waiting));
     expect(rows.map((r) => r.status)).toEqual(waiting.map(() => 'awaiting_production'));
+    // The MES has none of them on a line (their produce tasks wait for the line's slot in priority order).
     const jobs = await jobsOf(waiting);
-    expect(jobs.map((j) => j.status)).toEqual(waiting.map(() => 'queued'));
+    expect(jobs.filter((j) => j.status !== 'queued')).toEqual([]);
 
     // Each went on the line in turn and then through in_production, with its start time.
     const blockerFinal = await result(blocker);
@@ -138,8 +141,8 @@ describe('a cancel the MES cannot answer', () => {
   afterAll(() => stop?.());
 
   it('answers 503 within seconds, leaves the order waiting, and a later cancel succeeds', async () => {
-    // About 18 s on the line: longer than the workflow asks the MES before it gives up.
-    const blocker = await blockTheLine(600_000);
+    // 100,000 brochures, about 20 s on the line: longer than the workflow asks the MES before it gives up.
+    const blocker = await blockTheLine([{ sku: 'BRO-A4-16', quantity: 100_000 }]);
     const id = await placeWaiting();
     unreachable.add(id);
     const started = Date.now();
@@ -151,7 +154,7 @@ describe('a cancel the MES cannot answer', () => {
     const after = await call('GET', `/v1/orders/${id}`, { key: ACME });
 
     expect(after.json.status).toBe('awaiting_production');
-    expect((await jobsOf([id]))[0]?.status).toBe('queued');
+    expect((await jobsOf([id])).filter((j) => j.status !== 'queued' && j.status !== 'cancelled')).toEqual([]);
 
     // The MES answers again, and the job is still waiting for the line: the cancel goes through.
     unreachable.delete(id);
