@@ -135,8 +135,9 @@ export const OrderListQuerySchema = z.strictObject({
     .pipe(z.int().min(1).max(MAX_LIMIT))
     .optional()
     .describe(`Page size, 1 to ${MAX_LIMIT}; default ${DEFAULT_LIMIT}.`),
-  // A cursor this API issues has about 100 characters.
-  cursor: z.string().max(512).optional().describe('nextCursor of the previous page.'),
+  // A cursor this API issues has about 100 characters. Checked by decodeCursor before this
+  // schema, so that a cursor too long is a malformed cursor (400) like any other.
+  cursor: z.string().max(MAX_CURSOR_LENGTH).optional().describe('nextCursor of the previous page.'),
 });
 export type OrderListQuery = z.output<typeof OrderListQuerySchema>;
 
@@ -323,13 +324,14 @@ export function orderListRoutes(deps: ApiDeps): Router {
     const client = caller(req);
     const shapeErrors = queryShapeErrors(req.query as Record<string, unknown>);
     if (shapeErrors.length > 0) throw validationProblem(shapeErrors, 'The query parameters do not match the schema.');
+    const cursor = req.query.cursor;
+    const after = typeof cursor === 'string' ? decodeCursor(cursor) : undefined;
     const parsed = OrderListQuerySchema.safeParse(req.query);
     if (!parsed.success) throw validationProblem(queryFieldErrors(parsed.error), 'The query parameters do not match the schema.');
     const query = parsed.data;
     if (query.partnerId !== undefined && client.kind !== 'operator') {
       throw validationProblem([{ path: 'partnerId', message: 'only operator keys may filter by partner; a partner key always lists its own orders' }]);
     }
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const limit = query.limit ?? DEFAULT_LIMIT;
     const filter = visibleFilter(client, query);
 
