@@ -1,12 +1,13 @@
 /** The REST intake over real HTTP, against the real pipeline (Temporal, workers, PostgreSQL). */
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { orders } from '../db/shop/schema.js';
 import { startApi, type RunningApi } from '../src/api/server.js';
 import { loadConfig } from '../src/config.js';
 import { priceOrder } from '../src/domain/pricing/index.js';
 import { createLogger } from '../src/logger.js';
-import { STAGES } from '../src/workflows/order/contract.js';
+import { ORDER_WORKFLOW_TYPE, STAGES } from '../src/workflows/order/contract.js';
+import { CuttableLink } from './support/cuttable-link.js';
 import type { HttpCall } from './support/http.js';
 import { sampleOrder, startPipelineWithApi, testEnv, type TestPipeline } from './support/pipeline.js';
 
@@ -156,5 +157,80 @@ describe('Temporal unreachable', () => {
     expect(ready.text).not.toContain('127.0.0.1');
     expect(res.json.cause).toBeUndefined();
     expect(res.text).not.toContain('127.0.0.1');
+  });
+});
+
+describe('Temporal answers a start too late', () => {
+  // The API reaches Temporal through a link that can keep Temporal's answers back: the start
+  // arrives and is recorded, but its answer comes after the API's 5 s deadline.
+  let link: CuttableLink;
+  let slow: RunningApi;
+  beforeAll(async () => {
+    const [host, port] = inject('temporalAddress').split(':');
+    link = await CuttableLink.open({ host: host!, port: Number(port) });
+    const config = loadConfig(testEnv({ TEMPORAL_ADDRESS: `127.0.0.1:${link.port}` }));
+    slow = await startApi({ config, log, shop: pipeline.dbs.shop });
+    // The connection exists before the answers are held (a start that never left is another case).
+    expect((await call('GET', '/readyz', { base: slow.url })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await slow?.close();
+    await link?.close();
+  });
+
+  /** Order workflows Temporal holds for `email` (visibility lags a little: waits for the first). */
+  async function workflowsOf(email: string): Promise<number> {
+    const query = `WorkflowType = '${ORDER_WORKFLOW_TYPE}' AND CustomerEmail = '${email}'`;
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      if ((await pipeline.client.workflow.count(query)).count > 0) break;
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+    return (await pipeline.client.workflow.count(query)).count;
+  }
+
+  it('acknowledges an order whose start was recorded though its answer came late, instead of a 503 that invites a duplicate', async () => {
+    const body = sampleOrder();
+    link.holdReplies();
+    // Answers come again after the start's deadline (5 s), while the API asks (for 2 s) whether it was recorded.
+    const release = setTimeout(() => link.releaseReplies(), 6_000);
+    try {
+      const sent = Date.now();
+      const res = await call('POST', '/v1/orders', { key: ACME, body, base: slow.url });
+      expect(res.status, res.text.slice(0, 500)).toBe(202);
+      // The start's own answer did not come in time: the API answered after its deadline.
+      expect(Date.now() - sent).toBeGreaterThanOrEqual(5_000);
+      expect(res.json).toMatchObject({ channel: 'b2b', status: 'received' });
+      expect((await call('GET', `/v1/orders/${res.json.id}`, { key: ACME })).status).toBe(200);
+    } finally {
+      clearTimeout(release);
+      link.releaseReplies();
+    }
+    expect(await workflowsOf(body.customer.email)).toBe(1);
+  });
+
+  it('answers 503 "outcome unknown" when it cannot tell, naming the order to look up; a retry with the key gets that one order', async () => {
+    const body = sampleOrder();
+    const headers = { 'idempotency-key': `late-${Math.random().toString(36).slice(2)}` };
+    link.holdReplies();
+    let res;
+    try {
+      // Held past the start's deadline and the 2 s check after it.
+      res = await call('POST', '/v1/orders', { key: ACME, body, headers, base: slow.url });
+    } finally {
+      link.releaseReplies();
+    }
+    expect(res.status, res.text.slice(0, 500)).toBe(503);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(res.json).toMatchObject({ title: 'Order outcome unknown', outcome: 'unknown', orderId: expect.any(String) });
+    expect(res.json.detail).not.toMatch(/NOT accepted/);
+    expect(res.json.detail).toContain('same Idempotency-Key');
+    expect(res.text).not.toContain('127.0.0.1');
+    // The order was recorded: it can be looked up, and the retry the answer asks for is that order.
+    expect((await call('GET', `/v1/orders/${res.json.orderId}`, { key: ACME })).status).toBe(200);
+    const retry = await call('POST', '/v1/orders', { key: ACME, body, headers, base: slow.url });
+    expect(retry.status, retry.text.slice(0, 500)).toBe(202);
+    expect(retry.json.id).toBe(res.json.orderId);
+    expect(await workflowsOf(body.customer.email)).toBe(1);
   });
 });
