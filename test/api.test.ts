@@ -1,4 +1,5 @@
 /** The REST intake over real HTTP, against the real pipeline (Temporal, workers, PostgreSQL). */
+import { ApplicationFailure } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { orders } from '../db/shop/schema.js';
@@ -16,8 +17,20 @@ let call: HttpCall;
 let stop: (() => Promise<void>) | undefined;
 const log = createLogger('silent');
 
+/** Orders whose production job the MES refuses for good, with an error text that names its internals. */
+const refusedByMes = new Set<string>();
+const MES_INTERNAL_ERROR = 'connection to mes-db.internal:5432 failed: password authentication failed for user "mes_app"';
+
 beforeAll(async () => {
-  ({ pipeline, call, stop } = await startPipelineWithApi());
+  ({ pipeline, call, stop } = await startPipelineWithApi({
+    mes: (embedded) => ({
+      ...embedded,
+      async submitJob(input) {
+        if (refusedByMes.has(input.orderId)) throw ApplicationFailure.nonRetryable(MES_INTERNAL_ERROR, 'MesUnavailable');
+        return embedded.submitJob(input);
+      },
+    }),
+  }));
 });
 afterAll(() => stop?.());
 
@@ -84,6 +97,30 @@ describe('POST /v1/orders → delivered', () => {
     const listed = await call('GET', '/v1/orders?limit=100', { key: ACME });
     const summary = listed.json.data.find((o: any) => o.id === created.json.id);
     expect(summary.trace).toEqual({ workflowId: `order-${created.json.id}` });
+  });
+});
+
+describe('a failed order', () => {
+  it('tells its partner that it failed and at which step, never the internal error; operators see that error', async () => {
+    const created = await call('POST', '/v1/orders', { key: ACME, body: sampleOrder({ shipping: { method: 'pickup' } }) });
+    expect(created.status).toBe(202);
+    const id: string = created.json.id;
+    refusedByMes.add(id);
+    const asOperator = await pollOrder(id, OPS, (o) => o.status === 'failed');
+    expect(asOperator.failure).toMatchObject({ stage: 'produce', type: 'MesUnavailable', message: expect.stringContaining('mes-db.internal') });
+    expect(JSON.stringify(asOperator.timeline)).toContain('mes-db.internal');
+    expect(asOperator.trace.url).toContain(`/workflows/order-${id}`);
+
+    const asPartner = await call('GET', `/v1/orders/${id}`, { key: ACME });
+    expect(asPartner.status).toBe(200);
+    expect(asPartner.json.status).toBe('failed');
+    expect(asPartner.json.failure).toEqual({ stage: 'produce', type: 'StepFailed', message: expect.stringContaining('produce') });
+    expect(asPartner.json.timeline.find((t: any) => t.stage === 'produce')).toMatchObject({ status: 'failed' });
+    expect(asPartner.json.trace).toEqual({ workflowId: `order-${id}` });
+    for (const leak of ['mes-db.internal', '5432', 'password', 'mes_app', 'MesUnavailable']) expect(asPartner.text).not.toContain(leak);
+    const listed = await call('GET', '/v1/orders?limit=100', { key: ACME });
+    expect(listed.json.data.some((o: any) => o.id === id)).toBe(true);
+    for (const leak of ['mes-db.internal', 'password', '/workflows/']) expect(listed.text).not.toContain(leak);
   });
 });
 
