@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { activeTraceFields } from './tracing/attributes.js';
 
@@ -16,6 +17,9 @@ export function createLogger(level: string, name = 'order-pipeline', destination
       name,
       level,
       redact: { paths: ['req.headers.authorization', 'authorization', '*.apiKey'], remove: true },
+      // The Temporal SDK hands its errors over as `error`: serialized like `err` (type, message,
+      // stack), not as the `{}` an Error becomes in JSON.
+      serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
       mixin: activeTraceFields,
     },
     destination ?? sharedDestination,
@@ -35,25 +39,17 @@ function prettyTarget(): string | undefined {
  * For a process a person watches (`npm start`): when stdout is a terminal and pino-pretty is
  * installed, every logger created afterwards without a destination of its own writes one
  * readable line per entry (time, level, component, message; an HTTP access line as method,
- * path, status and duration) instead of JSON. Formatting runs in pino's transport thread, off
- * the event loop. Piped or redirected output (containers, log shippers) stays JSON. Returns
- * whether the readable format is on.
+ * path, status and duration; an error as its type, message and where it was thrown) instead of
+ * JSON, see src/terminal-log-format.mjs. Formatting runs in pino's transport thread, off the
+ * event loop. Piped or redirected output (containers, log shippers) stays JSON, with the full
+ * stack of every error. Returns whether the readable format is on.
  */
 export function useReadableLogsOnTerminal(stdout: { isTTY?: boolean } = process.stdout): boolean {
   if (sharedDestination) return true;
-  const target = stdout.isTTY ? prettyTarget() : undefined;
-  if (!target) return false;
+  if (!stdout.isTTY || !prettyTarget()) return false;
   sharedDestination = pino.transport({
-    target,
-    options: {
-      destination: 1,
-      colorize: true,
-      singleLine: true,
-      translateTime: 'SYS:HH:MM:ss.l',
-      // The trace id stays (to find the trace); the rest is in the message or of no use here.
-      ignore: 'pid,hostname,name,component,span_id,trace_flags,req,res,responseTime',
-      messageFormat: '{if component}[{component}] {end}{if req}{req.method} {req.url} {res.statusCode} {responseTime} ms {end}{msg}',
-    },
+    target: fileURLToPath(new URL('./terminal-log-format.mjs', import.meta.url)),
+    options: { destination: 1 },
   }) as DestinationStream;
   return true;
 }

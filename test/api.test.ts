@@ -1,12 +1,14 @@
 /** The REST intake over real HTTP, against the real pipeline (Temporal, workers, PostgreSQL). */
+import { ApplicationFailure } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { orders } from '../db/shop/schema.js';
 import { startApi, type RunningApi } from '../src/api/server.js';
 import { loadConfig } from '../src/config.js';
 import { priceOrder } from '../src/domain/pricing/index.js';
 import { createLogger } from '../src/logger.js';
-import { STAGES } from '../src/workflows/order/contract.js';
+import { ORDER_WORKFLOW_TYPE, STAGES } from '../src/workflows/order/contract.js';
+import { CuttableLink } from './support/cuttable-link.js';
 import type { HttpCall } from './support/http.js';
 import { sampleOrder, startPipelineWithApi, testEnv, type TestPipeline } from './support/pipeline.js';
 
@@ -15,8 +17,20 @@ let call: HttpCall;
 let stop: (() => Promise<void>) | undefined;
 const log = createLogger('silent');
 
+/** Orders whose production job the MES refuses for good, with an error text that names its internals. */
+const refusedByMes = new Set<string>();
+const MES_INTERNAL_ERROR = 'connection to mes-db.internal:5432 failed: password authentication failed for user "mes_app"';
+
 beforeAll(async () => {
-  ({ pipeline, call, stop } = await startPipelineWithApi());
+  ({ pipeline, call, stop } = await startPipelineWithApi({
+    mes: (embedded) => ({
+      ...embedded,
+      async submitJob(input) {
+        if (refusedByMes.has(input.orderId)) throw ApplicationFailure.nonRetryable(MES_INTERNAL_ERROR, 'MesUnavailable');
+        return embedded.submitJob(input);
+      },
+    }),
+  }));
 });
 afterAll(() => stop?.());
 
@@ -83,6 +97,30 @@ describe('POST /v1/orders → delivered', () => {
     const listed = await call('GET', '/v1/orders?limit=100', { key: ACME });
     const summary = listed.json.data.find((o: any) => o.id === created.json.id);
     expect(summary.trace).toEqual({ workflowId: `order-${created.json.id}` });
+  });
+});
+
+describe('a failed order', () => {
+  it('tells its partner that it failed and at which step, never the internal error; operators see that error', async () => {
+    const created = await call('POST', '/v1/orders', { key: ACME, body: sampleOrder({ shipping: { method: 'pickup' } }) });
+    expect(created.status).toBe(202);
+    const id: string = created.json.id;
+    refusedByMes.add(id);
+    const asOperator = await pollOrder(id, OPS, (o) => o.status === 'failed');
+    expect(asOperator.failure).toMatchObject({ stage: 'produce', type: 'MesUnavailable', message: expect.stringContaining('mes-db.internal') });
+    expect(JSON.stringify(asOperator.timeline)).toContain('mes-db.internal');
+    expect(asOperator.trace.url).toContain(`/workflows/order-${id}`);
+
+    const asPartner = await call('GET', `/v1/orders/${id}`, { key: ACME });
+    expect(asPartner.status).toBe(200);
+    expect(asPartner.json.status).toBe('failed');
+    expect(asPartner.json.failure).toEqual({ stage: 'produce', type: 'StepFailed', message: expect.stringContaining('produce') });
+    expect(asPartner.json.timeline.find((t: any) => t.stage === 'produce')).toMatchObject({ status: 'failed' });
+    expect(asPartner.json.trace).toEqual({ workflowId: `order-${id}` });
+    for (const leak of ['mes-db.internal', '5432', 'password', 'mes_app', 'MesUnavailable']) expect(asPartner.text).not.toContain(leak);
+    const listed = await call('GET', '/v1/orders?limit=100', { key: ACME });
+    expect(listed.json.data.some((o: any) => o.id === id)).toBe(true);
+    for (const leak of ['mes-db.internal', 'password', '/workflows/']) expect(listed.text).not.toContain(leak);
   });
 });
 
@@ -156,5 +194,80 @@ describe('Temporal unreachable', () => {
     expect(ready.text).not.toContain('127.0.0.1');
     expect(res.json.cause).toBeUndefined();
     expect(res.text).not.toContain('127.0.0.1');
+  });
+});
+
+describe('Temporal answers a start too late', () => {
+  // The API reaches Temporal through a link that can keep Temporal's answers back: the start
+  // arrives and is recorded, but its answer comes after the API's 5 s deadline.
+  let link: CuttableLink;
+  let slow: RunningApi;
+  beforeAll(async () => {
+    const [host, port] = inject('temporalAddress').split(':');
+    link = await CuttableLink.open({ host: host!, port: Number(port) });
+    const config = loadConfig(testEnv({ TEMPORAL_ADDRESS: `127.0.0.1:${link.port}` }));
+    slow = await startApi({ config, log, shop: pipeline.dbs.shop });
+    // The connection exists before the answers are held (a start that never left is another case).
+    expect((await call('GET', '/readyz', { base: slow.url })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await slow?.close();
+    await link?.close();
+  });
+
+  /** Order workflows Temporal holds for `email` (visibility lags a little: waits for the first). */
+  async function workflowsOf(email: string): Promise<number> {
+    const query = `WorkflowType = '${ORDER_WORKFLOW_TYPE}' AND CustomerEmail = '${email}'`;
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      if ((await pipeline.client.workflow.count(query)).count > 0) break;
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+    return (await pipeline.client.workflow.count(query)).count;
+  }
+
+  it('acknowledges an order whose start was recorded though its answer came late, instead of a 503 that invites a duplicate', async () => {
+    const body = sampleOrder();
+    link.holdReplies();
+    // Answers come again after the start's deadline (5 s), while the API asks (for 2 s) whether it was recorded.
+    const release = setTimeout(() => link.releaseReplies(), 6_000);
+    try {
+      const sent = Date.now();
+      const res = await call('POST', '/v1/orders', { key: ACME, body, base: slow.url });
+      expect(res.status, res.text.slice(0, 500)).toBe(202);
+      // The start's own answer did not come in time: the API answered after its deadline.
+      expect(Date.now() - sent).toBeGreaterThanOrEqual(5_000);
+      expect(res.json).toMatchObject({ channel: 'b2b', status: 'received' });
+      expect((await call('GET', `/v1/orders/${res.json.id}`, { key: ACME })).status).toBe(200);
+    } finally {
+      clearTimeout(release);
+      link.releaseReplies();
+    }
+    expect(await workflowsOf(body.customer.email)).toBe(1);
+  });
+
+  it('answers 503 "outcome unknown" when it cannot tell, naming the order to look up; a retry with the key gets that one order', async () => {
+    const body = sampleOrder();
+    const headers = { 'idempotency-key': `late-${Math.random().toString(36).slice(2)}` };
+    link.holdReplies();
+    let res;
+    try {
+      // Held past the start's deadline and the 2 s check after it.
+      res = await call('POST', '/v1/orders', { key: ACME, body, headers, base: slow.url });
+    } finally {
+      link.releaseReplies();
+    }
+    expect(res.status, res.text.slice(0, 500)).toBe(503);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(res.json).toMatchObject({ title: 'Order outcome unknown', outcome: 'unknown', orderId: expect.any(String) });
+    expect(res.json.detail).not.toMatch(/NOT accepted/);
+    expect(res.json.detail).toContain('same Idempotency-Key');
+    expect(res.text).not.toContain('127.0.0.1');
+    // The order was recorded: it can be looked up, and the retry the answer asks for is that order.
+    expect((await call('GET', `/v1/orders/${res.json.orderId}`, { key: ACME })).status).toBe(200);
+    const retry = await call('POST', '/v1/orders', { key: ACME, body, headers, base: slow.url });
+    expect(retry.status, retry.text.slice(0, 500)).toBe(202);
+    expect(retry.json.id).toBe(res.json.orderId);
+    expect(await workflowsOf(body.customer.email)).toBe(1);
   });
 });

@@ -17,9 +17,10 @@ import { inArray, like, or } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orders } from '../db/shop/schema.js';
 import type { RunningApi } from '../src/api/server.js';
-import { ORDER_WORKFLOW_TYPE } from '../src/workflows/order/contract.js';
+import type { ProductionJob } from '../src/systems/mes/index.js';
+import { NOT_CANCELLABLE, ORDER_WORKFLOW_TYPE } from '../src/workflows/order/contract.js';
 import type { Answer, HttpCall } from './support/http.js';
-import { sampleOrder, startPipelineWithApi, type TestPipeline } from './support/pipeline.js';
+import { sampleOrder, startPipelineWithApi, waitForOrder, type TestPipeline } from './support/pipeline.js';
 
 let pipeline: TestPipeline;
 let api: RunningApi;
@@ -28,8 +29,46 @@ let stop: (() => Promise<void>) | undefined;
 let orderWorkflowsBefore = 0;
 const ORDER_WORKFLOWS = `WorkflowType = '${ORDER_WORKFLOW_TYPE}'`;
 
+/**
+ * Orders whose production job the MES accepts but never puts on a line (all lines busy), so the
+ * order stays cancellable for as long as the test needs: the cancel rows aim at such an order.
+ */
+const waitingForLine = new Set<string>();
+const waitingJobs = new Map<string, ProductionJob>();
+
 beforeAll(async () => {
-  ({ pipeline, api, call, stop } = await startPipelineWithApi());
+  ({ pipeline, api, call, stop } = await startPipelineWithApi({
+    mes: (embedded) => ({
+      ...embedded,
+      async submitJob(input) {
+        if (!waitingForLine.has(input.orderId)) return embedded.submitJob(input);
+        const job: ProductionJob = waitingJobs.get(input.orderId) ?? {
+          id: `waiting-${input.orderId}`,
+          orderId: input.orderId,
+          spec: input.items.map((i) => ({ sku: i.sku, quantity: i.quantity, options: { ...i.options } })),
+          status: 'queued',
+          durationMs: 60_000,
+          createdAt: new Date(),
+          startedAt: null,
+          finishesAt: null,
+          completedAt: null,
+          callbackRef: input.callbackRef ?? null,
+        };
+        waitingJobs.set(input.orderId, job);
+        return { ...job };
+      },
+      async getJob(jobId) {
+        const waiting = [...waitingJobs.values()].find((j) => j.id === jobId);
+        return waiting ? { ...waiting } : embedded.getJob(jobId);
+      },
+      async cancelJob(orderId) {
+        const waiting = waitingJobs.get(orderId);
+        if (!waiting) return embedded.cancelJob(orderId);
+        waiting.status = 'cancelled';
+        return { ...waiting };
+      },
+    }),
+  }));
   orderWorkflowsBefore = await countWorkflows(ORDER_WORKFLOWS);
 });
 afterAll(() => stop?.());
@@ -175,8 +214,10 @@ interface Row {
 const DEEP = 10_000;
 const deepArray = '['.repeat(DEEP) + ']'.repeat(DEEP);
 const basicShop = `Basic ${Buffer.from('shop-dev-key:').toString('base64')}`;
-/** Filled in by the partner test below before the rows run (order of acme). */
+/** Filled in by the partner test below before the rows run (a live, cancellable order of acme). */
 let acmeOrderId = '';
+/** That order as its partner read it before the rows ran. */
+let acmeOrderBefore: any;
 
 const rows: Row[] = [
   // --- broken JSON --------------------------------------------------------------------------
@@ -525,9 +566,16 @@ describe('odd but valid input is accepted and stored exactly', () => {
     await expectAccepted(await post(body), body);
   });
 
-  it('a partner order (read by the other partner in the table below)', async () => {
-    const body = valid({ name: 'ACME Reseller' });
-    acmeOrderId = await expectAccepted(await post(body, { key: ACME }), body, ACME);
+  it('a partner order (read by the other partner and aimed at by the cancel rows in the table below)', async () => {
+    // Due in 300 days: at the test time scale its promise stays far off, so the order neither
+    // escalates nor breaches while the rows run. Its job waits for a line: the order stays live.
+    const body = { ...valid({ name: 'ACME Reseller' }), dueBy: new Date(Date.now() + 300 * 86_400_000).toISOString() };
+    const answer = await post(body, { key: ACME });
+    if (answer.status === 202) waitingForLine.add(answer.json.id as string);
+    acmeOrderId = await expectAccepted(answer, body, ACME);
+    await waitForOrder(pipeline.client, acmeOrderId, (s) => s.status === 'awaiting_production');
+    acmeOrderBefore = (await get(`/v1/orders/${acmeOrderId}`, ACME)).json;
+    expect(NOT_CANCELLABLE).not.toContain(acmeOrderBefore.status);
   });
 
   const cases: [string, Parameters<typeof valid>[0]][] = [
@@ -579,11 +627,21 @@ describe('hostile requests: problem+json, never a 5xx, never an order', () => {
     if (row.mentions !== undefined) expect(answer.text).toContain(JSON.stringify(row.mentions).slice(1, -1));
   });
 
-  it('left the partner order the cancel rows aimed at as it was', async () => {
+  it('left the live partner order the cancel rows aimed at as it was', async () => {
     const answer = await get(`/v1/orders/${acmeOrderId}`, ACME);
     expect(answer.status).toBe(200);
-    expect(answer.json.status).not.toBe('cancelled');
+    expect(answer.json.status).toBe('awaiting_production');
+    expect(answer.json.priority).toBe(acmeOrderBefore.priority);
+    expect(answer.json.promisedBy).toBe(acmeOrderBefore.promisedBy);
+    expect(answer.json.timeline.map((t: { stage: string }) => t.stage)).toEqual(acmeOrderBefore.timeline.map((t: { stage: string }) => t.stage));
     expect(answer.json.timeline.some((t: { stage: string }) => t.stage === 'cancel')).toBe(false);
+  });
+
+  it('the order the cancel rows aimed at could be cancelled all along: a proper cancel cancels it', async () => {
+    const cancelled = await call('POST', `/v1/orders/${acmeOrderId}/cancel`, { key: ACME, body: { reason: 'no longer needed' } });
+    expect(cancelled.status, cancelled.text.slice(0, 500)).toBe(202);
+    expect(cancelled.json.status).toBe('cancelled');
+    expect((await get(`/v1/orders/${acmeOrderId}`, ACME)).json.status).toBe('cancelled');
   });
 
   it('left Object.prototype untouched', () => {

@@ -5,9 +5,10 @@ import { productionJobs } from '../db/mes/schema.js';
 import { orders } from '../db/shop/schema.js';
 import { startApi } from '../src/api/server.js';
 import { CATALOG } from '../src/domain/catalog.js';
+import { promiseDate } from '../src/domain/durations.js';
 import { priceOrder } from '../src/domain/pricing/index.js';
 import { createLogger } from '../src/logger.js';
-import { orderWorkflowId } from '../src/workflows/order/contract.js';
+import { ORDER_WORKFLOW_TYPE, orderWorkflowId } from '../src/workflows/order/contract.js';
 import type { HttpCall } from './support/http.js';
 import { sampleOrder, startPipelineWithApi, testConfig, type TestPipeline } from './support/pipeline.js';
 
@@ -68,12 +69,45 @@ describe('Idempotency-Key', () => {
     const ids = new Set(answers.map((a) => a.json.id));
     expect(ids.size).toBe(1);
     const [id] = [...ids] as string[];
+    // Every client sees the same answer; exactly one of them is the first, the others replays.
+    for (const a of answers) expect(a.json).toEqual(answers[0]!.json);
+    expect(answers.filter((a) => a.headers.get('idempotent-replayed') === 'false')).toHaveLength(1);
     const handle = pipeline.client.workflow.getHandle(orderWorkflowId(id!));
     const final = await handle.result();
     expect(final.status).toBe('delivered');
     // one order: one projection row, one production job
     expect(await pipeline.dbs.shop.db.$count(orders, eq(orders.customerEmail, body.customer.email))).toBe(1);
     expect(await pipeline.dbs.mes.db.$count(productionJobs, eq(productionJobs.orderId, id!))).toBe(1);
+    // one workflow: Temporal knows no second order for this customer (visibility lags a little)
+    const byCustomer = `WorkflowType = '${ORDER_WORKFLOW_TYPE}' AND CustomerEmail = '${body.customer.email}'`;
+    let workflows = 0;
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      workflows = (await pipeline.client.workflow.count(byCustomer)).count;
+      if (workflows > 0) break;
+    }
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await pipeline.client.workflow.count(byCustomer)).count).toBe(1);
+  });
+
+  it('answers a repeat with the stored order even after its due date has passed', async () => {
+    const k = key();
+    // The lead time scales with PIPELINE_TIME_SCALE (0.0001 in tests): the earliest due date of
+    // this pickup order is some 9 s away, so a due date just after it passes while the test waits.
+    const base = pickup();
+    const earliest = promiseDate({ createdAt: new Date(), items: base.items, method: 'pickup', scale: pipeline.config.timeScale });
+    const body = { ...base, dueBy: new Date(earliest.getTime() + 1_500).toISOString() };
+    const first = await call('POST', '/v1/orders', { key: SHOP, body, headers: { 'idempotency-key': k } });
+    expect(first.status, first.text).toBe(202);
+    await new Promise((r) => setTimeout(r, Date.parse(body.dueBy) - Date.now() + 200));
+
+    const again = await call('POST', '/v1/orders', { key: SHOP, body, headers: { 'idempotency-key': k } });
+    expect(again.status, again.text).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.json).toEqual(first.json);
+    // The same body as a new request is refused now: the repeat was not validated again.
+    const fresh = await call('POST', '/v1/orders', { key: SHOP, body, headers: { 'idempotency-key': key() } });
+    expect(fresh.status).toBe(422);
+    expect(fresh.json.errors.map((e: { path: string }) => e.path)).toContain('dueBy');
   });
 
   it('scopes keys per client: two clients with the same key get two orders', async () => {

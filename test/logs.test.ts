@@ -8,7 +8,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/logger.js';
+import terminalLogFormat from '../src/terminal-log-format.mjs';
 import { testEnv } from './support/pipeline.js';
 import { freePort } from './support/processes.js';
 
@@ -16,6 +19,8 @@ const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 /** Lines of webpack's build report, as the Temporal bundler logs it after a build. */
 const WEBPACK_REPORT = /compiled successfully|webpack \d+\.\d+|runtime modules|modules by path|orphan modules/;
 const STARTED = 'Order pipeline is running.';
+/** A readable log line: time, level, message. */
+const LOG_LINE = /^\[\d\d:\d\d:\d\d\.\d{3}\] (TRACE|DEBUG|INFO|WARN|ERROR|FATAL): /;
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -82,7 +87,29 @@ describe('npm start', () => {
     // After the banner, every line is one log entry: time, level, message.
     const logLines = lines.slice(lines.findIndex((l) => l.startsWith('Press Ctrl-C')) + 1).filter((l) => !/^(\^C)?Stopping…$/.test(l)); // ^C: the terminal's echo
     expect(logLines.length).toBeGreaterThan(0);
-    expect(logLines.filter((l) => !/^\[\d\d:\d\d:\d\d\.\d{3}\] (TRACE|DEBUG|INFO|WARN|ERROR|FATAL): /.test(l))).toEqual([]);
+    expect(logLines.filter((l) => !LOG_LINE.test(l))).toEqual([]);
+  });
+
+  it('prints an entry with an error in a terminal as one line that names the error', async () => {
+    // What npm start's terminal format makes of entries a run can log at any time (a failed
+    // activity, as the Temporal SDK logs it; an error of our own; a message with line breaks).
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const log = createLogger('info', 'order-pipeline', terminalLogFormat({ destination: out, colorize: false, sync: true }));
+    const failure = new Error('MES refused the job\nline 2 of its answer');
+    log.child({ component: 'temporal-sdk' }).warn({ error: failure, activityType: 'produce' }, 'Activity failed');
+    log.child({ component: 'api' }).warn({ err: new TypeError('cannot read the projection'), orderId: 'o-1' }, 'status query failed');
+    log.warn({ error: 'connection reset' }, 'price cache read failed');
+    log.info('two\nlines');
+    await new Promise((r) => setTimeout(r, 100));
+    const lines = text.split('\n').filter((l) => l !== '');
+    expect(lines.filter((l) => !LOG_LINE.test(l)), text).toEqual([]);
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/WARN: \[temporal-sdk\] Activity failed — MES refused the job \| line 2 of its answer \(at .*logs\.test\.ts:\d+:\d+\)+ \{"activityType":"produce"\}$/);
+    expect(lines[1]).toMatch(/WARN: \[api\] status query failed — TypeError: cannot read the projection \(at .*\) \{"orderId":"o-1"\}$/);
+    expect(lines[2]).toMatch(/WARN: price cache read failed — connection reset$/);
+    expect(lines[3]).toMatch(/INFO: two \| lines$/);
   });
 
   it('prints JSON lines when its output is piped (a container, a log shipper)', async () => {
@@ -94,5 +121,14 @@ describe('npm start', () => {
     const access = json.find((e) => (e.req as { url?: string } | undefined)?.url === '/v1/catalog');
     expect(access, output).toMatchObject({ level: 30, component: 'api', msg: 'request completed', res: { statusCode: 200 } });
     expect(output.match(WEBPACK_REPORT)).toBeNull();
+  });
+
+  it('keeps the type, message and stack of an error the Temporal SDK logs as `error` in JSON lines', () => {
+    const out = new PassThrough();
+    const log = createLogger('info', 'order-pipeline', out);
+    log.warn({ error: new Error('MES refused the job') }, 'Activity failed');
+    const entry = JSON.parse(String(out.read())) as { error: { type: string; message: string; stack: string } };
+    expect(entry.error).toMatchObject({ type: 'Error', message: 'MES refused the job' });
+    expect(entry.error.stack).toContain('logs.test.ts');
   });
 });

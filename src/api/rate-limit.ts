@@ -100,16 +100,16 @@ export class PostgresRateLimitStore implements Store {
     return row ? { totalHits: row.hits, resetTime: row.resetAt } : undefined;
   }
 
-  /**
-   * The key is over its limit until `resetTime`: refuse its further hits here without asking the
-   * database. True when this replica did not know it yet (the first refusal of the window).
-   */
   /** Whether this replica knows `key` to be over its limit in the current window. */
   isSaturated(key: string): boolean {
     const known = this.saturated.get(key);
     return known !== undefined && known.resetTime.getTime() > Date.now();
   }
 
+  /**
+   * The key is over its limit until `resetTime`: refuse its further hits here without asking the
+   * database. True when this replica did not know it yet (the first refusal of the window).
+   */
   saturate(key: string, hits: number, resetTime: Date): boolean {
     const known = this.saturated.get(key);
     if (known && known.resetTime.getTime() === resetTime.getTime()) return false;
@@ -124,50 +124,90 @@ function effectiveTier(tier: string): string {
   return isTier(tier) ? tier : 'standard';
 }
 
+/** What a limiter over `rate_limits` counts, and how it answers and logs a refusal. */
+interface CountedLimiter {
+  shop: ShopDb;
+  log: Logger;
+  windowMs: number;
+  /** Row-key prefix in `rate_limits` (the store's default: `client:`). */
+  prefix?: string;
+  /** Name of the limiter in its error and warning log lines. */
+  name: string;
+  keyGenerator: (req: Request) => string;
+  limit: number | ((req: Request) => number);
+  identifier: string | ((req: Request) => string);
+  /** The log line of a key's first refusal in a window on this replica. */
+  saturated: (req: Request, info: RateLimitInfo, limit: number) => { fields: Record<string, unknown>; message: string };
+  /** Title and detail of the 429. */
+  refusal: (req: Request, limit: number, retryAfter: number, resetTime: Date | undefined) => { title: string; detail: string };
+}
+
+/**
+ * express-rate-limit over a PostgresRateLimitStore: fixed window, draft-8 headers, a failing
+ * database lets requests pass (logged), and a refusal is a 429 problem+json with `Retry-After`,
+ * logged once per key, replica and window however long the flood.
+ */
+function countedLimiter(spec: CountedLimiter): { limiter: RequestHandler; store: PostgresRateLimitStore } {
+  const { log, windowMs, name } = spec;
+  const store = new PostgresRateLimitStore(spec.shop, { windowMs, ...(spec.prefix ? { prefix: spec.prefix } : {}) });
+  const limitOf = (req: Request) => (typeof spec.limit === 'number' ? spec.limit : spec.limit(req));
+  const limiter = rateLimit({
+    windowMs,
+    store,
+    keyGenerator: spec.keyGenerator,
+    limit: spec.limit,
+    identifier: spec.identifier,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    passOnStoreError: true,
+    logger: {
+      error: (err, message) => log.error({ err }, message ?? `${name} error`),
+      warn: (err, message) => log.warn({ err }, message ?? `${name} warning`),
+    },
+    handler: (req, res) => {
+      const info = (req as Request & { rateLimit?: RateLimitInfo }).rateLimit;
+      const retryAfter = Number(res.getHeader('Retry-After') ?? Math.ceil(windowMs / 1000));
+      const limit = info?.limit ?? limitOf(req);
+      if (info?.resetTime && store.saturate(info.key, info.used, info.resetTime)) {
+        const line = spec.saturated(req, info, limit);
+        log.warn(line.fields, line.message);
+      }
+      const { title, detail } = spec.refusal(req, limit, retryAfter, info?.resetTime);
+      sendProblem(res, new HttpProblem(429, title, detail, { limit, windowSeconds: Math.round(windowMs / 1000), retryAfterSeconds: retryAfter }), req.originalUrl);
+    },
+  });
+  return { limiter, store };
+}
+
 /**
  * Per-key limiter for the routes behind `authenticate`: key = client id, limit = the tier's
  * requests per minute. Over the limit: 429 problem+json with `Retry-After`. If the database
  * cannot count, the request passes (logged): the limiter must not take the API down with it.
  */
 export function createRateLimiter(options: { shop: ShopDb; log: Logger; windowMs?: number }): RequestHandler {
-  const { log } = options;
   const windowMs = options.windowMs ?? RATE_LIMIT_WINDOW_MS;
-  const store = new PostgresRateLimitStore(options.shop, { windowMs });
-  return rateLimit({
+  return countedLimiter({
+    shop: options.shop,
+    log: options.log,
     windowMs,
-    store,
+    name: 'rate limiter',
     keyGenerator: (req) => caller(req).id,
     limit: (req) => tierLimits(caller(req).tier).requestsPerMinute,
     identifier: (req) => effectiveTier(caller(req).tier),
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    passOnStoreError: true,
-    logger: {
-      error: (err, message) => log.error({ err }, message ?? 'rate limiter error'),
-      warn: (err, message) => log.warn({ err }, message ?? 'rate limiter warning'),
-    },
-    handler: (req, res) => {
+    saturated: (req, info, limit) => {
       const client = caller(req);
-      const info = (req as Request & { rateLimit?: RateLimitInfo }).rateLimit;
-      const retryAfter = Number(res.getHeader('Retry-After') ?? Math.ceil(windowMs / 1000));
-      const limit = info?.limit ?? tierLimits(client.tier).requestsPerMinute;
-      // One log line per key, replica and window, however long the flood.
-      if (info?.resetTime && store.saturate(info.key, info.used, info.resetTime)) {
-        log.warn({ clientId: client.id, tier: client.tier, limit, resetAt: info.resetTime }, 'rate limit exceeded');
-      }
-      sendProblem(
-        res,
-        new HttpProblem(
-          429,
-          'Too many requests',
-          `API key of client "${client.id}" (tier ${effectiveTier(client.tier)}) may make ${limit} requests per ${Math.round(windowMs / 1000)} s. ` +
-            `Retry in ${retryAfter} s${info?.resetTime ? ` (at ${info.resetTime.toISOString()})` : ''}; for a higher limit, ask for another tier.`,
-          { limit, windowSeconds: Math.round(windowMs / 1000), retryAfterSeconds: retryAfter },
-        ),
-        req.originalUrl,
-      );
+      return { fields: { clientId: client.id, tier: client.tier, limit, resetAt: info.resetTime }, message: 'rate limit exceeded' };
     },
-  });
+    refusal: (req, limit, retryAfter, resetTime) => {
+      const client = caller(req);
+      return {
+        title: 'Too many requests',
+        detail:
+          `API key of client "${client.id}" (tier ${effectiveTier(client.tier)}) may make ${limit} requests per ${Math.round(windowMs / 1000)} s. ` +
+          `Retry in ${retryAfter} s${resetTime ? ` (at ${resetTime.toISOString()})` : ''}; for a higher limit, ask for another tier.`,
+      };
+    },
+  }).limiter;
 }
 
 /**
@@ -209,40 +249,21 @@ function passes(limiter: RequestHandler, req: Request, res: Response): Promise<b
  * ends: a key-guessing flood then costs neither key lookups nor database writes.
  */
 export function createAuthFailureLimiter(options: { shop: ShopDb; log: Logger; limit?: number; windowMs?: number }): AuthFailureLimiter {
-  const { log } = options;
   const windowMs = options.windowMs ?? RATE_LIMIT_WINDOW_MS;
-  const limit = options.limit ?? AUTH_FAILURE_LIMIT;
-  const store = new PostgresRateLimitStore(options.shop, { windowMs, prefix: 'auth-failure:' });
-  const limiter = rateLimit({
+  const { limiter, store } = countedLimiter({
+    shop: options.shop,
+    log: options.log,
     windowMs,
-    store,
+    prefix: 'auth-failure:',
+    name: 'auth failure limiter',
     keyGenerator: addressKey,
-    limit,
+    limit: options.limit ?? AUTH_FAILURE_LIMIT,
     identifier: 'auth-failures',
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    passOnStoreError: true,
-    logger: {
-      error: (err, message) => log.error({ err }, message ?? 'auth failure limiter error'),
-      warn: (err, message) => log.warn({ err }, message ?? 'auth failure limiter warning'),
-    },
-    handler: (req, res) => {
-      const info = (req as Request & { rateLimit?: RateLimitInfo }).rateLimit;
-      const retryAfter = Number(res.getHeader('Retry-After') ?? Math.ceil(windowMs / 1000));
-      if (info?.resetTime && store.saturate(info.key, info.used, info.resetTime)) {
-        log.warn({ address: info.key, limit, resetAt: info.resetTime }, 'too many failed authentications from one address');
-      }
-      sendProblem(
-        res,
-        new HttpProblem(
-          429,
-          'Too many failed authentications',
-          `This address sent more than ${limit} requests without a valid API key within ${Math.round(windowMs / 1000)} s. Retry in ${retryAfter} s with a valid key.`,
-          { limit, windowSeconds: Math.round(windowMs / 1000), retryAfterSeconds: retryAfter },
-        ),
-        req.originalUrl,
-      );
-    },
+    saturated: (_req, info, limit) => ({ fields: { address: info.key, limit, resetAt: info.resetTime }, message: 'too many failed authentications from one address' }),
+    refusal: (_req, limit, retryAfter) => ({
+      title: 'Too many failed authentications',
+      detail: `This address sent more than ${limit} requests without a valid API key within ${Math.round(windowMs / 1000)} s. Retry in ${retryAfter} s with a valid key.`,
+    }),
   });
   return {
     async admit(req, res) {

@@ -2,13 +2,16 @@
  * A TCP link the tests can cut: it accepts on a free loopback port and pipes every connection
  * to a target (PostgreSQL on 127.0.0.1:5432). `cut()` destroys every open connection and
  * refuses new ones, as a database that went away would; `restore()` lets connections through
- * again. Loopback only.
+ * again. `holdReplies()` keeps what the target answers until `releaseReplies()`, as a slow
+ * network or an overloaded server would: requests still arrive and are carried out. Loopback only.
  */
 import net from 'node:net';
 
 export class CuttableLink {
   private readonly sockets = new Set<net.Socket>();
   private cutSince: number | undefined;
+  /** Answers of the target kept back while replies are held, in order, with the socket they go to. */
+  private held: { to: net.Socket; chunk: Buffer }[] | undefined;
   private constructor(
     private readonly server: net.Server,
     readonly port: number,
@@ -48,7 +51,20 @@ export class CuttableLink {
     this.cutSince = undefined;
   }
 
+  /** Keeps the target's answers back (requests still go through) until releaseReplies(). */
+  holdReplies(): void {
+    this.held ??= [];
+  }
+
+  /** Sends the answers kept back, in order, and lets further ones through at once. */
+  releaseReplies(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const { to, chunk } of held) if (!to.destroyed) to.write(chunk);
+  }
+
   async close(): Promise<void> {
+    this.releaseReplies();
     this.cut();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -69,6 +85,9 @@ export class CuttableLink {
       });
     }
     client.pipe(upstream);
-    upstream.pipe(client);
+    upstream.on('data', (chunk: Buffer) => {
+      if (this.held) this.held.push({ to: client, chunk });
+      else client.write(chunk);
+    });
   }
 }

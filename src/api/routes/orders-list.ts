@@ -325,13 +325,14 @@ export function orderListRoutes(deps: ApiDeps): Router {
     const client = caller(req);
     const shapeErrors = queryShapeErrors(req.query as Record<string, unknown>);
     if (shapeErrors.length > 0) throw validationProblem(shapeErrors, 'The query parameters do not match the schema.');
+    const cursor = req.query.cursor;
+    const after = typeof cursor === 'string' ? decodeCursor(cursor) : undefined;
     const parsed = OrderListQuerySchema.safeParse(req.query);
     if (!parsed.success) throw validationProblem(queryFieldErrors(parsed.error), 'The query parameters do not match the schema.');
     const query = parsed.data;
     if (query.partnerId !== undefined && client.kind !== 'operator') {
       throw validationProblem([{ path: 'partnerId', message: 'only operator keys may filter by partner; a partner key always lists its own orders' }]);
     }
-    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const limit = query.limit ?? DEFAULT_LIMIT;
     const filter = visibleFilter(client, query);
 
