@@ -152,8 +152,9 @@ describe('orders CLI', () => {
   });
 
   it('reprioritizes and cancels an order waiting for a production line; refuses to cancel one on the line', async () => {
-    // A on the only line, B1 and B2 queued, then C queued behind them: C waits about 9 s.
-    const a = await call('POST', '/v1/orders', { key: SHOP, body: bigRun() });
+    // A on the only line (30,000 brochures: about 6 s, long enough for the CLI calls below), B1
+    // and B2 queued, then C queued behind them: C waits about 12 s.
+    const a = await call('POST', '/v1/orders', { key: SHOP, body: { ...bigRun(), items: [{ sku: 'BRO-A4-16', quantity: 30_000 }] } });
     await pollJob(a.json.id, 'in_production');
     const b1 = await call('POST', '/v1/orders', { key: SHOP, body: bigRun() });
     const b2 = await call('POST', '/v1/orders', { key: SHOP, body: bigRun() });
