@@ -1,7 +1,9 @@
 /**
- * Deploy safety: every committed history in test/histories/ (one per shipped workflow version
- * and outcome) must replay on the current workflow code. A change that would break orders in
- * flight fails here; ship such changes behind `patched()` (see README, "Changing the workflow").
+ * Deploy safety: every committed history in test/histories/ (one per outcome of release 1.0, and
+ * from then on one per patch) must replay on the current workflow code, also with any of its
+ * workflow tasks split at a local activity, as a worker may answer a task while a local activity
+ * is still finishing. A change that would break orders in flight fails here; ship such changes
+ * behind `patched()` (see README, "Changing the workflow").
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -11,34 +13,28 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { describe, expect, inject, it } from 'vitest';
 import { workflowSpanSinks } from '../src/tracing/index.js';
 import { WORKFLOW_INTERCEPTOR_MODULES, bundlerOptions } from '../src/workflows/bundle.js';
-import { splitFirstTaskAtLocalActivity } from './support/split-history.js';
+import { localActivityCount, splitTaskAtLocalActivity } from './support/split-history.js';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
-const load = (file: string) => JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+type Event = { eventType: string } & Record<string, any>;
+const load = (file: string): { events: Event[] } => JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
 // The bundle of global-setup, as workers run it: with the workflow interceptors (tracing) inside.
 const replayOptions = (replayName: string) => ({ workflowBundle: { codePath: inject('workflowBundlePath') }, sinks: workflowSpanSinks(), replayName });
+const signals = (file: string, name: string) => load(file).events.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === name);
+const updates = (file: string, name: string) => load(file).events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === name);
 
 describe('replay of recorded order histories', () => {
-  it('has recorded histories to replay', () => {
+  it('has the 1.0 baseline: one history per outcome', () => {
     expect(files).toEqual(
       expect.arrayContaining([
-        'order-v1-delivered.json',
-        'order-v1-rejected.json',
-        'order-v2-cancelled.json',
-        'order-v2-delivered-partner-webhooks.json',
-        'order-v3-delivered.json',
-        'order-v3-delivered-partner-webhooks.json',
-        'order-v4-mes-carrier-webhooks.json',
-        'order-v4-projection-delivered.json',
-        'order-v4-projection-outage.json',
-        'order-v5-cancelled.json',
-        'order-v5-delivered.json',
-        'order-v5-delivered-partner-webhooks.json',
-        'order-v6-cancelled.json',
-        'order-v6-delivered.json',
-        'order-v6-delivered-partner-webhooks.json',
-        'order-v6-failed-refused-date.json',
+        'order-1.0-cancelled.json',
+        'order-1.0-delivered.json',
+        'order-1.0-delivered-partner-webhooks.json',
+        'order-1.0-failed.json',
+        'order-1.0-projection-outage.json',
+        'order-1.0-rejected.json',
+        'order-1.0-reprioritized-waiting.json',
       ]),
     );
   });
@@ -47,48 +43,38 @@ describe('replay of recorded order histories', () => {
     await Worker.runReplayHistory(replayOptions(file), load(file));
   });
 
-  // A worker may complete the first task as soon as the first local activity resolves and carry
-  // the rest into a second task (e.g. when a status query arrives meanwhile). Orders since
-  // `features-at-start-v1` replay either way; v2 orders asked `patched()` after the local
-  // activity and cannot, which is why that patch exists. The v4 outage history is an order
-  // whose projection writes failed for 20 s while its promised-date timers fired
-  // (test/support/record-projection-outage.ts): quick writes gave up, a queued write waited.
-  it.each(['order-v3-delivered.json', 'order-v3-delivered-partner-webhooks.json', 'order-v4-mes-carrier-webhooks.json', 'order-v4-projection-delivered.json', 'order-v4-projection-outage.json', 'order-v5-delivered.json', 'order-v5-delivered-partner-webhooks.json', 'order-v6-delivered.json', 'order-v6-delivered-partner-webhooks.json', 'order-v6-failed-refused-date.json'])(
-    '%s replays when its first task was split at the local activity',
-    async (file) => {
-      await Worker.runReplayHistory(
-        replayOptions(`${file}-split`),
-        splitFirstTaskAtLocalActivity(load(file)),
-      );
-    },
-  );
-
-  it('shows why: a v2 order whose first task was split does not replay', async () => {
-    await expect(
-      Worker.runReplayHistory(
-        replayOptions('v2-split'),
-        splitFirstTaskAtLocalActivity(load('order-v2-delivered-partner-webhooks.json')),
-      ),
-    ).rejects.toBeInstanceOf(DeterminismViolationError);
+  const splits = files.flatMap((file) => Array.from({ length: localActivityCount(load(file)) }, (_, n) => [file, n] as const));
+  it('splits every history at each of its local activities', () => {
+    for (const file of files) expect(localActivityCount(load(file)), file).toBeGreaterThan(0);
+  });
+  it.each(splits)('%s replays with the task of local activity #%i split there', async (file, n) => {
+    await Worker.runReplayHistory(replayOptions(`${file}-split-${n}`), splitTaskAtLocalActivity(load(file), n));
   });
 
-  // v4 (`carrier-events-v1`): production completed by the API on the MES's event, delivery by
-  // the carrier's signal before the grace timer fired.
-  it('order-v4 went through the integration webhooks', () => {
-    const events = load('order-v4-mes-carrier-webhooks.json').events as { eventType: string; workflowExecutionSignaledEventAttributes?: { signalName: string } }[];
-    expect(events.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'carrierEvent')).toBe(true);
-    expect(events.filter((e) => e.eventType === 'EVENT_TYPE_TIMER_CANCELED').length).toBeGreaterThan(0);
-  });
-
-  // v6 (`hardening-v1`): the job's start reported by the MES's event (via the API) and by the
-  // produce step; the second report changes nothing. The refused-date order failed at its first
-  // projection write, without a step run.
-  it('order-v6 went through awaiting_production, and the refused order failed', () => {
-    const events = load('order-v6-delivered.json').events as { workflowExecutionSignaledEventAttributes?: { signalName: string } }[];
-    expect(events.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'productionStarted').length).toBeGreaterThan(0);
-    const refused = load('order-v6-failed-refused-date.json').events as { eventType: string }[];
-    expect(refused.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_FAILED');
-    expect(refused.some((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')).toBe(false);
+  it('records what each history is about', () => {
+    // 1.0 asks no patch: every branch of the pre-release versions is folded in.
+    for (const file of files.filter((f) => f.startsWith('order-1.0-'))) {
+      expect(load(file).events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch'), file).toEqual([]);
+    }
+    // The job's start reported by the MES's event (via the API) and by the produce step; the carrier's event.
+    expect(signals('order-1.0-delivered.json', 'productionStarted').length).toBeGreaterThan(0);
+    expect(signals('order-1.0-delivered.json', 'carrierEvent')).toHaveLength(1);
+    // Partner webhooks: one child workflow per status change.
+    expect(load('order-1.0-delivered-partner-webhooks.json').events.filter((e) => e.eventType === 'EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED').length).toBeGreaterThan(5);
+    expect(updates('order-1.0-cancelled.json', 'cancel')).toHaveLength(1);
+    // The refused order failed at its first projection write, without a step run.
+    const failed = load('order-1.0-failed.json').events;
+    expect(failed.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_FAILED');
+    expect(failed.some((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED')).toBe(false);
+    const rejected = load('order-1.0-rejected.json').events;
+    expect(rejected.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+    // Reprioritized while its produce step waited in the mes queue: the waiting task was withdrawn and scheduled again.
+    const waiting = load('order-1.0-reprioritized-waiting.json').events;
+    expect(updates('order-1.0-reprioritized-waiting.json', 'reprioritize')).toHaveLength(1);
+    expect(waiting.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'produce').length).toBeGreaterThan(1);
+    // The projection outage: quick writes gave up and a queued write waited for the database.
+    const outage = load('order-1.0-projection-outage.json').events;
+    expect(outage.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordProgress').length).toBeGreaterThan(0);
   });
 
   it('catches an incompatible change of the workflow', async () => {
@@ -98,7 +84,7 @@ describe('replay of recorded order histories', () => {
       ...bundlerOptions,
     });
     await expect(
-      Worker.runReplayHistory({ workflowBundle: bundle, sinks: workflowSpanSinks(), replayName: 'reordered' }, load('order-v1-delivered.json')),
+      Worker.runReplayHistory({ workflowBundle: bundle, sinks: workflowSpanSinks(), replayName: 'reordered' }, load('order-1.0-delivered.json')),
     ).rejects.toBeInstanceOf(DeterminismViolationError);
   });
 });

@@ -18,11 +18,6 @@ export interface RecordProgressInput {
   state: OrderState;
   /** Grows with every state change of the order; older writes never win over newer ones. */
   version: number;
-  /**
-   * Data the database refuses for good (see `permanentDbError`) fails the write as a
-   * non-retryable `ProjectionRejected` instead of being retried (set by orders since `hardening-v1`).
-   */
-  refuseBadData?: boolean;
 }
 
 /**
@@ -81,7 +76,11 @@ export function createOrderActivities(deps: { shop: ShopDb; log?: { warn(message
       return { ...meta, promisedBy: promisedBy.toISOString() };
     },
 
-    /** Writes the order row and its timeline to the shop projection; idempotent and ordered by version. */
+    /**
+     * Writes the order row and its timeline to the shop projection; idempotent and ordered by
+     * version. Data the database refuses for good (see `permanentDbError`) records the order
+     * `failed` and fails the write as a non-retryable `ProjectionRejected`.
+     */
     async recordProgress(input: RecordProgressInput): Promise<void> {
       try {
         await write(input);
@@ -89,7 +88,7 @@ export function createOrderActivities(deps: { shop: ShopDb; log?: { warn(message
         const info = activityInfo();
         const mode = info?.isLocal === false ? 'queued' : 'quick';
         const permanent = permanentDbError(err);
-        if (permanent && input.refuseBadData) {
+        if (permanent) {
           recordProjectionWriteFailure(mode, 'rejected');
           // The database's own text stays in the worker's log; the order says what it means.
           logger.warn('projection write refused for good; the order fails', { orderId: input.state.orderId, version: input.version, error: String(err) });

@@ -1,8 +1,10 @@
 /**
  * Records the event history of one order for the replay tests:
- *   tsx test/support/record-history.ts <file> [--reject | --cancel | --webhooks | --refused-date]
+ *   tsx test/support/record-history.ts <file> [--reject | --cancel | --webhooks | --refused-date | --reprioritize] [--waiting]
  * (`--refused-date`: a due date the shop database cannot store, started past the API's checks;
- * the order fails with `ProjectionRejected`.)
+ * the order fails with `ProjectionRejected`. `--waiting`: the order is placed behind one that
+ * holds the production line and acted on (`--cancel`, `--reprioritize`: raised to rush) while its
+ * produce step waits in the mes queue; run the pipeline with MES_CAPACITY=1.)
  * Needs a running pipeline (e.g. `PIPELINE_TIME_SCALE=0.001 npm start`) at TEMPORAL_ADDRESS.
  * Commit the file under test/histories/ whenever a workflow version ships, so CI proves that
  * orders still in flight on that version keep replaying.
@@ -14,16 +16,16 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { loadConfig } from '../../src/config.js';
 import { OrderRequestSchema } from '../../src/domain/order.js';
 import { newOrderInput, startOrderWorkflow } from '../../src/intake.js';
-import { cancelUpdate, statusQuery } from '../../src/workflows/order/contract.js';
+import { cancelUpdate, reprioritizeUpdate, statusQuery } from '../../src/workflows/order/contract.js';
 import { sampleOrder } from './sample-order.js';
 
 const { values, positionals } = parseArgs({
-  options: { reject: { type: 'boolean' }, cancel: { type: 'boolean' }, webhooks: { type: 'boolean' }, 'refused-date': { type: 'boolean' } },
+  options: { reject: { type: 'boolean' }, cancel: { type: 'boolean' }, webhooks: { type: 'boolean' }, 'refused-date': { type: 'boolean' }, reprioritize: { type: 'boolean' }, waiting: { type: 'boolean' } },
   allowPositionals: true,
 });
 const file = positionals[0];
 if (!file) {
-  console.error('usage: tsx test/support/record-history.ts <file.json> [--reject | --cancel | --webhooks | --refused-date]');
+  console.error('usage: tsx test/support/record-history.ts <file.json> [--reject | --cancel | --webhooks | --refused-date | --reprioritize] [--waiting]');
   process.exit(2);
 }
 const config = loadConfig();
@@ -41,8 +43,23 @@ try {
     ? { clientId: 'partner-acme', kind: 'partner' as const, partnerId: 'acme', notify: true }
     : { clientId: 'shop', kind: 'shop' as const };
   const input = newOrderInput({ source, order, timeScale: config.timeScale, carrierEventGraceMs: config.integrations.carrierEventGraceMs });
+  const waiting = values.reprioritize || values.waiting;
+  if (waiting) {
+    // 100,000 business cards hold the only line while the recorded order waits for it.
+    const blocker = OrderRequestSchema.parse(sampleOrder({ items: [{ sku: 'BC-STD', quantity: 100_000 }], shipping: { method: 'pickup' } }));
+    await startOrderWorkflow(client, newOrderInput({ source, order: blocker, timeScale: config.timeScale }));
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
   const handle = await startOrderWorkflow(client, input);
   console.log(`started ${handle.workflowId}; waiting for it to complete…`);
+  if (waiting) {
+    for (let state = await handle.query(statusQuery); state.status !== 'awaiting_production'; state = await handle.query(statusQuery)) {
+      if (state.status !== 'received' && state.status !== 'accepted' && state.status !== 'priced' && state.status !== 'routed') throw new Error(`the order did not wait for the line (${state.status})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    if (values.reprioritize) await handle.executeUpdate(reprioritizeUpdate, { args: [{ priority: 'rush', reason: 'recorded for the replay tests', by: 'ops' }] });
+  }
   if (values.cancel) await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'recorded for the replay tests', by: 'ops' }] });
   const result = await handle.result().catch(async (err: unknown) => {
     if (!values['refused-date']) throw err;

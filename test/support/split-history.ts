@@ -1,9 +1,9 @@
 /**
- * Rewrites a recorded history as if its first workflow task had been completed the moment its
- * first local activity resolved, with the rest of that task's commands in a second task. A
- * worker does exactly that when the task must be answered while the local activity is still
- * finishing (a status query arriving, a slow activity); the replay tests use it to prove that
- * the workflow replays such histories too.
+ * Rewrites a recorded history as if the workflow task holding its n-th local activity had been
+ * completed the moment that activity resolved, with the rest of that task's commands in a new
+ * task. A worker does exactly that when a task must be answered while a local activity is still
+ * finishing (a status query arriving, a slow write, the task's heartbeat); the replay tests use
+ * it to prove that the workflow replays such histories too, at every local activity.
  */
 type Json = Record<string, unknown>;
 interface HistoryJson {
@@ -16,13 +16,21 @@ const attributesOf = (event: Json): [string, Json] => {
   return [key, event[key] as Json];
 };
 
-export function splitFirstTaskAtLocalActivity(history: HistoryJson): HistoryJson {
+const isLocalActivityMarker = (e: Json) => {
+  const [key, attrs] = attributesOf(e);
+  return key === 'markerRecordedEventAttributes' && attrs.markerName === 'core_local_activity';
+};
+
+/** How many local activities (markers) the history holds. */
+export function localActivityCount(history: HistoryJson): number {
+  return history.events.filter(isLocalActivityMarker).length;
+}
+
+export function splitTaskAtLocalActivity(history: HistoryJson, n = 0): HistoryJson {
   const events = structuredClone(history.events);
-  const at = events.findIndex((e) => {
-    const [key, attrs] = attributesOf(e);
-    return key === 'markerRecordedEventAttributes' && attrs.markerName === 'core_local_activity';
-  });
-  if (at < 0) throw new Error('the history has no local activity marker');
+  const markers = events.flatMap((e, i) => (isLocalActivityMarker(e) ? [i] : []));
+  const at = markers[n] ?? -1;
+  if (at < 0) throw new Error(`the history has no local activity marker #${n}`);
   const markerId = Number(events[at]!.eventId);
   const shift = (id: unknown) => (Number(id) > markerId ? String(Number(id) + 3) : String(id));
 
