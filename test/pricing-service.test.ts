@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabases } from '../db/index.js';
 import { priceCache } from '../db/pricing/schema.js';
-import { pricingContextOfTask, type PriceResult } from '../src/activities/pricing.js';
+import type { PriceResult } from '../src/activities/pricing.js';
 import { OrderRequestSchema } from '../src/domain/order.js';
 import { PRICE_LIST_VERSION, priceOrder } from '../src/domain/pricing/index.js';
 import { newOrderInput, startOrderWorkflow } from '../src/intake.js';
@@ -89,12 +89,6 @@ describe('pricing service', () => {
 });
 
 describe('pricing activity', () => {
-  it('reads partner and rush from the task priority the order workflow schedules it with', () => {
-    expect(pricingContextOfTask({ priorityKey: 3, fairnessKey: 'partner:acme', fairnessWeight: 2 })).toEqual({ partnerId: 'acme', rush: false });
-    expect(pricingContextOfTask({ priorityKey: 1, fairnessKey: 'shop' })).toEqual({ rush: true });
-    expect(pricingContextOfTask(undefined)).toEqual({ rush: false });
-  });
-
   describe('in the pipeline', () => {
     let pipeline: TestPipeline;
     beforeAll(async () => {
