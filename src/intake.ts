@@ -10,12 +10,12 @@ import { PRIORITY_KEYS, defaultPriority, taskPriority, type PriorityClass } from
 import { DEFAULT_AT_RISK_SHARE } from './domain/sla.js';
 import { tierLimits } from './domain/tiers.js';
 import {
-  ORDER_WORKFLOW_TYPE,
   SEARCH_ATTRIBUTES,
   TASK_QUEUES,
   orderWorkflowId,
   type OrderWorkflowInput,
 } from './workflows/order/contract.js';
+import { orderWorkflow } from './workflows/order/workflow.js';
 
 /** Who places the order: decides channel and partner. */
 export interface OrderSource {
@@ -60,7 +60,7 @@ export function newOrderInput(args: {
 
 /** Starts the order's workflow; resolves once Temporal has durably recorded the start. */
 export function startOrderWorkflow(temporal: Client, input: OrderWorkflowInput): Promise<WorkflowHandle> {
-  return temporal.workflow.start(ORDER_WORKFLOW_TYPE, {
+  return temporal.workflow.start(orderWorkflow, {
     taskQueue: TASK_QUEUES.orders,
     workflowId: orderWorkflowId(input.orderId),
     args: [input],

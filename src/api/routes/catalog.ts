@@ -6,6 +6,7 @@ import { CATALOG, CURRENCY, VAT_BASIS_POINTS } from '../../domain/catalog.js';
 import { OrderItemSchema } from '../../domain/order.js';
 import { validateItems } from '../../domain/validation.js';
 import { TASK_QUEUES, type QuoteInput } from '../../workflows/order/contract.js';
+import { quoteWorkflow } from '../../workflows/quote.js';
 import type { ApiDeps } from '../deps.js';
 import { allow, caller, jsonBody } from '../middleware.js';
 import { HttpProblem, validationProblem, zodFieldErrors } from '../problem.js';
@@ -55,7 +56,7 @@ export function catalogRoutes(deps: ApiDeps): Router {
     const input: QuoteInput = { items: parsed.data.items, ...(client.partnerId ? { partnerId: client.partnerId } : {}) };
     try {
       const result = await deps.temporal.withDeadline(Date.now() + 15_000, () =>
-        deps.temporal.workflow.execute('quoteWorkflow', { taskQueue: TASK_QUEUES.orders, workflowId: `quote-${randomUUID()}`, args: [input] }),
+        deps.temporal.workflow.execute(quoteWorkflow, { taskQueue: TASK_QUEUES.orders, workflowId: `quote-${randomUUID()}`, args: [input] }),
       );
       res.json({ price: result.price });
     } catch (err) {
