@@ -152,12 +152,13 @@ describe('orders CLI', () => {
   });
 
   it('reprioritizes and cancels an order waiting for a production line; refuses to cancel one on the line', async () => {
-    // A on the only line (30,000 brochures: about 6 s, long enough for the CLI calls below), B1
-    // and B2 queued, then C queued behind them: C waits about 12 s.
-    const a = await call('POST', '/v1/orders', { key: SHOP, body: { ...bigRun(), items: [{ sku: 'BRO-A4-16', quantity: 30_000 }] } });
+    // A on the only line, B1 and B2 queued, then C queued behind them; 30,000 brochures each, about
+    // 6 s on the line: long enough for the CLI calls below (C waits about 18 s, B2 about 12 s).
+    const longRun = () => ({ ...bigRun(), items: [{ sku: 'BRO-A4-16', quantity: 30_000 }] });
+    const a = await call('POST', '/v1/orders', { key: SHOP, body: longRun() });
     await pollJob(a.json.id, 'in_production');
-    const b1 = await call('POST', '/v1/orders', { key: SHOP, body: bigRun() });
-    const b2 = await call('POST', '/v1/orders', { key: SHOP, body: bigRun() });
+    const b1 = await call('POST', '/v1/orders', { key: SHOP, body: longRun() });
+    const b2 = await call('POST', '/v1/orders', { key: SHOP, body: longRun() });
     const c = await call('POST', '/v1/orders', { key: ACME, body: bigRun() });
     for (const o of [a, b1, b2, c]) expect(o.status).toBe(202);
     await waitForOrder(pipeline.client, c.json.id, (s) => s.status === 'awaiting_production');

@@ -52,8 +52,11 @@ afterEach(async () => {
 async function expectNothingLostOrDuplicated(client: Client, ids: string[], timeoutMs = 120_000) {
   const final = await Promise.all(ids.map((id) => waitForClose(client, id, timeoutMs)));
   expect(final.map((s) => s.status)).toEqual(ids.map(() => 'delivered'));
-  const queried = await Promise.all(
-    ids.map((id) =>
+  // Ten at a time, as operators and the API ask: each query of a closed order makes a worker
+  // replay its whole history, and hundreds at once only measure the machine's queue.
+  const queried: string[] = [];
+  for (let i = 0; i < ids.length; i += 10) {
+    const batch = ids.slice(i, i + 10).map((id) =>
       client.workflow
         .getHandle(orderWorkflowId(id))
         .query(statusQuery)
@@ -61,8 +64,9 @@ async function expectNothingLostOrDuplicated(client: Client, ids: string[], time
           (s) => s.status as string,
           async (err: unknown) => `query failed: ${String(err)}; history in ${await keepHistory(client, id)}`,
         ),
-    ),
-  );
+    );
+    queried.push(...(await Promise.all(batch)));
+  }
   expect(queried).toEqual(ids.map(() => 'delivered'));
   // checked directly, not through any link a test may cut
   const dbs = await openDatabases(loadConfig(testEnv()), SYSTEMS);
