@@ -3,11 +3,12 @@
  * Temporal connection and shop database, reading one order, and text formatting.
  */
 import { userInfo } from 'node:os';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { openDatabases, openShopReader, type ShopDb, type SystemDb } from '../../db/index.js';
-import { readProjectedOrder, traceLink, type TraceLink } from '../api/order-resource.js';
+import { traceLink, type TraceLink } from '../api/order-resource.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
-import { isOrderId, orderWorkflowId, statusQuery, type OrderState } from '../workflows/order/contract.js';
+import { OrderUnreadableError, readOrder, type ReadOrderResult } from '../workflows/order/client.js';
+import { isOrderId, type OrderState } from '../workflows/order/contract.js';
 
 /**
  * A failure the CLI explains in one line. Exit code 2: the caller's mistake (usage, unknown id,
@@ -153,7 +154,7 @@ function databaseError(err: unknown, location: string): unknown {
   return err;
 }
 
-/** Where an order's state came from. */
+/** Where an order's state came from: its workflow (its status query, or a finished one's result) or the projection. */
 export type StateSource = 'workflow' | 'projection';
 
 /**
@@ -163,46 +164,33 @@ export type StateSource = 'workflow' | 'projection';
  */
 export async function readOrderState(ctx: CliContext, rawId: string): Promise<{ state: OrderState; source: StateSource }> {
   const id = orderId(rawId);
-  const found = await readOrderStateOf(ctx, id);
+  // Without a shop database on PostgreSQL (e.g. `npm start` on PGlite) only the workflow can tell.
+  const shopReader = ctx.config.databases.shop ? <T>(read: (db: ShopDb) => Promise<T>) => ctx.onShop(read) : undefined;
+  let found: ReadOrderResult | undefined;
+  try {
+    found = await readOrder({ temporal: () => ctx.temporal(), shopReader }, id, { deadlineMs: QUERY_DEADLINE_MS });
+  } catch (err) {
+    throw err instanceof OrderUnreadableError ? unreadable(err) : err;
+  }
+  if (!found) throw noOrder(id);
   if (found.source === 'projection') console.error(`note: answered from the shop projection (may lag the workflow): ${found.why}`);
-  return found;
+  return { state: found.state, source: found.source === 'projection' ? 'projection' : 'workflow' };
 }
 
-async function readOrderStateOf(ctx: CliContext, id: string): Promise<{ state: OrderState; source: StateSource; why?: string }> {
-  let why: string;
-  let workflowExists = false;
-  let unreachable: CliError | undefined;
-  try {
-    const client = await ctx.temporal();
-    const handle = client.workflow.getHandle(orderWorkflowId(id));
-    try {
-      const state = await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery));
-      return { state, source: 'workflow' };
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw noOrder(id);
-      workflowExists = true;
-      why = `no worker answered the status query within ${QUERY_DEADLINE_MS / 1000} s (${(err as Error).message})`;
-    }
-  } catch (err) {
-    if (!(err instanceof CliError) || err.exitCode === 2) throw err;
-    unreachable = err;
-    why = err.message;
+/** Why an order could not be read, as the CLI says it. */
+function unreadable(err: OrderUnreadableError): unknown {
+  const { orderId: id, why, cause } = err;
+  switch (err.projection) {
+    case 'none':
+      if (err.temporal === 'unreachable') return cause;
+      return new CliError(`${why} — is the orders worker running (\`npm start\`)? Set DATABASE_URL or SHOP_DATABASE_URL to read the projection instead.`);
+    case 'failed':
+      return cause instanceof CliError ? new CliError(`${why}; reading the shop projection instead failed too: ${cause.message}`, cause.exitCode) : cause;
+    case 'missing':
+      return err.temporal === 'no-answer'
+        ? new CliError(`order ${id} exists but ${why}, and the projection has no row for it yet — is the orders worker running?`)
+        : new CliError(`${why} (the shop projection has no order ${id} either)`);
   }
-  if (!ctx.config.databases.shop) {
-    if (unreachable) throw unreachable;
-    throw new CliError(`${why} — is the orders worker running (\`npm start\`)? Set DATABASE_URL or SHOP_DATABASE_URL to read the projection instead.`);
-  }
-  const found = await ctx
-    .onShop((db) => readProjectedOrder(db, id))
-    .catch((err: unknown) => {
-      throw err instanceof CliError ? new CliError(`${why}; reading the shop projection instead failed too: ${err.message}`, err.exitCode) : err;
-    });
-  if (!found) {
-    throw workflowExists
-      ? new CliError(`order ${id} exists but ${why}, and the projection has no row for it yet — is the orders worker running?`)
-      : new CliError(`${why} (the shop projection has no order ${id} either)`);
-  }
-  return { state: found, source: 'projection', why };
 }
 
 export { duration, money, printJson, table, when } from './format.js';

@@ -1,31 +1,19 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, isGrpcServiceError } from '@temporalio/client';
+import { isGrpcServiceError } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { eq } from 'drizzle-orm';
 import { Router } from 'express';
 import { z } from 'zod';
-import { orders } from '../../../db/shop/schema.js';
 import { OrderRequestSchema } from '../../domain/order.js';
 import { PRIORITY_CLASSES } from '../../domain/priority.js';
 import { isTerminal } from '../../domain/status.js';
 import { validateOrder } from '../../domain/validation.js';
 import { newOrderInput, startOrderWorkflow } from '../../intake.js';
-import {
-  CANCEL_UNAVAILABLE,
-  NOT_CANCELLABLE,
-  PRIORITY_CHANGE_LIMIT,
-  cancelUpdate,
-  initialOrderState,
-  reprioritizeUpdate,
-  isOrderId,
-  orderWorkflowId,
-  statusQuery,
-  type OrderState,
-} from '../../workflows/order/contract.js';
+import { OrderUnreadableError, readOrder, sendToOrder, type OrderAction, type SendOutcome } from '../../workflows/order/client.js';
+import { NOT_CANCELLABLE, initialOrderState, isOrderId, orderWorkflowId, type OrderState } from '../../workflows/order/contract.js';
 import { tagOrder } from '../../tracing/attributes.js';
 import type { ApiDeps } from '../deps.js';
 import { IDEMPOTENCY_KEY, createIdempotencyStore, requestHash, type IdempotencyClaim } from '../idempotency.js';
 import { allow, caller, jsonBody, optionalJsonBody } from '../middleware.js';
-import { readProjectedOrder, toOrderResource, traceLink } from '../order-resource.js';
+import { toOrderResource, traceLink } from '../order-resource.js';
 import { HttpProblem, validationProblem, zodFieldErrors } from '../problem.js';
 
 const TEMPORAL_DEADLINE_MS = 5_000;
@@ -118,6 +106,23 @@ export function orderRoutes(deps: ApiDeps): Router {
   }, 3_600_000);
   purge.unref();
 
+  /**
+   * Sends an action to a live order: its answer, or its refusal. Temporal failing, no answer in
+   * time, or the workflow gone by the time the action came is a 503 (logged, never answered).
+   */
+  const send = async (orderId: string, action: OrderAction, deadlineMs: number) => {
+    let outcome: SendOutcome;
+    try {
+      outcome = await sendToOrder(temporal, orderId, action, { deadlineMs });
+    } catch (err) {
+      log.warn({ err, orderId }, `${action.kind} failed`);
+      throw temporalUnavailable(err);
+    }
+    if (outcome.ok || outcome.reason === 'refused' || outcome.reason === 'undecided' || outcome.reason === 'too-many-changes') return outcome;
+    log.warn({ outcome, orderId }, `${action.kind} failed`);
+    throw temporalUnavailable();
+  };
+
   router.post('/orders', allow('shop', 'partner'), ...jsonBody, async (req, res) => {
     const client = caller(req);
     const idempotencyKey = req.get('idempotency-key');
@@ -203,20 +208,16 @@ export function orderRoutes(deps: ApiDeps): Router {
       if (NOT_CANCELLABLE.includes(state.status)) {
         throw tooLate(`The order is ${state.status}; orders can be cancelled until their production has started.`);
       }
-      const handle = temporal.workflow.getHandle(orderWorkflowId(state.orderId));
-      try {
-        const result = await temporal.withDeadline(Date.now() + 30_000, () =>
-          handle.executeUpdate(cancelUpdate, { args: [{ reason: body.data.reason ?? 'no reason given', by: client.id }] }),
-        );
-        res.status(202).json(toOrderResource(result, trace(state.orderId), client));
-      } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError && failureType(err) === CANCEL_UNAVAILABLE) {
-          throw new HttpProblem(503, 'Cancel not decided', `${err.cause?.message ?? err.message}.`, { orderStatus: state.status }, { 'Retry-After': '60' });
-        }
-        if (err instanceof WorkflowUpdateFailedError) throw tooLate(err.cause?.message ?? err.message);
-        log.warn({ err, orderId: state.orderId }, 'cancel failed');
-        throw temporalUnavailable(err);
+      const request = { reason: body.data.reason ?? 'no reason given', by: client.id };
+      const outcome = await send(state.orderId, { kind: 'cancel', request }, 30_000);
+      if (outcome.ok) {
+        res.status(202).json(toOrderResource(outcome.state, trace(state.orderId), client));
+        return;
       }
+      if (outcome.reason === 'undecided') {
+        throw new HttpProblem(503, 'Cancel not decided', `${outcome.message}.`, { orderStatus: state.status }, { 'Retry-After': '60' });
+      }
+      throw tooLate(outcome.message);
     },
   );
 
@@ -228,22 +229,14 @@ export function orderRoutes(deps: ApiDeps): Router {
     if (isTerminal(state.status)) {
       throw new HttpProblem(409, 'Order has ended', `The order is ${state.status}; its priority can no longer change.`, { orderStatus: state.status });
     }
-    const handle = temporal.workflow.getHandle(orderWorkflowId(state.orderId));
-    try {
-      const result = await temporal.withDeadline(Date.now() + 10_000, () =>
-        handle.executeUpdate(reprioritizeUpdate, { args: [{ priority: body.data.priority, reason: body.data.reason, by: client.id }] }),
-      );
-      res.json(toOrderResource(result, trace(state.orderId), client));
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError && failureType(err) === PRIORITY_CHANGE_LIMIT) {
-        throw new HttpProblem(409, 'Too many priority changes', err.cause?.message ?? err.message, { orderStatus: state.status });
-      }
-      if (err instanceof WorkflowUpdateFailedError) {
-        throw new HttpProblem(409, 'Priority not changed', err.cause?.message ?? err.message, { orderStatus: state.status });
-      }
-      log.warn({ err, orderId: state.orderId }, 'reprioritize failed');
-      throw temporalUnavailable(err);
+    const request = { priority: body.data.priority, reason: body.data.reason, by: client.id };
+    const outcome = await send(state.orderId, { kind: 'reprioritize', request }, 10_000);
+    if (outcome.ok) {
+      res.json(toOrderResource(outcome.state, trace(state.orderId), client));
+      return;
     }
+    if (outcome.reason === 'too-many-changes') throw new HttpProblem(409, 'Too many priority changes', outcome.message, { orderStatus: state.status });
+    throw new HttpProblem(409, 'Priority not changed', outcome.message, { orderStatus: state.status });
   });
 
   router.get('/orders/:id', allow('shop', 'partner', 'operator'), async (req, res) => {
@@ -260,7 +253,7 @@ export async function readVisibleOrder(deps: ApiDeps, rawId: string, client: Ret
   const id = String(rawId).toLowerCase();
   const notFound = new HttpProblem(404, 'Not found', `There is no order ${String(rawId).slice(0, 64)}.`);
   if (!isOrderId(id)) throw notFound;
-  const state = await readOrder(deps, id);
+  const state = await readOrderOrUnavailable(deps, id);
   if (!state) throw notFound;
   if (client.kind === 'partner' && state.partnerId !== client.partnerId) throw notFound;
   if (client.kind === 'shop' && state.channel !== 'b2c') throw notFound;
@@ -269,48 +262,16 @@ export async function readVisibleOrder(deps: ApiDeps, rawId: string, client: Ret
 }
 
 /**
- * One order's state: asked of its workflow (the authority), or rebuilt from the projection when
- * no worker can answer the query right now. Undefined when the order does not exist.
+ * One order's state (src/workflows/order/client.ts), undefined when it does not exist; 503 when
+ * neither its workflow nor the projection can tell.
  */
-export async function readOrder(deps: ApiDeps, orderId: string): Promise<OrderState | undefined> {
-  const handle = deps.temporal.workflow.getHandle(orderWorkflowId(orderId));
-  if (await endedWithResult(deps, orderId)) {
-    // A finished order's final state is its workflow's result, read from the close event: a query
-    // would make a worker replay the whole history (and needs a worker at all).
-    try {
-      return (await deps.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => handle.result())) as OrderState;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return undefined;
-      deps.log.warn({ err, orderId }, 'reading the result of a finished order failed; asking its workflow');
-    }
-  }
+async function readOrderOrUnavailable(deps: ApiDeps, orderId: string): Promise<OrderState | undefined> {
   try {
-    return await deps.temporal.withDeadline(Date.now() + 5_000, () => handle.query(statusQuery));
+    return (await readOrder(deps, orderId, { deadlineMs: TEMPORAL_DEADLINE_MS }))?.state;
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return undefined;
-    deps.log.warn({ err, orderId }, 'status query failed; answering from the projection');
+    if (!(err instanceof OrderUnreadableError)) throw err;
+    // A projection that failed to read is an unexpected error (500, logged) as it always was.
+    if (err.projection === 'failed') throw err.cause;
+    throw temporalUnavailable(err);
   }
-  const projected = await readProjectedOrder(deps.shopReader, orderId);
-  if (!projected) throw temporalUnavailable(new Error('order state unavailable'));
-  return projected;
-}
-
-/** Terminal statuses with which the order workflow completes, returning the order's state. */
-const ENDS_WITH_RESULT: readonly string[] = ['delivered', 'cancelled', 'rejected'] satisfies OrderState['status'][];
-
-/** Whether the projection says the order ended with a result (its workflow returned the final state). */
-async function endedWithResult(deps: ApiDeps, orderId: string): Promise<boolean> {
-  try {
-    const [row] = await deps.shopReader.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId));
-    return row !== undefined && ENDS_WITH_RESULT.includes(row.status);
-  } catch (err) {
-    // Without the projection the workflow is still asked, as before.
-    deps.log.warn({ err, orderId }, 'projection unavailable; asking the order workflow');
-    return false;
-  }
-}
-
-/** The failure type with which the workflow refused an update (its validator's or handler's ApplicationFailure). */
-function failureType(err: WorkflowUpdateFailedError): string | undefined {
-  return (err.cause as { type?: string } | undefined)?.type;
 }

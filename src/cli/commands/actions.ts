@@ -2,25 +2,10 @@
  * `orders reprioritize` and `orders cancel`: operator actions on a live order, sent to its
  * workflow as Temporal updates (answered once applied) or, with --signal, as signals.
  */
-import {
-  ApplicationFailure,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  WorkflowUpdateRPCTimeoutOrCancelledError,
-  type Client,
-} from '@temporalio/client';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { PRIORITY_CLASSES, type PriorityClass } from '../../domain/priority.js';
-import {
-  CANCEL_UNAVAILABLE,
-  cancelSignal,
-  cancelUpdate,
-  orderWorkflowId,
-  reprioritizeSignal,
-  reprioritizeUpdate,
-  SEARCH_ATTRIBUTES,
-  type OrderState,
-} from '../../workflows/order/contract.js';
+import { sendToOrder, signalOrder, type OrderAction, type SendOutcome } from '../../workflows/order/client.js';
+import type { OrderState } from '../../workflows/order/contract.js';
 import { CliContext, CliError, defaultActor, noOrder, orderId, printJson, usageError, when } from '../support.js';
 
 const UPDATE_DEADLINE_MS = 60_000;
@@ -34,54 +19,44 @@ function text(name: string, max: number) {
   };
 }
 
-/** A WorkflowNotFoundError from an update or signal: the order is unknown, or it has ended. */
-async function notRunning(client: Client, id: string, what: string): Promise<CliError> {
-  try {
-    const described = await client.workflow.getHandle(orderWorkflowId(id)).describe();
-    const status = described.typedSearchAttributes.get(SEARCH_ATTRIBUTES.OrderStatus) ?? described.status.name.toLowerCase();
-    return usageError(`order ${id} has ended (${status}); it can no longer be ${what}`);
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return noOrder(id);
-    throw err;
-  }
-}
+/** How the CLI names each action: what the order has (not) been, and a refusal. */
+const SAID: Record<OrderAction['kind'], { what: string; refused: (id: string, reason: string) => string }> = {
+  cancel: { what: 'cancelled', refused: (id, reason) => `too late to cancel order ${id}: ${reason}` },
+  reprioritize: { what: 'reprioritized', refused: (id, reason) => `order ${id} was not reprioritized: ${reason}` },
+};
 
-/** Sends an update; a refusal by the workflow becomes a usage error with its reason. */
-async function update(
-  ctx: CliContext,
-  id: string,
-  what: string,
-  refused: (reason: string) => string,
-  send: (client: Client) => Promise<OrderState>,
-): Promise<OrderState> {
-  const client = await ctx.temporal();
-  try {
-    return await client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () => send(client));
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      const reason = err.cause?.message ?? err.message;
+/** What the order did not take, as the CLI says it. */
+function notTaken(id: string, action: OrderAction, outcome: Exclude<SendOutcome, { ok: true }>): CliError {
+  const { what, refused } = SAID[action.kind];
+  switch (outcome.reason) {
+    case 'refused':
+    case 'too-many-changes':
+      return usageError(refused(id, outcome.message));
+    case 'undecided':
       // The order could not decide now (the MES did not answer): not a refusal, worth a retry.
-      if (err.cause instanceof ApplicationFailure && err.cause.type === CANCEL_UNAVAILABLE) throw new CliError(`order ${id} was not ${what}: ${reason}`);
-      throw usageError(refused(reason));
-    }
-    if (err instanceof WorkflowNotFoundError) throw await notRunning(client, id, what);
-    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-      throw new CliError(
+      return new CliError(`order ${id} was not ${what}: ${outcome.message}`);
+    case 'ended':
+      return usageError(`order ${id} has ended (${outcome.status}); it can no longer be ${what}`);
+    case 'unknown':
+      return noOrder(id);
+    case 'no-answer':
+      return new CliError(
         `order ${id}: no answer within ${UPDATE_DEADLINE_MS / 1000} s — the request may still be applied; check with 'orders trace ${id}'. Is the orders worker running?`,
       );
-    }
-    throw err;
   }
 }
 
-async function signal(ctx: CliContext, id: string, what: string, send: (client: Client) => Promise<void>): Promise<void> {
-  const client = await ctx.temporal();
-  try {
-    await send(client);
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw await notRunning(client, id, what);
-    throw err;
-  }
+/** Sends an update and waits for it to be applied; anything but the new state is a CliError. */
+async function update(ctx: CliContext, id: string, action: OrderAction): Promise<OrderState> {
+  const outcome = await sendToOrder(await ctx.temporal(), id, action, { deadlineMs: UPDATE_DEADLINE_MS });
+  if (!outcome.ok) throw notTaken(id, action, outcome);
+  return outcome.state;
+}
+
+/** Sends a signal; an order that is not running is a CliError. */
+async function signal(ctx: CliContext, id: string, action: OrderAction): Promise<void> {
+  const outcome = await signalOrder(await ctx.temporal(), id, action);
+  if (!outcome.ok) throw notTaken(id, action, outcome);
 }
 
 interface ActionOptions {
@@ -105,20 +80,14 @@ export function registerReprioritize(program: Command, ctx: CliContext): Command
     .action(async (rawId: string, opts: ActionOptions & { priority: PriorityClass }) => {
       const id = orderId(rawId);
       const request = { priority: opts.priority, reason: opts.reason, by: opts.by ?? defaultActor() };
-      const handle = async (client: Client) => client.workflow.getHandle(orderWorkflowId(id));
+      const action = { kind: 'reprioritize', request } as const;
       if (opts.signal) {
-        await signal(ctx, id, 'reprioritized', async (client) => (await handle(client)).signal(reprioritizeSignal, request));
+        await signal(ctx, id, action);
         if (opts.json) return printJson({ orderId: id, sent: 'signal', name: 'reprioritize', request });
         console.log(`sent signal reprioritize (${request.priority}) to order ${id}; check the timeline with 'orders trace ${id}' (a refusal is recorded there)`);
         return;
       }
-      const state = await update(
-        ctx,
-        id,
-        'reprioritized',
-        (reason) => `order ${id} was not reprioritized: ${reason}`,
-        async (client) => (await handle(client)).executeUpdate(reprioritizeUpdate, { args: [request] }),
-      );
+      const state = await update(ctx, id, action);
       if (opts.json) return printJson(state);
       const entry = [...state.timeline].reverse().find((t) => t.stage === 'reprioritize');
       console.log(`order ${id} is now priority ${state.priority} (status ${state.status})${entry?.detail ? `: ${entry.detail}` : ''}`);
@@ -138,20 +107,14 @@ export function registerCancel(program: Command, ctx: CliContext): Command {
     .action(async (rawId: string, opts: ActionOptions) => {
       const id = orderId(rawId);
       const request = { reason: opts.reason, by: opts.by ?? defaultActor() };
-      const handle = async (client: Client) => client.workflow.getHandle(orderWorkflowId(id));
+      const action = { kind: 'cancel', request } as const;
       if (opts.signal) {
-        await signal(ctx, id, 'cancelled', async (client) => (await handle(client)).signal(cancelSignal, request));
+        await signal(ctx, id, action);
         if (opts.json) return printJson({ orderId: id, sent: 'signal', name: 'cancel', request });
         console.log(`sent signal cancel to order ${id}; check the outcome with 'orders trace ${id}' (a refusal is recorded there)`);
         return;
       }
-      const state = await update(
-        ctx,
-        id,
-        'cancelled',
-        (reason) => `too late to cancel order ${id}: ${reason}`,
-        async (client) => (await handle(client)).executeUpdate(cancelUpdate, { args: [request] }),
-      );
+      const state = await update(ctx, id, action);
       if (opts.json) return printJson(state);
       const entry = [...state.timeline].reverse().find((t) => t.stage === 'cancel');
       console.log(`order ${id} is ${state.status} (${when(entry?.endedAt ?? state.updatedAt)})`);
