@@ -29,6 +29,7 @@ const EnvSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_UI_URL: z.string().url().default('http://localhost:8233'),
   TEMPORAL_CLI_PATH: z.string().optional(),
+  TEMPORAL_NAMESPACE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 
   DATABASE_URL: optionalUrl,
   SHOP_DATABASE_URL: optionalUrl,
@@ -87,7 +88,14 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   port: number;
   publicBaseUrl: string;
-  temporal: { address: string; namespace: string; uiUrl: string; cliPath?: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    uiUrl: string;
+    cliPath?: string;
+    /** Retention of closed orders' workflows on a namespace the setup registers. */
+    namespaceRetentionDays: number;
+  };
   /** Connection URL per system; `undefined` means embedded PGlite under `dataDir`. */
   databases: Record<SystemName, string | undefined>;
   shopReadUrl: string | undefined;
@@ -203,6 +211,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       namespace: e.TEMPORAL_NAMESPACE,
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
       cliPath: e.TEMPORAL_CLI_PATH,
+      namespaceRetentionDays: e.TEMPORAL_NAMESPACE_RETENTION_DAYS,
     },
     databases,
     shopReadUrl: e.SHOP_READ_DATABASE_URL ?? databases.shop,
