@@ -170,7 +170,7 @@ export const ReadinessSchema = z
       .record(z.string(), z.string())
       .describe(
         'Per check `ok`, or what is wrong: `temporal` and `database` `unreachable`; `namespace` (the Temporal namespace of the orders) ' +
-          '`missing` or `unusable`; `searchAttributes` (those an order sets) `missing`, `wrong type` or `pending` (just added, not yet in use); ' +
+          '`missing`, `unusable` or `pending` (just registered); `searchAttributes` (those an order sets) `missing`, `wrong type` or `pending` (just added, not yet in use); ' +
           '`unknown` when Temporal does not answer.',
       ),
   })

@@ -50,8 +50,11 @@ const indexedTypeName = (code: number | undefined): string => {
 /** What a namespace lacks for orders. */
 export interface SetupStatus {
   namespace: string;
-  /** `unusable`: it exists but is deprecated or being deleted, so it takes no new workflows. */
-  namespaceState: 'ok' | 'missing' | 'unusable';
+  /**
+   * `unusable`: it exists but is deprecated or being deleted, so it takes no new workflows.
+   * `pending`: registered a moment ago, not yet served everywhere in the server.
+   */
+  namespaceState: 'ok' | 'missing' | 'unusable' | 'pending';
   missing: RequiredSearchAttribute[];
   /** Present under the name but indexed as another type: the workflow's upserts would fail. */
   wrongType: { name: string; expected: SearchAttributeTypeName; actual: string }[];
@@ -72,6 +75,7 @@ export function setupComplete(status: SetupStatus): boolean {
 export function describeSetupStatus(status: SetupStatus): string {
   if (status.namespaceState === 'missing') return `the Temporal namespace "${status.namespace}" does not exist`;
   if (status.namespaceState === 'unusable') return `the Temporal namespace "${status.namespace}" is deprecated or being deleted`;
+  if (status.namespaceState === 'pending') return `the Temporal namespace "${status.namespace}" was just registered and is not served yet`;
   const parts: string[] = [];
   if (status.missing.length > 0) {
     parts.push(`lacks the search attribute${status.missing.length > 1 ? 's' : ''} ${status.missing.map((a) => `${a.name} (${a.type})`).join(', ')}`);
@@ -118,7 +122,16 @@ export async function checkTemporalSetup(connection: ConnectionLike, namespace: 
     status.missing = [...REQUIRED_SEARCH_ATTRIBUTES];
     return status;
   }
-  const { customAttributes, systemAttributes } = await call(() => connection.operatorService.listSearchAttributes({ namespace }));
+  let listed;
+  try {
+    listed = await call(() => connection.operatorService.listSearchAttributes({ namespace }));
+  } catch (err) {
+    // Described, yet "not found": the server's namespace cache still remembers it as missing.
+    if (grpcCode(err) !== GRPC.NOT_FOUND) throw err;
+    status.namespaceState = 'pending';
+    return status;
+  }
+  const { customAttributes, systemAttributes } = listed;
   for (const required of REQUIRED_SEARCH_ATTRIBUTES) {
     const code = customAttributes?.[required.name] ?? systemAttributes?.[required.name];
     if (code === undefined || code === null) status.missing.push(required);
@@ -223,11 +236,11 @@ export async function ensureTemporalSetup(connection: ConnectionLike, namespace:
       // Another process registered it meanwhile: fine.
       if (grpcCode(err) !== GRPC.ALREADY_EXISTS) throw explain(err, `register namespace "${namespace}"`, namespace);
     }
-    for (const deadline = settleDeadline(); ; await sleep(500)) {
-      status = (await settling(deadline)) ?? status;
-      if (status.namespaceState === 'ok') break;
-      if (Date.now() > deadline) throw new TemporalSetupError(`Namespace "${namespace}" was registered, but the server does not serve it yet; run the setup again in a minute.`);
-    }
+  }
+  for (const deadline = settleDeadline(); status.namespaceState !== 'ok'; await sleep(500)) {
+    if (Date.now() > deadline) throw new TemporalSetupError(`Namespace "${namespace}" is registered, but the server does not serve it yet; run the setup again in a minute.`);
+    status = (await settling(deadline)) ?? status;
+    if (status.namespaceState === 'unusable') throw new TemporalSetupError(`${describeSetupStatus(status)}.`);
   }
   if (status.wrongType.length > 0) {
     throw new TemporalSetupError(

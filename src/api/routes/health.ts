@@ -6,7 +6,7 @@ import { createSetupProbe, describeSetupStatus, type SetupStatus } from '../../t
 /** Public value of the `namespace` and `searchAttributes` checks: what is wrong, never which names. */
 function setupChecks(status: SetupStatus): { namespace: string; searchAttributes: string } {
   if (status.namespaceState === 'missing') return { namespace: 'missing', searchAttributes: 'missing' };
-  if (status.namespaceState === 'unusable') return { namespace: 'unusable', searchAttributes: 'unknown' };
+  if (status.namespaceState === 'unusable' || status.namespaceState === 'pending') return { namespace: status.namespaceState, searchAttributes: 'unknown' };
   const searchAttributes =
     status.wrongType.length > 0 ? 'wrong type' : status.missing.length > 0 ? 'missing' : status.usable ? 'ok' : 'pending';
   return { namespace: 'ok', searchAttributes };
