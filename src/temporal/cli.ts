@@ -1,13 +1,15 @@
 /**
- * `npm run temporal [-- start|ensure|setup]`: the Temporal dev server of the project
+ * `npm run temporal [-- start|ensure|setup|ensure-server]`: the Temporal dev server of the project
  * in the foreground (SQLite state under DATA_DIR, Web UI); or only build/find the CLI binary;
- * or set up the namespace and search attributes on any server (`npm run temporal:setup`).
+ * or set up the namespace and search attributes on any server (`npm run temporal:setup`); or
+ * build a real Temporal server and its SQL tool.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { ensureTemporalCli, startDevServer } from './dev-server.js';
+import { TEMPORAL_SERVER_VERSION, ensureTemporalServer } from './server-build.js';
 import {
   REQUIRED_SEARCH_ATTRIBUTES,
   TemporalSetupError,
@@ -20,7 +22,7 @@ import {
   setupComplete,
 } from './setup.js';
 
-const USAGE = `Usage: npm run temporal [-- start|ensure|setup] [options]
+const USAGE = `Usage: npm run temporal [-- start|ensure|setup|ensure-server] [options]
 
   start          (default) run the Temporal dev server on TEMPORAL_ADDRESS's port with the Web UI,
                  state in DATA_DIR/temporal.db, the pipeline's namespace and search attributes,
@@ -32,10 +34,13 @@ const USAGE = `Usage: npm run temporal [-- start|ensure|setup] [options]
                    --check              only report what is missing (exit 1 if anything is)
                    --address host:port  instead of TEMPORAL_ADDRESS
                    --namespace name     instead of TEMPORAL_NAMESPACE
+  ensure-server  build a real Temporal server ('server') and its schema tool ('sql') from the Go
+                 module proxy into .tools/temporal-server-<version>/, unless they are there.
+                   --server-version V   default ${TEMPORAL_SERVER_VERSION}
 
 Exit codes: 0 done, 1 failed (the message says what to do), 2 usage or configuration error.`;
 
-const COMMANDS = ['start', 'ensure', 'setup'] as const;
+const COMMANDS = ['start', 'ensure', 'setup', 'ensure-server'] as const;
 type Command = (typeof COMMANDS)[number];
 
 function usageError(message: string): never {
@@ -51,6 +56,7 @@ try {
       check: { type: 'boolean' },
       address: { type: 'string' },
       namespace: { type: 'string' },
+      'server-version': { type: 'string' },
     },
     allowPositionals: true,
   });
@@ -65,6 +71,7 @@ if (values.help) {
 const command = (positionals[0] ?? 'start') as Command;
 if (!COMMANDS.includes(command) || positionals.length > 1) usageError(`unknown command '${positionals.join(' ')}'`);
 if (command !== 'setup' && (values.check || values.address || values.namespace)) usageError('--check, --address and --namespace belong to the setup command');
+if (command !== 'ensure-server' && values['server-version']) usageError('--server-version belongs to the ensure-server command');
 
 let config: Config;
 try {
@@ -78,6 +85,7 @@ try {
 }
 
 if (command === 'setup') process.exit(await setup());
+if (command === 'ensure-server') process.exit(await ensureServer());
 
 const cli = ensureTemporalCli(config.temporal.cliPath, (m) => console.log(m));
 if (command === 'ensure') {
@@ -147,5 +155,18 @@ async function setup(): Promise<number> {
     return 1;
   } finally {
     await connection.close();
+  }
+}
+
+async function ensureServer(): Promise<number> {
+  const version = (values['server-version'] ?? TEMPORAL_SERVER_VERSION).replace(/^v/, '');
+  if (!/^\d+\.\d+\.\d+$/.test(version)) usageError(`--server-version wants a release like ${TEMPORAL_SERVER_VERSION}, not '${version}'`);
+  try {
+    const tools = await ensureTemporalServer(version, (m) => console.log(m));
+    console.log(`${tools.server}\n${tools.sql}`);
+    return 0;
+  } catch (err) {
+    console.error(`error: ${(err as Error).message}`);
+    return 1;
   }
 }
