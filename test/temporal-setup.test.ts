@@ -248,7 +248,7 @@ describe('the readiness probe', () => {
   });
 });
 
-describe('start-up of the API process (npm run api) on a namespace that is not set up', () => {
+describe('start-up of the API and worker processes on a namespace that is not set up', () => {
   /** Starts `npm run api` on `namespace`; resolves with its URL once it answers. */
   async function apiProcess(namespace: string, env: Record<string, string>, logName: string) {
     const port = await freePort();
@@ -279,6 +279,18 @@ describe('start-up of the API process (npm run api) on a namespace that is not s
     expect(ready?.status, JSON.stringify(ready?.json)).toBe(200);
     expect(Object.keys(await customAttributes(namespace))).toEqual(expect.arrayContaining(ATTRIBUTE_NAMES));
     expect(api.log()).toContain(`Namespace \\"${namespace}\\" is set up for orders: registered the namespace, added`);
+  });
+
+  it('a worker process (npm run worker) does the same before it polls', async () => {
+    const namespace = freshNamespace('worker');
+    const logName = `setup-worker-${namespace}`;
+    parts.push(spawnPart('src/workers/main.ts', ['pricing'], testEnv({ TEMPORAL_NAMESPACE: namespace, LOG_LEVEL: 'info' }), logName));
+    const log = () => readFileSync(path.join(TEST_DATA_DIR, 'faults', `${logName}.log`), 'utf8');
+    for (const deadline = Date.now() + 60_000; !log().includes('workers running'); await new Promise((r) => setTimeout(r, 250))) {
+      if (Date.now() > deadline) throw new Error(`the worker did not start:\n${log()}`);
+    }
+    expect(log()).toContain(`Namespace \\"${namespace}\\" is set up for orders: registered the namespace, added`);
+    expect(Object.keys(await customAttributes(namespace))).toEqual(expect.arrayContaining(ATTRIBUTE_NAMES));
   });
 
   it('in production it changes nothing: not ready, and the log says what is missing and what to run', async () => {
