@@ -29,6 +29,8 @@ const EnvSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_UI_URL: z.string().url().default('http://localhost:8233'),
   TEMPORAL_CLI_PATH: z.string().optional(),
+  TEMPORAL_SETUP: z.enum(['auto', 'check']).optional(),
+  TEMPORAL_NAMESPACE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 
   DATABASE_URL: optionalUrl,
   SHOP_DATABASE_URL: optionalUrl,
@@ -87,7 +89,20 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   port: number;
   publicBaseUrl: string;
-  temporal: { address: string; namespace: string; uiUrl: string; cliPath?: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    uiUrl: string;
+    cliPath?: string;
+    /**
+     * What the start-up of `npm start`, the API and the workers does about the namespace and the
+     * search attributes: `auto` creates what is missing, `check` only reports it (readiness fails
+     * until `npm run temporal:setup` ran). Default: `check` in production, else `auto`.
+     */
+    setup: 'auto' | 'check';
+    /** Retention of closed orders' workflows on a namespace the setup registers. */
+    namespaceRetentionDays: number;
+  };
   /** Connection URL per system; `undefined` means embedded PGlite under `dataDir`. */
   databases: Record<SystemName, string | undefined>;
   shopReadUrl: string | undefined;
@@ -203,6 +218,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       namespace: e.TEMPORAL_NAMESPACE,
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
       cliPath: e.TEMPORAL_CLI_PATH,
+      // A shared production cluster is changed only when asked to.
+      setup: e.TEMPORAL_SETUP ?? (e.NODE_ENV === 'production' ? 'check' : 'auto'),
+      namespaceRetentionDays: e.TEMPORAL_NAMESPACE_RETENTION_DAYS,
     },
     databases,
     shopReadUrl: e.SHOP_READ_DATABASE_URL ?? databases.shop,

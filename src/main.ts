@@ -13,6 +13,7 @@ import { createLogger, useReadableLogsOnTerminal } from './logger.js';
 import { waitFor } from './retry.js';
 import { ensureTemporalCli, isListening, startDevServer, type DevServer } from './temporal/dev-server.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
+import { startupSetupAt } from './temporal/setup.js';
 import { startTracing } from './tracing/index.js';
 import { quietBundlerLogger, writeWorkflowBundle } from './workflows/bundle.js';
 import { QUEUE_NAMES } from './workflows/order/contract.js';
@@ -65,6 +66,7 @@ if (local && !(await isListening(host === 'localhost' ? '127.0.0.1' : host!, tem
     uiPort: Number(new URL(config.temporal.uiUrl).port || temporalPort + 1000),
     dbFile: path.join(config.dataDir, 'temporal.db'),
     logFile: path.join(config.dataDir, 'temporal.log'),
+    namespace: config.temporal.namespace,
   });
 } else {
   say(`Using the Temporal server at ${config.temporal.address}.`);
@@ -81,6 +83,19 @@ const connection = await waitFor(() => connectWorkers(config.temporal.address), 
   timeoutMs: 120_000,
   onWait: say,
 });
+// The namespace and the search attributes orders need, on whichever server this is (the dev
+// server started above has them already). TEMPORAL_SETUP=check only looks.
+const setup = await startupSetupAt(config.temporal.address, {
+  namespace: config.temporal.namespace,
+  mode: config.temporal.setup,
+  retentionDays: config.temporal.namespaceRetentionDays,
+  progress: say,
+});
+if (setup.ready) {
+  if (setup.report && !setup.report.noop) say(setup.message);
+} else {
+  console.error(`\nWARNING: ${setup.message}\n`);
+}
 // Bundled here rather than inside the orders worker, so that webpack's build report stays at
 // debug level instead of filling the terminal.
 let workflowBundlePath = config.workflowBundlePath;

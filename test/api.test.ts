@@ -158,11 +158,11 @@ describe('errors are problem+json, never a started order', () => {
 });
 
 describe('health', () => {
-  it('is healthy and ready with Temporal and the database up', async () => {
+  it('is healthy and ready with Temporal up, its namespace set up for orders, and the database up', async () => {
     expect((await call('GET', '/healthz')).status).toBe(200);
     const ready = await call('GET', '/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.json.checks).toEqual({ temporal: 'ok', database: 'ok' });
+    expect(ready.json.checks).toEqual({ temporal: 'ok', namespace: 'ok', searchAttributes: 'ok', database: 'ok' });
   });
 });
 
@@ -191,6 +191,7 @@ describe('Temporal unreachable', () => {
     expect(ready.json.checks.temporal).toMatch(/unreachable/);
     // Public answers name no internal address and carry no raw error text.
     expect(ready.json.checks.temporal).toBe('unreachable');
+    expect(ready.json.checks).toMatchObject({ namespace: 'unknown', searchAttributes: 'unknown' });
     expect(ready.text).not.toContain('127.0.0.1');
     expect(res.json.cause).toBeUndefined();
     expect(res.text).not.toContain('127.0.0.1');

@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { openDatabases } from '../../db/index.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
+import { waitFor } from '../retry.js';
+import { startupSetupAt } from '../temporal/setup.js';
 import { startTracing } from '../tracing/index.js';
 import { startApi } from './server.js';
 
@@ -26,6 +28,22 @@ const tracing = startTracing(config.tracing, { serviceName: 'api' });
 const dbs = await openDatabases(config, ['shop'], { migrate: true });
 const api = await startApi({ config, log, shop: dbs.shop });
 log.info({ url: api.url }, 'API listening');
+
+// In the background, so the API serves (and answers 503 on /readyz) while Temporal is down or the
+// namespace is not set up yet. TEMPORAL_SETUP=check only looks.
+void waitFor(
+  () =>
+    startupSetupAt(config.temporal.address, {
+      namespace: config.temporal.namespace,
+      mode: config.temporal.setup,
+      retentionDays: config.temporal.namespaceRetentionDays,
+      progress: (m) => log.info({ component: 'temporal-setup' }, m),
+    }),
+  { what: `Temporal at ${config.temporal.address}`, timeoutMs: 3_600_000, intervalMs: 5_000, onWait: (m) => log.warn(m) },
+).then(
+  (setup) => (setup.ready ? log.info({ component: 'temporal-setup' }, setup.message) : log.error({ component: 'temporal-setup' }, setup.message)),
+  (err: unknown) => log.error({ err, component: 'temporal-setup' }, 'could not check the Temporal namespace at start-up; /readyz tells whether it is set up'),
+);
 
 const stop = async () => {
   await api.close();

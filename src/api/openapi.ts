@@ -914,15 +914,21 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
         security: [],
         responses: {
           '200': {
-            description: 'Temporal and the shop database answer.',
-            content: { [JSON_TYPE]: { schema: ReadinessSchema, example: { status: 'ready', checks: { temporal: 'ok', database: 'ok' } } } },
-          },
-          '503': {
-            description: 'A dependency does not answer; `checks` names it.',
+            description: 'Temporal and the shop database answer, and the Temporal namespace has every search attribute an order sets.',
             content: {
               [JSON_TYPE]: {
                 schema: ReadinessSchema,
-                example: { status: 'not ready', checks: { temporal: 'unreachable: Failed to connect before the deadline', database: 'ok' } },
+                example: { status: 'ready', checks: { temporal: 'ok', namespace: 'ok', searchAttributes: 'ok', database: 'ok' } },
+              },
+            },
+          },
+          '503': {
+            description:
+              'A dependency does not answer, or the Temporal namespace is not set up for orders (`npm run temporal:setup`); `checks` names the failing check.',
+            content: {
+              [JSON_TYPE]: {
+                schema: ReadinessSchema,
+                example: { status: 'not ready', checks: { temporal: 'ok', namespace: 'ok', searchAttributes: 'missing', database: 'ok' } },
               },
             },
           },

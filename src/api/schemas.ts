@@ -166,9 +166,15 @@ export const HealthSchema = z.strictObject({ status: z.literal('ok') }).describe
 export const ReadinessSchema = z
   .strictObject({
     status: z.enum(['ready', 'not ready']),
-    checks: z.record(z.string(), z.string()).describe('`ok`, or `unreachable: <reason>`, per dependency.'),
+    checks: z
+      .record(z.string(), z.string())
+      .describe(
+        'Per check `ok`, or what is wrong: `temporal` and `database` `unreachable`; `namespace` (the Temporal namespace of the orders) ' +
+          '`missing`, `unusable` or `pending` (just registered); `searchAttributes` (those an order sets) `missing`, `wrong type` or `pending` (just added, not yet in use); ' +
+          '`unknown` when Temporal does not answer.',
+      ),
   })
-  .describe('Whether Temporal and the shop database answer.');
+  .describe('Whether Temporal and the shop database answer and the Temporal namespace is set up for orders.');
 
 // ---------------------------------------------------------------------------------------------
 // Partner webhook

@@ -1,7 +1,8 @@
 /**
  * Finds, builds and starts the Temporal dev server (CLI `temporal server start-dev`: server,
- * Web UI and SQLite in one binary) with what the pipeline needs: the custom search attributes
- * and the dynamic config that turns task-queue priority and fairness on.
+ * Web UI and SQLite in one binary) with what the pipeline needs: the dynamic config that turns
+ * task-queue priority and fairness on, and the namespace and search attributes (set up by
+ * ./setup.ts, the same code that sets up any other server).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, mkdirSync, openSync } from 'node:fs';
@@ -9,7 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../workflows/order/contract.js';
+import { ensureTemporalSetup } from './setup.js';
 
 /** CLI version the project builds: CLI 1.5.1 = server 1.29.1, Web UI 2.42.1. */
 export const TEMPORAL_CLI_VERSION = '1.5.1';
@@ -29,7 +30,8 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, unknown> = {
 
 type Progress = (message: string) => void;
 
-function isExecutable(file: string): boolean {
+/** True when `file` exists and may be executed. */
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;
@@ -38,7 +40,8 @@ function isExecutable(file: string): boolean {
   }
 }
 
-function onPath(name: string): string | undefined {
+/** The first executable `name` on PATH. */
+export function onPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (dir && isExecutable(path.join(dir, name))) return path.join(dir, name);
   }
@@ -103,19 +106,6 @@ export function isListening(host: string, port: number, timeoutMs = 1000): Promi
   });
 }
 
-/** Registers the pipeline's custom search attributes on a namespace where they are missing. */
-export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
-  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-  const missing: Record<string, number> = {};
-  const typeCode = { KEYWORD: 2, INT: 3 } as const; // temporal.api.enums.v1.IndexedValueType
-  for (const key of Object.values(SEARCH_ATTRIBUTES)) {
-    if (customAttributes?.[key.name] === undefined) missing[key.name] = typeCode[key.type as keyof typeof typeCode];
-  }
-  if (Object.keys(missing).length > 0) {
-    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
-  }
-}
-
 export interface DevServerOptions {
   cliPath: string;
   host?: string;
@@ -139,7 +129,7 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-async function waitUntilServing(address: string, namespace: string, child: ChildProcess | undefined, timeoutMs: number) {
+async function waitUntilServing(address: string, child: ChildProcess | undefined, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -147,7 +137,7 @@ async function waitUntilServing(address: string, namespace: string, child: Child
     try {
       const connection = await Connection.connect({ address, connectTimeout: 2000 });
       try {
-        await connection.workflowService.describeNamespace({ namespace });
+        await connection.withDeadline(Date.now() + 2000, () => connection.workflowService.getSystemInfo({}));
         return connection;
       } catch (err) {
         await connection.close();
@@ -172,7 +162,7 @@ export function serverEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 /**
  * Starts `temporal server start-dev`, or reuses a server already listening on the port.
- * Either way the search attributes are registered before it returns.
+ * Either way the namespace and the search attributes are set up before it returns.
  */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const host = options.host ?? '127.0.0.1';
@@ -188,9 +178,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       mkdirSync(path.dirname(options.dbFile), { recursive: true });
       args.push('--db-filename', options.dbFile);
     }
-    for (const key of Object.values(SEARCH_ATTRIBUTES)) {
-      args.push('--search-attribute', `${key.name}=${key.type === 'INT' ? 'Int' : 'Keyword'}`);
-    }
     for (const [key, value] of Object.entries(DEV_SERVER_DYNAMIC_CONFIG)) {
       args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
     }
@@ -203,9 +190,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     child = spawn(options.cliPath, args, { stdio: ['ignore', out, out], env: serverEnvironment(process.env) });
     if (typeof out === 'number') closeSync(out);
   }
-  const connection = await waitUntilServing(address, namespace, child, options.startTimeoutMs ?? 60_000);
+  const connection = await waitUntilServing(address, child, options.startTimeoutMs ?? 60_000);
   try {
-    await ensureSearchAttributes(connection, namespace);
+    await ensureTemporalSetup(connection, namespace);
   } finally {
     await connection.close();
   }

@@ -6,6 +6,7 @@ import { createLogger } from '../logger.js';
 import { waitFor } from '../retry.js';
 import { startMetricsServer } from '../metrics/http.js';
 import { installTemporalRuntime } from '../temporal/runtime.js';
+import { startupSetupAt } from '../temporal/setup.js';
 import { startTracing } from '../tracing/index.js';
 import { QUEUE_NAMES } from '../workflows/order/contract.js';
 import { connectWorkers, createWorkers, databasesFor, parseQueues } from './run.js';
@@ -52,6 +53,15 @@ const connection = await waitFor(() => connectWorkers(config.temporal.address), 
   onWait: (m) => log.warn(m),
 });
 try {
+  // The namespace and search attributes the orders' workflows set; TEMPORAL_SETUP=check only looks.
+  const setup = await startupSetupAt(config.temporal.address, {
+    namespace: config.temporal.namespace,
+    mode: config.temporal.setup,
+    retentionDays: config.temporal.namespaceRetentionDays,
+    progress: (m) => log.info({ component: 'temporal-setup' }, m),
+  });
+  if (setup.ready) log.info({ component: 'temporal-setup' }, setup.message);
+  else log.error({ component: 'temporal-setup' }, setup.message);
   const workers = await createWorkers(
     {
       config,

@@ -1,13 +1,43 @@
 import { sql } from 'drizzle-orm';
 import { Router } from 'express';
 import type { ApiDeps } from '../deps.js';
+import { createSetupProbe, describeSetupStatus, type SetupStatus } from '../../temporal/setup.js';
+
+/** Public value of the `namespace` and `searchAttributes` checks: what is wrong, never which names. */
+function setupChecks(status: SetupStatus): { namespace: string; searchAttributes: string } {
+  if (status.namespaceState === 'missing') return { namespace: 'missing', searchAttributes: 'missing' };
+  if (status.namespaceState === 'unusable' || status.namespaceState === 'pending') return { namespace: status.namespaceState, searchAttributes: 'unknown' };
+  const searchAttributes =
+    status.wrongType.length > 0 ? 'wrong type' : status.missing.length > 0 ? 'missing' : status.usable ? 'ok' : 'pending';
+  return { namespace: 'ok', searchAttributes };
+}
 
 /**
- * `/healthz` (process alive) and `/readyz` (Temporal and the shop database answer). Both are
- * public: a failing check says only `unreachable`; the error (hosts, addresses) goes to the log.
+ * `/healthz` (process alive) and `/readyz` (Temporal and the shop database answer, and the
+ * namespace has every search attribute an order needs). Both are public: a failing check says
+ * only `unreachable`, `missing`, …; the details (hosts, namespace and attribute names, what to
+ * run) go to the log.
  */
 export function healthRoutes(deps: ApiDeps): Router {
   const router = Router();
+  const { namespace } = deps.config.temporal;
+  // A positive answer is reused for 30 s; a negative one is checked again at the next probe.
+  const setupProbe = createSetupProbe(deps.temporal.connection, namespace);
+  let lastSetupProblem: string | undefined;
+  const noteSetup = (status: SetupStatus, ok: boolean) => {
+    const problem = ok ? undefined : describeSetupStatus(status);
+    if (problem === lastSetupProblem) return;
+    if (problem) {
+      deps.log.warn(
+        { check: 'temporal-setup', namespace, missing: status.missing.map((a) => a.name), wrongType: status.wrongType },
+        `not ready: ${problem}; run \`npm run temporal:setup\` against this Temporal server (or start with TEMPORAL_SETUP=auto)`,
+      );
+    } else {
+      deps.log.info({ check: 'temporal-setup', namespace }, 'Temporal namespace is set up for orders');
+    }
+    lastSetupProblem = problem;
+  };
+
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -17,11 +47,27 @@ export function healthRoutes(deps: ApiDeps): Router {
       deps.log.warn({ err, check }, 'readiness check failed');
       checks[check] = 'unreachable';
     };
+    const temporal = async () => {
+      try {
+        await deps.temporal.withDeadline(Date.now() + 2_000, () => deps.temporal.workflowService.getSystemInfo({}));
+        checks.temporal = 'ok';
+      } catch (err) {
+        fail('temporal')(err);
+        Object.assign(checks, { namespace: 'unknown', searchAttributes: 'unknown' });
+        return;
+      }
+      try {
+        const status = await setupProbe();
+        const result = setupChecks(status);
+        Object.assign(checks, result);
+        noteSetup(status, result.namespace === 'ok' && result.searchAttributes === 'ok');
+      } catch (err) {
+        fail('temporal')(err);
+        Object.assign(checks, { namespace: 'unknown', searchAttributes: 'unknown' });
+      }
+    };
     await Promise.all([
-      deps.temporal
-        .withDeadline(Date.now() + 2_000, () => deps.temporal.workflowService.getSystemInfo({}))
-        .then(() => (checks.temporal = 'ok'))
-        .catch(fail('temporal')),
+      temporal(),
       deps.shop
         .execute(sql`select 1`)
         .then(() => (checks.database = 'ok'))
