@@ -184,6 +184,17 @@ export function withDatabase(url: string, database: string): string {
 
 export class ConfigError extends Error {}
 
+/** The configuration of a command's process; a readable message and exit code 2 when it is invalid. */
+export function loadConfigOrExit(source: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(source);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   // A variable set to the empty string counts as unset, so `PORT=` means the default port.
   const given = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v.trim() !== ''));

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { openDatabases } from '../db/index.js';
 import { startApi } from './api/server.js';
 import { DEV_CLIENTS } from './api/clients.js';
-import { ConfigError, SYSTEMS, loadConfig } from './config.js';
+import { SYSTEMS, loadConfigOrExit } from './config.js';
 import { createLogger, useReadableLogsOnTerminal } from './logger.js';
 import { waitFor } from './retry.js';
 import { ensureTemporalCli, isListening, startDevServer, type DevServer } from './temporal/dev-server.js';
@@ -31,16 +31,7 @@ Configuration: see README, "Configuration".`);
 }
 
 const say = (m: string) => process.stdout.write(`${m}\n`);
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  throw err;
-}
+const config = loadConfigOrExit();
 // Readable lines in a terminal, JSON when piped; every logger of the process follows.
 useReadableLogsOnTerminal();
 const log = createLogger(config.logLevel);

@@ -1,7 +1,7 @@
 /** `npm run api`: the REST API alone (scale it out as replicas behind one port). */
 import { parseArgs } from 'node:util';
 import { openDatabases } from '../../db/index.js';
-import { loadConfig } from '../config.js';
+import { loadConfigOrExit } from '../config.js';
 import { createLogger } from '../logger.js';
 import { waitFor } from '../retry.js';
 import { startupSetupAt } from '../temporal/setup.js';
@@ -18,7 +18,7 @@ database of 'npm start'. See README, "Configuration".`);
   process.exit(0);
 }
 
-const config = loadConfig();
+const config = loadConfigOrExit();
 const log = createLogger(config.logLevel);
 if (!config.databases.shop) {
   log.fatal('npm run api needs DATABASE_URL (or SHOP_DATABASE_URL); the embedded database only works inside npm start');

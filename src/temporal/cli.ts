@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Connection } from '@temporalio/client';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { loadConfigOrExit, type Config } from '../config.js';
 import { ensureTemporalCli, startDevServer } from './dev-server.js';
 import { TEMPORAL_SERVER_VERSION, ensureTemporalServer } from './server-build.js';
 import {
@@ -73,16 +73,7 @@ if (!COMMANDS.includes(command) || positionals.length > 1) usageError(`unknown c
 if (command !== 'setup' && (values.check || values.address || values.namespace)) usageError('--check, --address and --namespace belong to the setup command');
 if (command !== 'ensure-server' && values['server-version']) usageError('--server-version belongs to the ensure-server command');
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  throw err;
-}
+const config: Config = loadConfigOrExit();
 
 if (command === 'setup') process.exit(await setup());
 if (command === 'ensure-server') process.exit(await ensureServer());

@@ -1,7 +1,7 @@
 /** `npm run worker -- <queue…|all>`: workers of the named task queues in this process. */
 import { parseArgs } from 'node:util';
 import { openDatabases } from '../../db/index.js';
-import { loadConfig } from '../config.js';
+import { loadConfigOrExit } from '../config.js';
 import { createLogger } from '../logger.js';
 import { waitFor } from '../retry.js';
 import { startMetricsServer } from '../metrics/http.js';
@@ -24,7 +24,7 @@ See README, "Configuration".`);
   process.exit(0);
 }
 
-const config = loadConfig();
+const config = loadConfigOrExit();
 const log = createLogger(config.logLevel);
 let queues;
 try {
