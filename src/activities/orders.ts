@@ -105,62 +105,20 @@ export function createOrderActivities(deps: { shop: ShopDb; log?: { warn(message
   };
 
   /**
-   * The order's data was refused: records it `failed` with only the fields the database took
-   * before (no dates of the customer's, price or notes), so the shop's lists show it ended. A
-   * newer version of the order is never overwritten; an error here only leaves the row as it was.
+   * The order's data was refused: records it `failed` without the fields the database may have
+   * refused (see `orderRow`), so the shop's lists show it ended. A newer version of the order is
+   * never overwritten; an error here only leaves the row as it was.
    */
   async function recordRefused({ state, version }: RecordProgressInput): Promise<void> {
-    const row = {
-      id: state.orderId,
-      channel: state.channel,
-      partnerId: state.partnerId ?? null,
-      clientId: state.clientId,
-      status: 'failed',
-      priority: state.priority,
-      customerName: state.customer.name,
-      customerEmail: state.customer.email,
-      items: state.items,
-      shipping: state.shipping,
-      createdAt: new Date(state.createdAt),
-      updatedAt: new Date(state.updatedAt),
-      version,
-    };
-    const { id: _id, createdAt: _c, channel: _ch, clientId: _cl, ...changing } = row;
     try {
-      await shop
-        .insert(orders)
-        .values(row)
-        .onConflictDoUpdate({ target: orders.id, set: changing, setWhere: sql`${orders.version} < ${version}` });
+      await upsertOrderRow(shop, { ...orderRow(state, version, { refused: true }), status: 'failed' });
     } catch (err) {
       logger.warn('the refused order could not be recorded as failed either', { orderId: state.orderId, error: String(err) });
     }
   }
 
   async function write({ state, version }: RecordProgressInput): Promise<void> {
-    const row = {
-      id: state.orderId,
-      channel: state.channel,
-      partnerId: state.partnerId ?? null,
-      clientId: state.clientId,
-      status: state.status,
-      priority: state.priority,
-      customerName: state.customer.name,
-      customerEmail: state.customer.email,
-      items: state.items,
-      shipping: state.shipping,
-      externalRef: state.externalRef ?? null,
-      notes: state.notes ?? null,
-      dueBy: state.dueBy ? new Date(state.dueBy) : null,
-      promisedBy: state.promisedBy ? new Date(state.promisedBy) : null,
-      atRiskAt: state.sla?.atRisk && state.sla.atRiskAt ? new Date(state.sla.atRiskAt) : null,
-      overdueAt: state.sla?.overdueAt ? new Date(state.sla.overdueAt) : null,
-      price: state.price ?? null,
-      totalMinor: state.price?.totalMinor ?? null,
-      createdAt: new Date(state.createdAt),
-      updatedAt: new Date(state.updatedAt),
-      version,
-    };
-    const { id: _id, createdAt: _c, channel: _ch, clientId: _cl, ...changing } = row;
+    const row = orderRow(state, version);
     const finished = await shop.transaction(async (tx) => {
       // Version order already keeps a late write from winning; a newer version whose status the
       // order cannot reach from the recorded one would still move it backwards: refuse it.
@@ -195,10 +153,7 @@ export function createOrderActivities(deps: { shop: ShopDb; log?: { warn(message
         const ended = new Set(known.map((k) => k.seq));
         newlyFinished = candidates.filter((e) => !ended.has(e.seq));
       }
-      await tx
-        .insert(orders)
-        .values(row)
-        .onConflictDoUpdate({ target: orders.id, set: changing, setWhere: sql`${orders.version} < ${version}` });
+      await upsertOrderRow(tx, row);
       if (state.timeline.length > 0) {
         await tx
           .insert(orderEvents)
@@ -233,6 +188,50 @@ export function createOrderActivities(deps: { shop: ShopDb; log?: { warn(message
       recordStageDuration(e.stage, state.channel, (Date.parse(e.endedAt!) - Date.parse(e.startedAt)) / 1000);
     }
   }
+}
+
+/**
+ * The order's row as the projection keeps it. `refused`: without what the database may have
+ * refused of the order's data (the customer's dates and texts, the price), for recording the
+ * order failed.
+ */
+function orderRow(state: OrderState, version: number, { refused = false } = {}) {
+  const row = {
+    id: state.orderId,
+    channel: state.channel,
+    partnerId: state.partnerId ?? null,
+    clientId: state.clientId,
+    status: state.status as string,
+    priority: state.priority,
+    customerName: state.customer.name,
+    customerEmail: state.customer.email,
+    items: state.items,
+    shipping: state.shipping,
+    createdAt: new Date(state.createdAt),
+    updatedAt: new Date(state.updatedAt),
+    version,
+  };
+  if (refused) return row;
+  return {
+    ...row,
+    externalRef: state.externalRef ?? null,
+    notes: state.notes ?? null,
+    dueBy: state.dueBy ? new Date(state.dueBy) : null,
+    promisedBy: state.promisedBy ? new Date(state.promisedBy) : null,
+    atRiskAt: state.sla?.atRisk && state.sla.atRiskAt ? new Date(state.sla.atRiskAt) : null,
+    overdueAt: state.sla?.overdueAt ? new Date(state.sla.overdueAt) : null,
+    price: state.price ?? null,
+    totalMinor: state.price?.totalMinor ?? null,
+  };
+}
+
+/** Inserts the row, or updates what can change of it unless the recorded version is as new. */
+function upsertOrderRow(db: Pick<ShopDb, 'insert'>, row: ReturnType<typeof orderRow>) {
+  const { id: _id, createdAt: _c, channel: _ch, clientId: _cl, ...changing } = row;
+  return db
+    .insert(orders)
+    .values(row)
+    .onConflictDoUpdate({ target: orders.id, set: changing, setWhere: sql`${orders.version} < ${row.version}` });
 }
 
 /** The longest pause between tries of a queued projection write (the workflow's RETRY_PROJECTION_QUEUED). */
