@@ -36,9 +36,10 @@ const QUEUED_RECHECK_MS = 100;
  *   than `eventGraceMs` (0 when the MES sends no events) completes the attempt from that report.
  * A job the MES has lost is submitted again (one job per order: the MES keys jobs by order).
  * A crashed worker's attempt is retried after the heartbeat timeout and finds the same job.
- * When the attempt first sees its job on a line it tells the workflow (signal
- * `productionStarted`), so the order's `in_production` does not depend on the MES's
- * `job.started` event alone; the workflow keeps whichever report comes first.
+ * When its job has been on a line for `eventGraceMs` (at once when the MES sends no events)
+ * the attempt tells the workflow (signal `productionStarted`), so the order's `in_production`
+ * does not depend on the MES's `job.started` event alone; the workflow keeps whichever report
+ * comes first.
  */
 export function createMesActivities(deps: { mes: MesAdapter; callbackSecret: string; eventGraceMs?: number; reconcileMs?: number }) {
   const { mes } = deps;
@@ -68,6 +69,9 @@ export function createMesActivities(deps: { mes: MesAdapter; callbackSecret: str
       let startReportFailures = 0;
       const reportStart = async () => {
         if (startReported || startReportFailures >= 5 || !job.startedAt || (job.status !== 'in_production' && job.status !== 'done')) return;
+        // An MES that sends events reports the start itself (\`job.started\`); the attempt only
+        // speaks up when that report is overdue, so an order gets one start signal, not two.
+        if (graceMs > 0 && Date.now() - job.startedAt.getTime() < graceMs) return;
         const workflowId = ctx.info.workflowExecution?.workflowId;
         if (!workflowId) return;
         try {

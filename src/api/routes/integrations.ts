@@ -162,9 +162,20 @@ async function signalProductionStarted(temporal: Client, event: MesEventBody): P
   }
 }
 
+/**
+ * An event the order takes costs one call to Temporal (the signal, or the completion through the
+ * task token); only a refused one asks for the workflow as well, to say why: an unknown or ended
+ * order is named as such before any other reason.
+ */
 async function handleMesEvent(temporal: Client, event: MesEventBody, callbackSecret: string): Promise<Outcome> {
+  if (!isOrderId(event.job.orderId)) return { accepted: false, reason: `unknown order ${event.job.orderId}` };
+  const outcome = await deliverMesEvent(temporal, event, callbackSecret);
+  if (outcome.accepted) return outcome;
   const order = await orderWorkflow(temporal, event.job.orderId);
-  if (!order.accepted) return order;
+  return order.accepted ? outcome : order;
+}
+
+async function deliverMesEvent(temporal: Client, event: MesEventBody, callbackSecret: string): Promise<Outcome> {
   if (event.type === 'job.started') return signalProductionStarted(temporal, event);
   const callback = event.job.callbackRef ? decodeProduceCallback(event.job.callbackRef, callbackSecret) : undefined;
   if (!callback) return { accepted: false, reason: 'the job carries no callback reference of this pipeline (or one that does not verify)' };
