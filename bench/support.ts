@@ -80,3 +80,73 @@ export function machineBusyMs(): number {
     .map(Number);
   return (user + nice + system + irq + softirq + steal) * CLOCK_TICK_MS;
 }
+
+/** What the histories of some workflows hold, per workflow: the figures the cost targets name. */
+export interface HistoryFigures {
+  sampled: number;
+  events: { p50: number; max: number };
+  searchAttributeUpserts: { p50: number; max: number };
+  /** Local activities (markers `core_local_activity`). */
+  localActivities: { p50: number; max: number };
+  /** Writes of the shop projection: `recordProgress` as a local activity or a queued activity. */
+  projectionWrites: { p50: number; max: number };
+  workflowTasks: { p50: number; max: number };
+  signals: { p50: number; max: number };
+  /** Activity attempts after the first (scheduled activities and local ones), over all sampled workflows. */
+  retriedAttempts: number;
+}
+
+interface HistoryEvent {
+  eventType?: unknown;
+  markerRecordedEventAttributes?: { markerName?: string | null; details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null;
+  activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
+  activityTaskStartedEventAttributes?: { attempt?: number | null } | null;
+}
+
+/** Counts per history (events, upserts, markers, projection writes, retries); `eventName` maps the SDK's numeric event type to its name. */
+export function historyFigures(histories: readonly { events?: readonly HistoryEvent[] | null }[], eventName: (type: unknown) => string): HistoryFigures {
+  const stat = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return { p50: sorted.length ? percentile(sorted, 0.5) : 0, max: sorted.at(-1) ?? 0 };
+  };
+  const per = histories.map((h) => {
+    const events = h.events ?? [];
+    const named = events.map((e) => ({ e, name: eventName(e.eventType) }));
+    // A local activity's marker says which activity ran and at which attempt (core's JSON).
+    const markers = named
+      .filter(({ e }) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+      .map(({ e }) => {
+        const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+        try {
+          const parsed = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string; attempt?: number }) : {};
+          return { type: parsed.activity_type, attempt: parsed.attempt ?? 1 };
+        } catch {
+          return { type: undefined, attempt: 1 };
+        }
+      });
+    const projectionMarkers = markers.filter((m) => m.type === 'recordProgress');
+    const queuedProjection = named.filter(({ e }) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordProgress');
+    const retried =
+      named.reduce((n, { e }) => n + Math.max(0, (e.activityTaskStartedEventAttributes?.attempt ?? 1) - 1), 0) +
+      markers.reduce((n, m) => n + Math.max(0, m.attempt - 1), 0);
+    return {
+      events: events.length,
+      upserts: named.filter(({ name }) => name.endsWith('UPSERT_WORKFLOW_SEARCH_ATTRIBUTES')).length,
+      localActivities: markers.length,
+      projectionWrites: projectionMarkers.length + queuedProjection.length,
+      workflowTasks: named.filter(({ name }) => name.endsWith('WORKFLOW_TASK_COMPLETED')).length,
+      signals: named.filter(({ name }) => name.endsWith('WORKFLOW_EXECUTION_SIGNALED')).length,
+      retried,
+    };
+  });
+  return {
+    sampled: per.length,
+    events: stat(per.map((p) => p.events)),
+    searchAttributeUpserts: stat(per.map((p) => p.upserts)),
+    localActivities: stat(per.map((p) => p.localActivities)),
+    projectionWrites: stat(per.map((p) => p.projectionWrites)),
+    workflowTasks: stat(per.map((p) => p.workflowTasks)),
+    signals: stat(per.map((p) => p.signals)),
+    retriedAttempts: per.reduce((n, p) => n + p.retried, 0),
+  };
+}

@@ -64,6 +64,14 @@ export const projectionQueued = proxyActivities<OrderActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: PROJECTION_QUEUED_MAX_INTERVAL, nonRetryableErrorTypes: [PROJECTION_REJECTED] },
 });
 
+/**
+ * Acceptance: the order's rules and its promised date. Pure computation of microseconds, so it
+ * runs as a local activity in the worker that runs the order (no task queue, no round trip to
+ * the server); its result is recorded in the history, so a later change of the rules never
+ * alters an order already accepted.
+ */
+export const acceptance = proxyLocalActivities<OrderActivities>({ startToCloseTimeout: '5s', retry: RETRY_INTERNAL });
+
 /** Asking the MES to withdraw a job for a cancel: the caller waits, so a few quick tries (about 20 s at most). */
 export const cancelCheck = proxyActivities<MesActivities>({
   taskQueue: MES_CONTROL_QUEUE,

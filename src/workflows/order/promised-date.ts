@@ -8,13 +8,13 @@ import { escalateForPromise } from '../../domain/priority.js';
 import { atRiskAt } from '../../domain/sla.js';
 import { isTerminal } from '../../domain/status.js';
 import type { OrderPriority } from './priority.js';
-import { now, type OrderRun } from './run.js';
+import { now, waitUntil, type OrderRun } from './run.js';
 
 export async function watchPromisedDate(run: OrderRun, priority: OrderPriority): Promise<void> {
   const { state, input } = run;
   const ended = () => isTerminal(state.status);
   /** Waits `ms` or until the order ends; true when it ended. */
-  const endsWithin = async (ms: number) => (ms > 0 && (await condition(ended, ms))) || ended();
+  const endsWithin = async (ms: number) => (ms > 0 && (await waitUntil(ended, ms))) || ended();
 
   await condition(() => state.promisedBy !== undefined || ended());
   if (ended() || !state.promisedBy) return;

@@ -2,9 +2,8 @@
  * One order's run: its state and timeline, the projector that records them in the shop database,
  * and the partner notifications. Every module of the workflow works on this one object.
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope, ParentClosePolicy, condition, log, startChild, upsertSearchAttributes } from '@temporalio/workflow';
-import { PRIORITY_KEYS } from '../../domain/priority.js';
-import type { OrderStatus } from '../../domain/status.js';
+import { ActivityFailure, ApplicationFailure, CancellationScope, ParentClosePolicy, condition, log, sleep, startChild, upsertSearchAttributes } from '@temporalio/workflow';
+import { isTerminal, type OrderStatus } from '../../domain/status.js';
 import { webhookDeliveryWorkflow } from '../webhook.js';
 import {
   PROJECTION_REJECTED,
@@ -21,6 +20,27 @@ import {
   type TimelineKind,
 } from './contract.js';
 import { PROJECTION_QUEUED_LIMIT, projectionQueued, projectionQuick } from './options.js';
+
+/**
+ * The statuses the `OrderStatus` search attribute takes (besides `received`, set by the start):
+ * the backlog operators reprioritize and cancel from, the orders out with the carrier, and how an
+ * order ended. In between it keeps the last of these; the exact status is the order's own (API,
+ * dashboard, `orders status`). Each change is a visibility write on the server.
+ */
+export function isSearchedStatus(status: OrderStatus): boolean {
+  return status === 'awaiting_production' || status === 'shipped' || isTerminal(status);
+}
+
+/**
+ * Waits until `holds()` or `ms` have passed; true when it holds. Unlike `condition(fn, ms)` it
+ * leaves its timer running when `holds()` comes first: a timer still running when the order
+ * ends costs no history event, a cancelled one costs one (and a command).
+ */
+export async function waitUntil(holds: () => boolean, ms: number): Promise<boolean> {
+  if (holds()) return true;
+  await Promise.race([sleep(ms), condition(holds)]);
+  return holds();
+}
 
 /** Workflow clock (deterministic under replay). */
 export const now = () => new Date().toISOString();
@@ -112,10 +132,7 @@ export function createOrderRun(input: OrderWorkflowInput) {
   const setStatus = (status: OrderStatus) => {
     state.status = status;
     state.updatedAt = now();
-    upsertSearchAttributes([
-      { key: SEARCH_ATTRIBUTES.OrderStatus, value: status },
-      { key: SEARCH_ATTRIBUTES.OrderPriority, value: PRIORITY_KEYS[state.priority] },
-    ]);
+    if (isSearchedStatus(status)) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.OrderStatus, value: status }]);
     notify();
   };
 

@@ -2,17 +2,15 @@
  * The five steps of an order, each an activity on its own task queue at the order's priority:
  * accept → price → route to the CRM → produce → ship.
  */
-import { condition } from '@temporalio/workflow';
 import type { CrmActivities } from '../../activities/crm.js';
 import type { MesActivities } from '../../activities/mes.js';
-import type { OrderActivities } from '../../activities/orders.js';
 import type { PricingActivities } from '../../activities/pricing.js';
 import type { ShippingActivities } from '../../activities/shipping.js';
 import type { OrderCancellation } from './cancel.js';
 import type { OrderEvents } from './events.js';
-import { STEP_OPTIONS, compensation, delivery, stepActivities } from './options.js';
+import { STEP_OPTIONS, acceptance, compensation, delivery, stepActivities } from './options.js';
 import type { OrderPriority } from './priority.js';
-import { now, type OrderRun } from './run.js';
+import { now, waitUntil, type OrderRun } from './run.js';
 
 export interface StepContext {
   run: OrderRun;
@@ -22,15 +20,13 @@ export interface StepContext {
 }
 
 /** 1. Business acceptance: the order's rules, and the date it is promised for. */
-export async function accept({ run, priority }: StepContext): Promise<void> {
+export async function accept({ run }: StepContext): Promise<void> {
   const { input, state } = run;
   const entry = run.begin('accept');
-  const accepted = await priority.step((p) =>
-    stepActivities<OrderActivities>(STEP_OPTIONS.orders, p).acceptOrder({ orderId: input.orderId, order: input.order, createdAt: input.createdAt, timeScale: input.timeScale }),
-  );
+  const accepted = await acceptance.acceptOrder({ orderId: input.orderId, order: input.order, createdAt: input.createdAt, timeScale: input.timeScale });
   state.promisedBy = accepted.promisedBy;
+  // Recorded in the projection with the next steps' results, when the order awaits a line.
   run.finish(entry, accepted, 'accepted', `promised by ${accepted.promisedBy}`);
-  await run.project();
 }
 
 /** 2. The price, for the partner's price list; a rush surcharge only for a rush the customer or an operator asked for. */
@@ -47,10 +43,9 @@ export async function price({ run, priority }: StepContext): Promise<void> {
   );
   state.price = priced.price;
   run.finish(entry, priced, 'priced', `total ${priced.price.totalMinor} ${priced.price.currency} (minor units)`);
-  await run.project();
 }
 
-/** 3. The CRM's customer and account manager (written together with the next step's status). */
+/** 3. The CRM's customer and account manager (recorded together with the next step's status). */
 export async function routeToCrm({ run, priority, cancellation }: StepContext): Promise<void> {
   const { input, state } = run;
   const entry = run.begin('route-to-crm');
@@ -76,8 +71,8 @@ export async function produce({ run, priority, events }: StepContext): Promise<v
   const how = produced.source === 'webhook' ? 'MES event' : produced.source === 'polling' ? 'asked the MES' : undefined;
   const resubmitted = produced.resubmitted ? `, resubmitted ${produced.resubmitted}× after the MES lost it` : '';
   const since = state.production.startedAt ? `, on a line since ${state.production.startedAt}` : '';
+  // Recorded in the projection with the booking, a moment later.
   run.finish(entry, produced, 'produced', `job ${produced.jobId}${how ? ` (${how}${resubmitted})` : ''}${since}`);
-  await run.project();
 }
 
 /** 5. Shipping: book the carrier, then wait (durable timer) for its delivery event, else ask it. */
@@ -99,7 +94,7 @@ export async function ship({ run, priority, cancellation, events }: StepContext)
   const graceMs = silentCarrier ? 0 : (input.carrierEventGraceMs ?? 0);
   const waitMs = Date.parse(booked.expectedDeliveryAt) - Date.parse(now());
   const fromCarrier = () => events.deliveredEvent(booked.trackingNumber);
-  await condition(() => fromCarrier() !== undefined, Math.max(1, waitMs + graceMs));
+  await waitUntil(() => fromCarrier() !== undefined, Math.max(1, waitMs + graceMs));
   const event = fromCarrier();
   const deliveredAt = event ? event.deliveredAt : (await delivery.confirmDelivery({ orderId: input.orderId })).deliveredAt;
   state.shipment.deliveredAt = deliveredAt;
