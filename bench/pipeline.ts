@@ -47,6 +47,9 @@ usage: npm run bench -- [options]
   --out FILE        JSON result (default bench/results/pipeline.json; the chart goes next to
                     it as .png)
   --cpu-prof        write a V8 CPU profile of the pipeline's workers process to .data/bench/prof/
+  --check FILE      the CPU regression check: exit 1 when CPU per order ÷ the baseline's is more
+                    than 30 % above the reference in FILE (bench/cost-reference.json in CI)
+  --save-reference FILE  write this run's CPU ratio as the reference FILE
   --help            this text
 
 Phase 1 POSTs random valid orders (the generator of \`orders simulate\`) with a due date a day
@@ -80,6 +83,8 @@ const values = parseOptions(
     mix: { type: 'string', default: 'b2c=0.3' },
     quick: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
+    check: { type: 'string' },
+    'save-reference': { type: 'string' },
     out: { type: 'string', default: path.join('bench', 'results', 'pipeline.json') },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -101,6 +106,25 @@ const mixMatch = /^b2c=(0(\.\d+)?|1(\.0+)?)$/.exec(values.mix ?? '');
 if (!mixMatch) fail(`--mix must look like b2c=0.3 (got "${values.mix}")`);
 const b2cShare = Number(mixMatch[1]);
 const outFile = path.resolve(values.out!);
+/** How much worse than the reference the CPU ratio may get before `--check` fails. */
+const CHECK_TOLERANCE = 0.3;
+interface CostReference {
+  cpuPerOrderRatio: number;
+  measuredAt: string;
+  options: Record<string, unknown>;
+  machine: string;
+}
+const reference: CostReference | undefined = values.check ? readReference(values.check) : undefined;
+function readReference(file: string): CostReference {
+  let parsed: Partial<CostReference>;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<CostReference>;
+  } catch (err) {
+    fail(`--check ${file}: cannot read the reference (${(err as Error).message}); write one with --save-reference ${file}`);
+  }
+  if (typeof parsed.cpuPerOrderRatio !== 'number' || !(parsed.cpuPerOrderRatio > 0)) fail(`--check ${file}: no positive cpuPerOrderRatio in it; write one with --save-reference ${file}`);
+  return parsed as CostReference;
+}
 const warmupS = Math.min(5, durationS / 4);
 
 const serverUrl = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -604,7 +628,7 @@ async function main() {
     out(`history per workflow (p50/max of ${pipelineHistory.sampled} / ${baselineHistory.sampled} sampled):`);
     out(`  pipeline: ${h(pipelineHistory)}`);
     out(`  baseline: ${h(baselineHistory)}`);
-    out(`attempts after the first: ${retriedStepAttempts} in the orders' steps, ${pipelineHistory.retriedAttempts} in the sampled histories`);
+    out(`attempts after the first: ${retriedStepAttempts} in the orders' steps, ${pipelineHistory.retriedAttempts} in the sampled histories ${JSON.stringify(pipelineHistory.retriedByActivity)}`);
     out('targets:');
     for (const [name, c] of Object.entries(checks)) out(`  ${name.padEnd(26)} ${String(c.value).padStart(8)}  ${c.target.padEnd(8)} ${c.met ? 'met' : 'MISSED'}`);
     out(`pipeline / baseline: ${(ratio * 100).toFixed(1)} % (target ≥ ${TARGETS.ratio * 100} %): ${ratio >= TARGETS.ratio ? 'met' : 'MISSED'}`);
@@ -614,8 +638,24 @@ async function main() {
     const pngFile = outFile.replace(/\.json$/, '') + '.png';
     await writeFile(pngFile, await chart(figures.pipeline, figures.baseline, ratio));
     note(`results written to ${path.relative(process.cwd(), outFile)} and ${path.relative(process.cwd(), pngFile)}`);
+    let regression: string | undefined;
+    if (reference) {
+      const limit = reference.cpuPerOrderRatio * (1 + CHECK_TOLERANCE);
+      const verdict = cpuPerOrderRatio <= limit ? 'passed' : 'FAILED';
+      out(
+        `CPU regression check: ${round2(cpuPerOrderRatio)}x the baseline's CPU per order, reference ${reference.cpuPerOrderRatio}x (${reference.measuredAt}), ` +
+          `limit ${round2(limit)}x (+${CHECK_TOLERANCE * 100} %): ${verdict}`,
+      );
+      if (verdict === 'FAILED') regression = `an order costs ${round2(cpuPerOrderRatio)}x the baseline's CPU, more than ${round2(limit)}x (the reference ${reference.cpuPerOrderRatio}x + ${CHECK_TOLERANCE * 100} %); profile with --cpu-prof, or if the cost is intended, write a new reference with --save-reference`;
+    }
+    if (values['save-reference']) {
+      const saved: CostReference = { cpuPerOrderRatio: round2(cpuPerOrderRatio), measuredAt: startedAt.toISOString().slice(0, 10), options: figures.options, machine: machineDescription() };
+      await writeFile(values['save-reference'], `${JSON.stringify(saved, null, 2)}\n`);
+      note(`reference written to ${values['save-reference']}`);
+    }
     await cleanup();
     out(JSON.stringify(figures));
+    if (regression) fail(regression);
   } catch (err) {
     await cleanup().catch(() => undefined);
     throw err;

@@ -94,6 +94,8 @@ export interface HistoryFigures {
   signals: { p50: number; max: number };
   /** Activity attempts after the first (scheduled activities and local ones), over all sampled workflows. */
   retriedAttempts: number;
+  /** The same by activity type (`local:` for local activities). */
+  retriedByActivity: Record<string, number>;
 }
 
 interface HistoryEvent {
@@ -126,9 +128,19 @@ export function historyFigures(histories: readonly { events?: readonly HistoryEv
       });
     const projectionMarkers = markers.filter((m) => m.type === 'recordProgress');
     const queuedProjection = named.filter(({ e }) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordProgress');
-    const retried =
-      named.reduce((n, { e }) => n + Math.max(0, (e.activityTaskStartedEventAttributes?.attempt ?? 1) - 1), 0) +
-      markers.reduce((n, m) => n + Math.max(0, m.attempt - 1), 0);
+    const byActivity: Record<string, number> = {};
+    const count = (type: string, attempt: number) => {
+      if (attempt > 1) byActivity[type] = (byActivity[type] ?? 0) + attempt - 1;
+    };
+    let lastScheduled = 'unknown';
+    for (const { e } of named) {
+      const scheduled = e.activityTaskScheduledEventAttributes?.activityType?.name;
+      if (scheduled) lastScheduled = scheduled;
+      // A started event follows its scheduled one; activities of an order run one at a time but for compensations.
+      if (e.activityTaskStartedEventAttributes) count(lastScheduled, e.activityTaskStartedEventAttributes.attempt ?? 1);
+    }
+    for (const m of markers) count(`local:${m.type ?? 'unknown'}`, m.attempt);
+    const retried = Object.values(byActivity).reduce((a, b) => a + b, 0);
     return {
       events: events.length,
       upserts: named.filter(({ name }) => name.endsWith('UPSERT_WORKFLOW_SEARCH_ATTRIBUTES')).length,
@@ -137,8 +149,11 @@ export function historyFigures(histories: readonly { events?: readonly HistoryEv
       workflowTasks: named.filter(({ name }) => name.endsWith('WORKFLOW_TASK_COMPLETED')).length,
       signals: named.filter(({ name }) => name.endsWith('WORKFLOW_EXECUTION_SIGNALED')).length,
       retried,
+      byActivity,
     };
   });
+  const retriedByActivity: Record<string, number> = {};
+  for (const p of per) for (const [k, v] of Object.entries(p.byActivity)) retriedByActivity[k] = (retriedByActivity[k] ?? 0) + v;
   return {
     sampled: per.length,
     events: stat(per.map((p) => p.events)),
@@ -148,5 +163,6 @@ export function historyFigures(histories: readonly { events?: readonly HistoryEv
     workflowTasks: stat(per.map((p) => p.workflowTasks)),
     signals: stat(per.map((p) => p.signals)),
     retriedAttempts: per.reduce((n, p) => n + p.retried, 0),
+    retriedByActivity,
   };
 }
