@@ -447,7 +447,8 @@ async function main() {
     await dbs.close();
 
     note('bundling the order workflow and the baseline…');
-    const orderBundle = await writeWorkflowBundle(path.join(dataDir, 'pipeline-order-bundle.js'));
+    // As `npm start` builds it with no trace exporter configured (the benchmark's processes export no spans).
+    const orderBundle = await writeWorkflowBundle(path.join(dataDir, 'pipeline-order-bundle.js'), { tracing: false });
     const baselineBundle = path.join(dataDir, 'pipeline-baseline-bundle.js');
     const { code } = await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'bench', 'baseline', 'workflow.ts'), ...bundlerOptions, logger: quietLogger });
     await mkdir(dataDir, { recursive: true });

@@ -14,7 +14,7 @@ import { waitFor } from './retry.js';
 import { ensureTemporalCli, isListening, startDevServer, type DevServer } from './temporal/dev-server.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { startupSetupAt } from './temporal/setup.js';
-import { startTracing } from './tracing/index.js';
+import { startTracing, tracingEnabled } from './tracing/index.js';
 import { quietBundlerLogger, writeWorkflowBundle } from './workflows/bundle.js';
 import { QUEUE_NAMES } from './workflows/order/contract.js';
 import { connectWorkers, createWorkers } from './workers/run.js';
@@ -94,6 +94,7 @@ if (!workflowBundlePath) {
   say('Bundling workflows…');
   workflowBundlePath = await writeWorkflowBundle(path.join(config.dataDir, 'workflow-bundle.js'), {
     logger: quietBundlerLogger(log.child({ component: 'workflow-bundle' })),
+    tracing: tracingEnabled(),
   });
 }
 say('Starting workers…');

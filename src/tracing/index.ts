@@ -3,9 +3,10 @@
  * through the workflow start, the workflow run and every activity (Temporal's OpenTelemetry
  * interceptors carry the context in Temporal headers).
  *
- * Instrumentation is always on: the interceptors and the HTTP middleware only use the
- * OpenTelemetry API, which does nothing until `startTracing` registers an SDK in the process.
- * `startTracing` decides where spans go (OTLP/HTTP, console, a test's exporter).
+ * The HTTP middleware and the client interceptors only use the OpenTelemetry API, which does
+ * nothing until `startTracing` registers an SDK in the process. `startTracing` decides where
+ * spans go (OTLP/HTTP, console, a test's exporter); the workers' activity and workflow
+ * interceptors are installed only when spans go somewhere (`tracingEnabled`).
  */
 import { context, propagation, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -45,6 +46,8 @@ export interface Tracing {
 
 interface Installed {
   workflowSink: ReturnType<typeof makeWorkflowExporter>;
+  /** Whether any exporter takes spans: without one, instrumenting is pure cost. */
+  exporting: boolean;
 }
 let installed: Installed | undefined;
 
@@ -77,7 +80,7 @@ export function startTracing(
     forceFlush: async () => {},
     shutdown: async () => {},
   };
-  installed = { workflowSink: makeWorkflowExporter(fanOut, resource) };
+  installed = { workflowSink: makeWorkflowExporter(fanOut, resource), exporting: exporters.length > 0 };
   return {
     serviceName,
     flush: () => provider.forceFlush(),
@@ -92,6 +95,16 @@ export function startTracing(
       }
     },
   };
+}
+
+/**
+ * Whether spans of this process go anywhere (an exporter is configured or a test added one).
+ * Workers instrument activities only then, and a workflow bundle built without tracing leaves
+ * out the workflow interceptors: tracing that exports nothing costs an order about a tenth of
+ * its CPU (see bench/README.md).
+ */
+export function tracingEnabled(): boolean {
+  return installed?.exporting ?? false;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { CarrierDb, CrmDb, MesDb, PricingDb, ShopDb } from '../../db/index.js';
 import type { Config } from '../config.js';
-import { activityInterceptors, workflowSpanSinks } from '../tracing/index.js';
+import { activityInterceptors, tracingEnabled, workflowSpanSinks } from '../tracing/index.js';
 import type { BackgroundLoop } from '../systems/event-outbox.js';
 import type { MesAdapter } from '../systems/mes/index.js';
 
@@ -28,9 +28,10 @@ export interface QueueWorkers {
 }
 
 /**
- * Options every worker of the pipeline is created with: its activities run in spans of the
- * order's trace, and workflow spans leave the sandbox through the tracing sink.
+ * Options every worker of the pipeline is created with: while tracing exports spans, its
+ * activities run in spans of the order's trace; workflow spans (of a bundle built with the
+ * tracing interceptors) leave the sandbox through the tracing sink, which is always there.
  */
 export function tracedWorkerOptions() {
-  return { interceptors: { activity: activityInterceptors() }, sinks: workflowSpanSinks() };
+  return { interceptors: { activity: tracingEnabled() ? activityInterceptors() : [] }, sinks: workflowSpanSinks() };
 }

@@ -3,6 +3,7 @@ import { createOrderActivities } from '../activities/orders.js';
 import { createWebhookActivities } from '../activities/webhooks.js';
 import { TASK_QUEUES } from '../workflows/order/contract.js';
 import { WORKFLOWS_PATH, WORKFLOW_INTERCEPTOR_MODULES, bundlerOptions } from '../workflows/bundle.js';
+import { tracingEnabled } from '../tracing/index.js';
 import { need, tracedWorkerOptions, type WorkerContext } from './context.js';
 
 /**
@@ -22,7 +23,7 @@ export function createOrdersWorker(ctx: WorkerContext): Promise<Worker> {
       : {
           workflowsPath: WORKFLOWS_PATH,
           bundlerOptions,
-          interceptors: { ...traced.interceptors, workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
+          interceptors: { ...traced.interceptors, workflowModules: tracingEnabled() ? WORKFLOW_INTERCEPTOR_MODULES : [] },
         }),
     activities: {
       ...createOrderActivities({ shop: need(ctx.db.shop, 'the shop database') }),

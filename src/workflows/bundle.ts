@@ -54,18 +54,22 @@ export function quietBundlerLogger(log: LevelLogger): Logger {
   };
 }
 
-/** Builds the workflow bundle once (e.g. for tests or a container image). */
-export async function buildWorkflowBundle(options: { logger?: Logger } = {}): Promise<WorkflowBundleWithSourceMap> {
+/**
+ * Builds the workflow bundle once (e.g. for tests or a container image). `tracing: false`
+ * leaves out the tracing interceptors, for workers whose spans go nowhere (the history is the
+ * same either way: tracing adds no command).
+ */
+export async function buildWorkflowBundle(options: { logger?: Logger; tracing?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    workflowInterceptorModules: options.tracing === false ? [] : WORKFLOW_INTERCEPTOR_MODULES,
     ...bundlerOptions,
     ...(options.logger ? { logger: options.logger } : {}),
   });
 }
 
 /** Writes the bundle to a file a worker can load with `workflowBundle: { codePath }`. */
-export async function writeWorkflowBundle(file: string, options: { logger?: Logger } = {}): Promise<string> {
+export async function writeWorkflowBundle(file: string, options: { logger?: Logger; tracing?: boolean } = {}): Promise<string> {
   const { code } = await buildWorkflowBundle(options);
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, code);
