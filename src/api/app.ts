@@ -5,12 +5,13 @@ import type { ApiDeps } from './deps.js';
 import { authenticate } from './middleware.js';
 import { HttpProblem, problemHandler, sendProblem } from './problem.js';
 import { healthRoutes } from './routes/health.js';
-import { catalogRoutes } from './routes/catalog.js';
+import { CATALOG_ROUTES } from './routes/catalog.js';
 import { dashboardPageRoutes, dashboardRoutes } from './routes/dashboard.js';
 import { docsRoutes } from './routes/docs.js';
 import { orderRoutes } from './routes/orders.js';
 import { orderListRoutes } from './routes/orders-list.js';
 import { integrationRoutes } from './routes/integrations.js';
+import { routerOf } from './route.js';
 import { requestTracing } from './tracing.js';
 
 export type { ApiDeps } from './deps.js';
@@ -45,7 +46,7 @@ export function createApp(deps: ApiDeps) {
   v1.use(authenticate(deps.clients, deps.authFailures));
   if (deps.rateLimiter) v1.use(deps.rateLimiter);
   v1.use(orderRoutes(deps));
-  v1.use(catalogRoutes(deps));
+  v1.use(routerOf(CATALOG_ROUTES, deps, { base: '/v1' }));
   v1.use(orderListRoutes(deps));
   v1.use(integrationRoutes(deps));
   v1.use(dashboardRoutes(deps));

@@ -6,533 +6,68 @@
  * answers (initialOrderState, toOrderResource, priceOrder, catalogResource, signWebhook), and
  * test/openapi.test.ts validates every example against its schema.
  */
-import { maxHeaderSize } from 'node:http';
 import { z } from 'zod';
-import {
-  createDocument,
-  type ZodOpenApiOperationObject,
-  type ZodOpenApiPathsObject,
-  type ZodOpenApiResponseObject,
-  type ZodOpenApiResponsesObject,
-} from 'zod-openapi';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import type { Config } from '../config.js';
-import { AddressSchema, CustomerSchema, OrderItemSchema, OrderRequestSchema, ShippingSchema, type OrderRequest } from '../domain/order.js';
-import { priceOrder } from '../domain/pricing/index.js';
-import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from '../webhook-signature.js';
-import { newOrderInput } from '../intake.js';
-import { MAX_PRIORITY_CHANGES, STAGES, initialOrderState, type WebhookEvent } from '../workflows/order/contract.js';
-import { ATTENTION_LIMIT, DashboardQuerySchema, DashboardSchema, windowStart, type Dashboard } from './dashboard.js';
-import { IDEMPOTENCY_KEY } from './idempotency.js';
-import { BODY_LIMIT } from './middleware.js';
-import { toOrderResource, traceLink, type TraceLink } from './order-resource.js';
-import { problemType } from './problem.js';
-import { RATE_LIMIT_WINDOW_MS } from './rate-limit.js';
-import { QuoteRequestSchema, catalogResource } from './routes/catalog.js';
+import { AddressSchema, CustomerSchema, OrderItemSchema, OrderRequestSchema, ShippingSchema } from '../domain/order.js';
+import { EVENT_ID_HEADER, SIGNATURE_HEADER } from '../webhook-signature.js';
+import { MAX_PRIORITY_CHANGES } from '../workflows/order/contract.js';
+import { DashboardQuerySchema, DashboardSchema } from './dashboard.js';
+import { EXAMPLE_ORDER_ID, apiExamples, partnerOrderExample, problemExample, shopOrderExample } from './examples.js';
+import { traceLink } from './order-resource.js';
+import { openApiPaths } from './route.js';
 import {
+  AUTHENTICATED,
+  IdempotencyKeyParam,
+  JSON_BODY_ERRORS,
+  JSON_TYPE,
+  OrderIdParam,
+  PROBLEM_TYPE,
+  conflict,
+  errorResponses,
+  header,
+  headerSchemas,
+  ok,
+  rateLimitHeaders,
+  requestHeader,
+  response,
+  validationFailed,
+} from './route-docs.js';
+import { CATALOG_ROUTES } from './routes/catalog.js';
+import {
+  CancelBodySchema,
+  CarrierEventSchema,
+  CatalogSchema,
   DEFAULT_LIMIT,
+  FieldErrorSchema,
+  HealthSchema,
+  IntegrationAnswerSchema,
   MAX_LIMIT,
+  MesEventSchema,
+  OrderFailureSchema,
   OrderListQuerySchema,
   OrderListSchema,
+  OrderResourceSchema,
   OrderSummarySchema,
   PriceLineSchema,
   PriceSchema,
-  TraceLinkSchema,
-  encodeCursor,
-  type OrderList,
-} from './routes/orders-list.js';
-import { CancelBodySchema, PriorityBodySchema } from './routes/orders.js';
-import { encodeProduceCallback } from '../activities/produce-callback.js';
-import {
-  CarrierEventSchema,
-  IntegrationAnswerSchema,
-  MesEventSchema,
-  type CarrierEventBody,
-  type IntegrationAnswer,
-  type MesEventBody,
-} from './routes/integrations.js';
-import {
-  CatalogSchema,
-  FieldErrorSchema,
-  HealthSchema,
-  OrderFailureSchema,
-  OrderResourceSchema,
+  PriorityBodySchema,
   ProblemSchema,
+  QuoteRequestSchema,
   QuoteResponseSchema,
   RateLimitProblemSchema,
   ReadinessSchema,
   ShipmentSchema,
   SlaSchema,
   TimelineEntrySchema,
+  TraceLinkSchema,
   WebhookEventSchema,
-  type OrderResourceShape,
 } from './schemas.js';
 
 /** The generated document (an OpenAPI 3.1 object). */
 export type OpenApiDocument = ReturnType<typeof createDocument>;
 
-const JSON_TYPE = 'application/json';
-const PROBLEM_TYPE = 'application/problem+json';
 const SECURITY_SCHEME = 'apiKey';
-
-// ---------------------------------------------------------------------------------------------
-// Examples, built by the code that builds real answers
-
-const EXAMPLE_ORDER_ID = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
-const EXAMPLE_PARTNER_ORDER_ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
-const EXAMPLE_CREATED = new Date('2025-03-03T09:15:00.000Z');
-const at = (minutes: number) => new Date(EXAMPLE_CREATED.getTime() + minutes * 60_000).toISOString();
-const EXAMPLE_TRACKING = 'TRK3F9A1C7B2E4D';
-
-const shopOrderExample: OrderRequest = {
-  customer: { name: 'Anna Schmidt', email: 'anna@example.com' },
-  items: [{ sku: 'BC-STD', quantity: 100 }],
-  shipping: { method: 'courier', address: { line1: 'Hauptstr. 1', postalCode: '10115', city: 'Berlin', country: 'DE' } },
-};
-
-const partnerOrderExample: OrderRequest = {
-  customer: { name: 'Jonas Weber', email: 'jonas.weber@acme.example', phone: '+49 30 1234567' },
-  items: [
-    { sku: 'FLY-A5', quantity: 2500, options: { paper: 'matte-170', sides: '2' } },
-    { sku: 'BC-STD', quantity: 500, options: { finish: 'soft-touch' } },
-  ],
-  shipping: {
-    method: 'post',
-    address: { name: 'ACME Print Resale GmbH', line1: 'Industriestr. 12', postalCode: '50667', city: 'Köln', country: 'DE' },
-  },
-  dueBy: '2025-03-14T17:00:00+01:00',
-  externalRef: 'PO-2025-0117',
-  notes: 'Deliver to the loading dock.',
-};
-
-const quoteExample: z.input<typeof QuoteRequestSchema> = { items: [{ sku: 'BC-STD', quantity: 500, options: { paper: 'gloss-350', finish: 'soft-touch' } }, { sku: 'POS-A2', quantity: 20 }] };
-
-function examples(trace: (id: string) => TraceLink) {
-  const accepted = (orderId: string, order: OrderRequest, source: Parameters<typeof newOrderInput>[0]['source']) =>
-    toOrderResource(
-      initialOrderState(newOrderInput({ source, order: OrderRequestSchema.parse(order), timeScale: 1, orderId, createdAt: EXAMPLE_CREATED })),
-      trace(orderId),
-    );
-  const received = accepted(EXAMPLE_ORDER_ID, shopOrderExample, { clientId: 'shop', kind: 'shop' });
-  const partnerReceived = accepted(EXAMPLE_PARTNER_ORDER_ID, partnerOrderExample, { clientId: 'partner-acme', kind: 'partner', partnerId: 'acme' });
-
-  const partnerPriced = {
-    ...partnerReceived,
-    price: priceOrder(partnerOrderExample.items),
-    promisedBy: '2025-03-10T17:00:00.000Z',
-  };
-  const price = priceOrder(shopOrderExample.items);
-  const deliveredAt = at(27 * 60);
-  const stageMinutes = [0, 1, 2, 60, 24 * 60];
-  const delivered: OrderResourceShape = {
-    ...received,
-    status: 'delivered',
-    price,
-    promisedBy: '2025-03-05T17:00:00.000Z',
-    updatedAt: deliveredAt,
-    timeline: STAGES.map((stage, seq) => ({
-      seq,
-      stage,
-      status: 'completed' as const,
-      startedAt: at(stageMinutes[seq]!),
-      endedAt: stage === 'ship' ? deliveredAt : at(stageMinutes[seq + 1]! - 0.5),
-      attempts: 1,
-      priority: received.priority,
-      queueWaitMs: 14,
-      ...(stage === 'ship' ? { detail: `tracking ${EXAMPLE_TRACKING}, delivered ${deliveredAt}` } : {}),
-    })),
-    shipment: { trackingNumber: EXAMPLE_TRACKING, deliveredAt },
-  };
-  const cancelled: OrderResourceShape = {
-    ...partnerPriced,
-    status: 'cancelled',
-    updatedAt: at(30),
-    timeline: [
-      { seq: 0, stage: 'accept', status: 'completed', startedAt: at(0), endedAt: at(0.1), attempts: 1, priority: partnerReceived.priority, queueWaitMs: 20 },
-      { seq: 1, stage: 'price', status: 'completed', startedAt: at(0.1), endedAt: at(0.2), attempts: 1, priority: partnerReceived.priority, queueWaitMs: 35 },
-      { seq: 2, stage: 'cancel', status: 'completed', startedAt: at(30), endedAt: at(30), attempts: 1, priority: partnerReceived.priority, detail: 'by partner-acme: artwork changed' },
-    ],
-  };
-  const reprioritized: OrderResourceShape = {
-    ...partnerPriced,
-    status: 'in_production',
-    priority: 'rush',
-    updatedAt: at(95),
-    timeline: [
-      { seq: 0, stage: 'accept', status: 'completed', startedAt: at(0), endedAt: at(0.1), attempts: 1, priority: 'normal', queueWaitMs: 20 },
-      { seq: 1, stage: 'price', status: 'completed', startedAt: at(0.1), endedAt: at(0.2), attempts: 1, priority: 'normal', queueWaitMs: 35 },
-      { seq: 2, stage: 'route-to-crm', status: 'completed', startedAt: at(0.2), endedAt: at(0.4), attempts: 1, priority: 'normal', queueWaitMs: 18 },
-      { seq: 3, stage: 'produce', status: 'running', startedAt: at(60), attempts: 1, priority: 'normal' },
-      {
-        seq: 4,
-        stage: 'reprioritize',
-        status: 'completed',
-        startedAt: at(95),
-        endedAt: at(95),
-        attempts: 1,
-        priority: 'rush',
-        detail: 'Trade fair on Friday, the customer escalated (by ops-console)',
-      },
-    ],
-  };
-  const { timeline: _t, shipment: _s, ...summaryBase } = delivered;
-  const list: OrderList = {
-    data: [
-      {
-        id: summaryBase.id,
-        channel: summaryBase.channel,
-        status: summaryBase.status,
-        priority: summaryBase.priority,
-        customer: { name: summaryBase.customer.name, email: summaryBase.customer.email },
-        items: summaryBase.items,
-        shipping: summaryBase.shipping,
-        price,
-        totalMinor: price.totalMinor,
-        promisedBy: summaryBase.promisedBy,
-        createdAt: summaryBase.createdAt,
-        updatedAt: summaryBase.updatedAt,
-        trace: summaryBase.trace,
-      },
-    ],
-    nextCursor: encodeCursor({ createdAt: '2025-03-03T09:15:00.000000Z', id: EXAMPLE_ORDER_ID }),
-  };
-  const webhookEvent: WebhookEvent = {
-    id: `${EXAMPLE_PARTNER_ORDER_ID}:6`,
-    type: 'order.status_changed',
-    occurredAt: at(26 * 60),
-    order: { id: EXAMPLE_PARTNER_ORDER_ID, status: 'shipped', priority: 'normal', externalRef: 'PO-2025-0117', partnerId: 'acme', trackingNumber: EXAMPLE_TRACKING },
-  };
-  const webhookTimestamp = Math.floor(Date.parse(webhookEvent.occurredAt) / 1000);
-  return {
-    received,
-    partnerReceived,
-    delivered,
-    cancelled,
-    reprioritized,
-    list,
-    catalog: catalogResource(),
-    quote: { price: priceOrder(quoteExample.items) },
-    webhookEvent,
-    webhookSignature: signWebhook('whsec_example_secret', webhookTimestamp, JSON.stringify(webhookEvent)),
-    ...integrationExamples(),
-  };
-}
-
-function integrationExamples() {
-  const jobId = 'job_3b241101-e2bb-4255-8caf-4136c566a962';
-  const mesEvent: MesEventBody = {
-    id: `${jobId}:completed`,
-    type: 'job.completed',
-    occurredAt: at(23 * 60),
-    job: {
-      id: jobId,
-      orderId: EXAMPLE_ORDER_ID,
-      status: 'done',
-      startedAt: at(60),
-      completedAt: at(23 * 60),
-      callbackRef: encodeProduceCallback({ taskToken: 'CiQ3YzllNjY3OS03NDI1LTQwZGUtOTQ0Yi1lMDdmYzFmOTBhZTc=', workflowId: `order-${EXAMPLE_ORDER_ID}`, attempt: 1, queueWaitMs: 14, resubmitted: 0 }, 'example-callback-secret'),
-    },
-  };
-  const carrierEvent: CarrierEventBody = {
-    id: 'shp_9b2c7e41-5a77-4c1f-b8a0-0d6f3c2e1a55:delivered',
-    type: 'shipment.delivered',
-    occurredAt: at(27 * 60),
-    shipment: { id: 'shp_9b2c7e41-5a77-4c1f-b8a0-0d6f3c2e1a55', orderId: EXAMPLE_ORDER_ID, trackingNumber: EXAMPLE_TRACKING, status: 'delivered', deliveredAt: at(27 * 60) },
-  };
-  const sign = (secret: string, event: { occurredAt: string }) => signWebhook(secret, Math.floor(Date.parse(event.occurredAt) / 1000), JSON.stringify(event));
-  const accepted: IntegrationAnswer = { eventId: mesEvent.id, accepted: true };
-  const stale: IntegrationAnswer = {
-    eventId: mesEvent.id,
-    accepted: false,
-    reason: 'stale: the production step is not waiting for this job any more (already completed, or a newer attempt runs)',
-  };
-  const unknown: IntegrationAnswer = { eventId: carrierEvent.id, accepted: false, reason: `unknown order ${EXAMPLE_ORDER_ID}` };
-  const duplicate: IntegrationAnswer = { eventId: carrierEvent.id, accepted: true, duplicate: true };
-  return {
-    mesEvent,
-    mesSignature: sign('mes-example-secret', mesEvent),
-    carrierEvent,
-    carrierSignature: sign('carrier-example-secret', carrierEvent),
-    integrationAnswers: { accepted, stale, unknown, duplicate },
-  };
-}
-
-const problemExample = (status: number, slug: string, title: string, detail: string, instance: string, extra: Record<string, unknown> = {}) => ({
-  type: problemType(slug),
-  title,
-  status,
-  detail,
-  instance,
-  ...extra,
-});
-
-// ---------------------------------------------------------------------------------------------
-// Parameters and headers
-
-const OrderIdParam = z.uuid().max(36).meta({ description: 'Order id (a UUID), as returned by `POST /v1/orders`.', example: EXAMPLE_ORDER_ID });
-
-const IdempotencyKeyParam = z
-  .string()
-  .max(255)
-  .regex(IDEMPOTENCY_KEY)
-  .optional()
-  .meta({
-    description:
-      'Makes retries safe: a repeat with the same key and the same body answers with the same order (`Idempotent-Replayed: true`) ' +
-      'instead of placing a second one; the same key with a different body is refused (422). 1–255 printable ASCII characters, e.g. a UUID. ' +
-      'Keys are remembered per API key for a limited time.',
-    example: 'b6f1c2a4-6a0e-4c1e-9a53-2f1d0c7e8a90',
-  });
-
-/**
- * A request header the API reads without a length check of its own: Node's HTTP server refuses
- * (431) a request whose headers together exceed `maxHeaderSize`, so no single one is longer.
- */
-const requestHeader = () => z.string().max(maxHeaderSize);
-
-// The response headers below are written by the API; their bounds hold by construction and
-// test/openapi.test.ts checks real answers against them.
-const headerSchemas = {
-  RetryAfter: z.string().max(10).regex(/^\d+$/).meta({ description: 'Seconds to wait before retrying.', example: '5' }),
-  // Absent only when the limiter cannot count (it then lets the request pass).
-  RateLimit: z.string().max(200).optional().meta({
-    description: 'Remaining requests (`r`) and seconds until the window resets (`t`) for the key\'s tier policy (IETF draft-ietf-httpapi-ratelimit-headers-08).',
-    example: '"standard"; r=0; t=42',
-  }),
-  RateLimitPolicy: z.string().max(200).optional().meta({
-    description: `Quota (\`q\`) per window (\`w\`, ${RATE_LIMIT_WINDOW_MS / 1000} s) of the key's tier, and the partition key (\`pk\`).`,
-    example: '"standard"; q=600; w=60; pk=:YjRiZWQ0ZWEzMWQ0:',
-  }),
-  WwwAuthenticate: z.literal('Bearer').meta({ description: 'The API takes a bearer API key.' }),
-  Location: z.string().max(100).meta({ description: 'Where the order can be read.', example: `/v1/orders/${EXAMPLE_ORDER_ID}` }),
-  IdempotentReplayed: z.enum(['true', 'false']).meta({
-    description: '`true` when this answer repeats the order of an earlier request with the same `Idempotency-Key`.',
-    example: 'false',
-  }),
-};
-const header = (name: keyof typeof headerSchemas) => ({ $ref: `#/components/headers/${name}` });
-const rateLimitHeaders = { RateLimit: header('RateLimit'), 'RateLimit-Policy': header('RateLimitPolicy') };
-
-// ---------------------------------------------------------------------------------------------
-// Error answers
-
-const response = (name: string) => ({ $ref: `#/components/responses/${name}` });
-
-function errorResponses(): Record<string, ZodOpenApiResponseObject> {
-  const problem = (
-    description: string,
-    example: Record<string, unknown>,
-    extra: Partial<ZodOpenApiResponseObject> = {},
-    schema: z.ZodType = ProblemSchema,
-  ): ZodOpenApiResponseObject => ({ description, content: { [PROBLEM_TYPE]: { schema, example } }, ...extra });
-  // Refused after the per-key rate limiter counted the request (routes check bodies and
-  // permissions behind it), so the answer carries its headers; a 401 comes before it.
-  const counted = { headers: rateLimitHeaders };
-  return {
-    BadRequest: problem(
-      'Malformed request: the body is not valid JSON, the `Idempotency-Key` is malformed, or the list `cursor` was not issued by this API.',
-      problemExample(400, 'bad-request', 'Malformed JSON', 'The request body is not valid JSON.', '/v1/orders'),
-      counted,
-    ),
-    Unauthorized: problem(
-      'No API key, or an unknown or revoked one. Send `Authorization: Bearer <key>`.',
-      problemExample(401, 'unauthorized', 'Unauthorized', 'Send your API key as "Authorization: Bearer <key>".', '/v1/orders'),
-      { headers: { 'WWW-Authenticate': header('WwwAuthenticate') } },
-    ),
-    Forbidden: problem(
-      'The key is of a kind that may not use this route (e.g. an operator key placing an order, a partner key changing a priority).',
-      problemExample(
-        403,
-        'forbidden',
-        'Forbidden',
-        'A partner key may not use POST /v1/orders/:id/priority; allowed: operator.',
-        `/v1/orders/${EXAMPLE_ORDER_ID}/priority`,
-      ),
-      counted,
-    ),
-    NotFound: problem(
-      'No such order, or not one the key may see (partners see only their own orders, the shop only shop orders).',
-      problemExample(404, 'not-found', 'Not found', `There is no order ${EXAMPLE_ORDER_ID}.`, `/v1/orders/${EXAMPLE_ORDER_ID}`),
-      counted,
-    ),
-    PayloadTooLarge: problem(
-      `The body exceeds ${BODY_LIMIT}.`,
-      problemExample(413, 'payload-too-large', 'Payload too large', 'The request body exceeds 65536 bytes.', '/v1/orders'),
-      counted,
-    ),
-    UnsupportedMediaType: problem(
-      'The body is not `application/json` (or not UTF-8).',
-      problemExample(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as application/json.', '/v1/orders'),
-      counted,
-    ),
-    TooManyRequests: problem(
-      "Over the key's rate limit (requests per minute of its tier). Retry after `Retry-After` seconds.",
-      problemExample(
-        429,
-        'rate-limited',
-        'Too many requests',
-        'API key of client "partner-acme" (tier standard) may make 600 requests per 60 s. Retry in 42 s (at 2025-03-03T09:16:00.000Z); for a higher limit, ask for another tier.',
-        '/v1/orders',
-        { limit: 600, windowSeconds: 60, retryAfterSeconds: 42 },
-      ),
-      { headers: { 'Retry-After': header('RetryAfter'), ...rateLimitHeaders } },
-      RateLimitProblemSchema,
-    ),
-    ServiceUnavailable: problem(
-      'The order pipeline (Temporal) cannot be reached right now; nothing was recorded. Retry after `Retry-After` seconds.',
-      problemExample(
-        503,
-        'service-unavailable',
-        'Order pipeline unavailable',
-        'The order could not be durably recorded and was NOT accepted. Retry in a few seconds.',
-        '/v1/orders',
-        { cause: 'Failed to connect before the deadline' },
-      ),
-      { headers: { 'Retry-After': header('RetryAfter') } },
-    ),
-    InternalError: problem(
-      'Unexpected error; it was logged, no internals are returned.',
-      problemExample(500, 'error', 'Internal error', 'Something went wrong on our side; the error was logged.', '/v1/orders'),
-    ),
-  };
-}
-
-/** 422 answer with an example that fits the route. */
-function validationFailed(description: string, instance: string, errors: { path: string; message: string }[], detail = 'The request does not match the schema.'): ZodOpenApiResponseObject {
-  return {
-    description,
-    headers: rateLimitHeaders,
-    content: {
-      [PROBLEM_TYPE]: {
-        schema: ProblemSchema,
-        example: problemExample(422, 'validation-error', 'Validation failed', detail, instance, { errors }),
-      },
-    },
-  };
-}
-
-/** A 409 answer: the order is past the point where the request could apply. */
-function conflict(description: string, title: string, detail: string, instance: string): ZodOpenApiResponseObject {
-  return {
-    description,
-    headers: rateLimitHeaders,
-    content: { [PROBLEM_TYPE]: { schema: ProblemSchema, example: problemExample(409, 'conflict', title, detail, instance) } },
-  };
-}
-
-/** The answers every authenticated /v1 route can give besides its own. */
-const AUTHENTICATED: ZodOpenApiResponsesObject = {
-  '401': response('Unauthorized'),
-  '429': response('TooManyRequests'),
-  '500': response('InternalError'),
-};
-const JSON_BODY_ERRORS: ZodOpenApiResponsesObject = {
-  '400': response('BadRequest'),
-  '413': response('PayloadTooLarge'),
-  '415': response('UnsupportedMediaType'),
-};
-
-function ok(description: string, schema: z.ZodType, example: unknown, headers: Record<string, { $ref: string }> = rateLimitHeaders): ZodOpenApiResponseObject {
-  return { description, headers, content: { [JSON_TYPE]: { schema, example } } };
-}
-
-/** An answer of `GET /v1/dashboard` for a quiet morning. */
-function dashboardExample(trace: (id: string) => TraceLink): Dashboard {
-  const now = new Date('2025-03-03T09:41:27.000Z');
-  const from = windowStart(now, '24h');
-  const zero = { b2c: 0, b2b: 0 };
-  const intervals = Array.from({ length: 24 }, (_, i) => {
-    const busy = i >= 14;
-    return {
-      start: new Date(from.getTime() + i * 3_600_000).toISOString(),
-      created: busy ? { b2c: 12 + i, b2b: 30 + 2 * i } : { b2c: 2, b2b: 5 },
-      delivered: busy ? { b2c: 9 + i, b2b: 25 + i } : zero,
-      endedOtherwise: i === 20 ? { b2c: 1, b2b: 0 } : zero,
-    };
-  });
-  const sum = (kind: 'created' | 'delivered' | 'endedOtherwise', c: 'b2c' | 'b2b') => intervals.reduce((n, i) => n + i[kind][c], 0);
-  const byStatus = [
-    ['received', 1, 3],
-    ['accepted', 0, 2],
-    ['priced', 2, 4],
-    ['routed', 3, 11],
-    ['awaiting_production', 6, 19],
-    ['in_production', 8, 27],
-    ['produced', 1, 2],
-    ['shipped', 14, 40],
-    ['delivered', 4210, 11873],
-    ['cancelled', 31, 12],
-    ['rejected', 5, 19],
-    ['failed', 0, 1],
-  ] as const;
-  const t = (samples: number, p50Ms: number | null, p95Ms: number | null) => ({ samples, p50Ms, p95Ms });
-  return {
-    generatedAt: now.toISOString(),
-    window: { name: '24h', from: from.toISOString(), interval: 'hour' },
-    orders: {
-      total: byStatus.reduce((n, [, a, b]) => n + a + b, 0),
-      open: byStatus.slice(0, 7).reduce((n, [, a, b]) => n + a + b, 0),
-      overdue: 1,
-      atRisk: 2,
-      byStatus: byStatus.map(([status, b2c, b2b]) => ({ status, b2c, b2b, total: b2c + b2b })),
-    },
-    throughput: {
-      intervals,
-      totals: {
-        created: { b2c: sum('created', 'b2c'), b2b: sum('created', 'b2b') },
-        delivered: { b2c: sum('delivered', 'b2c'), b2b: sum('delivered', 'b2b') },
-        endedOtherwise: { b2c: sum('endedOtherwise', 'b2c'), b2b: sum('endedOtherwise', 'b2b') },
-      },
-    },
-    attention: {
-      limit: ATTENTION_LIMIT,
-      orders: [
-        {
-          id: EXAMPLE_PARTNER_ORDER_ID,
-          channel: 'b2b',
-          partnerId: 'acme',
-          status: 'in_production',
-          priority: 'high',
-          promisedBy: '2025-03-03T08:00:00.000Z',
-          overdueAt: '2025-03-03T08:00:00.000Z',
-          atRiskAt: '2025-03-02T14:00:00.000Z',
-          trace: trace(EXAMPLE_PARTNER_ORDER_ID),
-        },
-        {
-          id: EXAMPLE_ORDER_ID,
-          channel: 'b2c',
-          status: 'shipped',
-          priority: 'rush',
-          promisedBy: '2025-03-03T16:00:00.000Z',
-          atRiskAt: '2025-03-03T09:12:00.000Z',
-          trace: trace(EXAMPLE_ORDER_ID),
-        },
-      ],
-    },
-    stages: [
-      { stage: 'accept', ...t(512, 41.5, 118) },
-      { stage: 'price', ...t(509, 187, 1_620) },
-      { stage: 'route-to-crm', ...t(509, 93.2, 402) },
-      { stage: 'produce', ...t(488, 3_420_000, 10_900_000) },
-      { stage: 'ship', ...t(456, 28_300_000, 30_100_000) },
-    ],
-    queueWait: [
-      { stage: 'accept', b2c: t(160, 4.36, 15.5), b2b: t(352, 5.19, 24.7) },
-      { stage: 'price', b2c: t(158, 6.17, 41.5), b2b: t(351, 9.51, 187) },
-      { stage: 'route-to-crm', b2c: t(158, 3.67, 11.3), b2b: t(351, 4.36, 17.4) },
-      { stage: 'produce', b2c: t(151, 52_000, 1_210_000), b2b: t(337, 412_000, 5_130_000) },
-      { stage: 'ship', b2c: t(140, 4.76, 14.2), b2b: t(316, 5.66, 19) },
-      { stage: 'all', b2c: t(767, 5.19, 198_000), b2b: t(1_707, 6.73, 1_620_000) },
-    ],
-    percentileRelativeError: 0.0443,
-    taskQueues: [
-      { queue: 'orders', workflowBacklog: 0, activityBacklog: 0, workers: 2 },
-      { queue: 'pricing', workflowBacklog: 0, activityBacklog: 3, workers: 2 },
-      { queue: 'crm', workflowBacklog: 0, activityBacklog: 0, workers: 1 },
-      { queue: 'mes', workflowBacklog: 0, activityBacklog: 37, workers: 1 },
-      { queue: 'shipping', workflowBacklog: 0, activityBacklog: 0, workers: 1 },
-    ],
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The document
@@ -540,10 +75,11 @@ function dashboardExample(trace: (id: string) => TraceLink): Dashboard {
 /** The OpenAPI 3.1 document of the API (cheap enough to build once per process). */
 export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocument {
   const trace = (id: string) => traceLink(config.temporal.uiUrl, config.temporal.namespace, id);
-  const ex = examples(trace);
+  const ex = apiExamples(trace);
   const secured = (op: ZodOpenApiOperationObject): ZodOpenApiOperationObject => ({ security: [{ [SECURITY_SCHEME]: [] }], ...op });
 
   const paths: ZodOpenApiPathsObject = {
+    ...openApiPaths(CATALOG_ROUTES, ex),
     '/v1/orders': {
       post: secured({
         operationId: 'createOrder',
@@ -736,39 +272,6 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
         },
       }),
     },
-    '/v1/catalog': {
-      get: secured({
-        operationId: 'getCatalog',
-        tags: ['Catalog'],
-        summary: 'The product catalog',
-        description: 'Products with their options (and defaults), quantity limits and lead times. Cacheable for 5 minutes.',
-        responses: {
-          '200': ok('The catalog.', CatalogSchema, ex.catalog, {
-            ...rateLimitHeaders,
-            'Cache-Control': { $ref: '#/components/headers/CacheControl' },
-          }),
-          ...AUTHENTICATED,
-        },
-      }),
-    },
-    '/v1/quotes': {
-      post: secured({
-        operationId: 'createQuote',
-        tags: ['Catalog'],
-        summary: 'Price items without ordering',
-        description: 'Priced by the same engine (and task queue) as orders; nothing is recorded.',
-        requestBody: { required: true, content: { [JSON_TYPE]: { schema: QuoteRequestSchema, example: quoteExample } } },
-        responses: {
-          '200': ok('The price.', QuoteResponseSchema, ex.quote),
-          ...JSON_BODY_ERRORS,
-          '422': validationFailed('The items do not fit the schema or break a business rule of the catalog.', '/v1/quotes', [
-            { path: 'items.0.sku', message: 'unknown product "BC-XXL"' },
-          ], 'The items break business rules of the catalog.'),
-          '503': response('ServiceUnavailable'),
-          ...AUTHENTICATED,
-        },
-      }),
-    },
     '/v1/integrations/mes/events': {
       post: secured({
         operationId: 'receiveMesEvent',
@@ -876,7 +379,7 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
           'triggers keep in the shop database, so the answer costs the same however many orders exist. `GET /dashboard` draws it.',
         requestParams: { query: DashboardQuerySchema },
         responses: {
-          '200': ok('The figures.', DashboardSchema, dashboardExample(trace)),
+          '200': ok('The figures.', DashboardSchema, ex.dashboard),
           '403': response('Forbidden'),
           '422': validationFailed('An unknown `window` or query parameter.', '/v1/dashboard?window=1y', [
             { path: 'window', message: 'Invalid option: expected one of "24h"|"7d"|"30d"' },
@@ -1069,7 +572,6 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
       },
       headers: {
         ...headerSchemas,
-        CacheControl: z.string().max(100).meta({ description: 'The catalog may be cached.', example: 'public, max-age=300' }),
       },
       responses: errorResponses(),
     },
