@@ -125,11 +125,12 @@ function operation(declaration: AnyRoute<never>, ex: Examples): ZodOpenApiOperat
     ...(headers ? { header: headers } : {}),
   };
   return {
+    ...(declaration.allow ? { security: [{ [SECURITY_SCHEME]: [] }] } : {}),
     operationId: declaration.operationId,
     tags: declaration.tags,
     summary: declaration.summary,
     ...(declaration.description !== undefined ? { description: declaration.description } : {}),
-    security: declaration.allow ? [{ [SECURITY_SCHEME]: [] }] : [],
+    ...(declaration.allow ? {} : { security: [] }),
     ...(Object.keys(requestParams).length > 0 ? { requestParams } : {}),
     ...(body
       ? {
