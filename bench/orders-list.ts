@@ -12,14 +12,9 @@ import postgres from 'postgres';
 import { openDatabases } from '../db/index.js';
 import { apiClients } from '../db/shop/schema.js';
 import { hashKey, type ApiClient } from '../src/api/clients.js';
-import {
-  decodeCursor,
-  encodeCursor,
-  listOrdersQuery,
-  OrderListQuerySchema,
-  visibleFilter,
-  type ListPosition,
-} from '../src/api/routes/orders-list.js';
+import { decodeCursor, encodeCursor, type ListPosition } from '../src/api/cursor.js';
+import { listOrdersQuery, visibleFilter } from '../src/api/routes/orders-list.js';
+import { OrderListQuerySchema } from '../src/api/schemas.js';
 import { startApi } from '../src/api/server.js';
 import { loadConfig, withDatabase } from '../src/config.js';
 import { createLogger } from '../src/logger.js';

@@ -1,7 +1,7 @@
 /**
  * The OpenAPI document (`GET /openapi.json`) and the docs page (`GET /docs`), over real HTTP:
- * - complete: every route of the express app is documented with the same method and path, and
- *   every documented operation is answered by a route of the app;
+ * - complete: every route of the express app is documented with the same method and path,
+ *   every documented operation is answered by a route of the app, and anything else is the 404 problem;
  * - consistent: OpenAPI 3.1, every $ref resolves, every example validates against its schema;
  * - true: real answers of the API validate against the documented response schemas and headers;
  * - offline: the docs page loads only assets this server serves;
@@ -221,6 +221,32 @@ describe('every route is documented, every documented route exists', () => {
       // The catch-all 404 says "No route …": a documented path must never get it.
       expect(`${res.status} ${res.json?.detail ?? ''}`, key).not.toMatch(/^404 No route/);
       expectDocumented(method, path, res);
+    }
+  });
+
+  it('a path or method no route declares gets the 404 problem', async () => {
+    const undeclared: [string, string][] = [
+      ['GET', '/v1/order'],
+      ['DELETE', '/v1/orders'],
+      ['GET', `/v1/orders/${randomUUID()}/cancel`],
+      ['GET', '/v2/orders'],
+      ['PUT', '/healthz'],
+      ['GET', '/metrics/'],
+      ['GET', '/METRICS'],
+    ];
+    const documented = new Set(documentedOperations().map((o) => o.key));
+    for (const [method, url] of undeclared) {
+      expect(documented.has(`${method} ${url}`), `${method} ${url} is not documented`).toBe(false);
+      const res = await call(method, url, { key: url.startsWith('/v1/') ? OPS : undefined });
+      expect(res.status, `${method} ${url}`).toBe(404);
+      expect(res.headers.get('content-type'), `${method} ${url}`).toContain('application/problem+json');
+      expect(res.json, `${method} ${url}`).toEqual({
+        type: 'https://docs.order-pipeline.example/problems/not-found',
+        title: 'Not found',
+        status: 404,
+        detail: `No route ${method} ${url}.`,
+        instance: url,
+      });
     }
   });
 

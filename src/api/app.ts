@@ -1,16 +1,18 @@
 import express from 'express';
 import { pinoHttp } from 'pino-http';
-import { metricsHandler, rememberRouteBase, requestMetrics } from '../metrics/http.js';
+import { rememberRouteBase, requestMetrics } from '../metrics/http.js';
 import type { ApiDeps } from './deps.js';
 import { authenticate } from './middleware.js';
 import { HttpProblem, problemHandler, sendProblem } from './problem.js';
-import { healthRoutes } from './routes/health.js';
-import { catalogRoutes } from './routes/catalog.js';
-import { dashboardPageRoutes, dashboardRoutes } from './routes/dashboard.js';
+import { openApiDocument } from './openapi.js';
+import { HEALTH_ROUTES, METRICS_ROUTES, healthRoutesContext } from './routes/health.js';
+import { CATALOG_ROUTES } from './routes/catalog.js';
+import { DASHBOARD_ROUTES, dashboardPageRoutes, dashboardRoutesContext } from './routes/dashboard.js';
 import { docsRoutes } from './routes/docs.js';
-import { orderRoutes } from './routes/orders.js';
-import { orderListRoutes } from './routes/orders-list.js';
-import { integrationRoutes } from './routes/integrations.js';
+import { ORDER_ROUTES, orderRoutesContext } from './routes/orders.js';
+import { ORDER_LIST_ROUTES } from './routes/orders-list.js';
+import { INTEGRATION_ROUTES, integrationRoutesContext } from './routes/integrations.js';
+import { routerOf } from './route.js';
 import { requestTracing } from './tracing.js';
 
 export type { ApiDeps } from './deps.js';
@@ -31,24 +33,21 @@ export function createApp(deps: ApiDeps) {
   app.use(requestMetrics());
   app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: probe } }));
 
-  // Unauthenticated like /healthz, for Prometheus inside the deployment's network; the public
-  // gateway (deploy/nginx/api.conf) passes no spelling of it through. Served at the one path
-  // Prometheus scrapes: express would also match `/METRICS` and `/metrics/`, which a guard in
-  // front of it could miss.
-  app.use(express.Router({ caseSensitive: true, strict: true }).get('/metrics', metricsHandler));
-  app.use(healthRoutes(deps));
-  app.use(docsRoutes(deps));
+  // /metrics only at the one path Prometheus scrapes (see METRICS_ROUTES).
+  app.use(routerOf(METRICS_ROUTES, undefined, { router: { caseSensitive: true, strict: true } }));
+  app.use(routerOf(HEALTH_ROUTES, healthRoutesContext(deps)));
+  app.use(docsRoutes(JSON.stringify(openApiDocument(deps.config))));
   app.use(dashboardPageRoutes());
 
   const v1 = express.Router();
   v1.use(rememberRouteBase);
   v1.use(authenticate(deps.clients, deps.authFailures));
   if (deps.rateLimiter) v1.use(deps.rateLimiter);
-  v1.use(orderRoutes(deps));
-  v1.use(catalogRoutes(deps));
-  v1.use(orderListRoutes(deps));
-  v1.use(integrationRoutes(deps));
-  v1.use(dashboardRoutes(deps));
+  v1.use(routerOf(ORDER_ROUTES, orderRoutesContext(deps), { base: '/v1' }));
+  v1.use(routerOf(CATALOG_ROUTES, deps, { base: '/v1' }));
+  v1.use(routerOf(ORDER_LIST_ROUTES, deps, { base: '/v1' }));
+  v1.use(routerOf(INTEGRATION_ROUTES, integrationRoutesContext(deps), { base: '/v1' }));
+  v1.use(routerOf(DASHBOARD_ROUTES, dashboardRoutesContext(deps), { base: '/v1' }));
   app.use('/v1', v1);
 
   app.use((req, res) => sendProblem(res, new HttpProblem(404, 'Not found', `No route ${req.method} ${req.path}.`), req.originalUrl));

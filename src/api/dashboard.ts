@@ -20,7 +20,7 @@ import type { QueueBacklog } from '../metrics/registry.js';
 import { projectionCounts } from '../metrics/sources.js';
 import { QUEUE_NAMES, STAGES, TASK_QUEUES, type Stage } from '../workflows/order/contract.js';
 import { traceLink, type TraceLink } from './order-resource.js';
-import { TraceLinkSchema } from './routes/orders-list.js';
+import { TraceLinkSchema } from './schemas.js';
 
 /** How far back the time series and percentiles reach, and their interval. */
 export const DASHBOARD_WINDOWS = {

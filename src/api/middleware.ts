@@ -1,10 +1,21 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { ApiClient, ClientDirectory } from './clients.js';
-import type { AuthFailureLimiter } from './rate-limit.js';
 import { HttpProblem, validationProblem, type FieldError } from './problem.js';
 
 /** Largest accepted request body. */
 export const BODY_LIMIT = '64kb';
+
+/** Limiter of failed authentications per source address, see createAuthFailureLimiter (src/api/rate-limit.ts). */
+export interface AuthFailureLimiter {
+  /**
+   * Before a key is looked up: true when the request may go on; false when its address is over
+   * its budget of failures and the 429 has been sent. A blocked address is refused whatever key
+   * it sends, so trying keys cannot tell a valid one by a different answer.
+   */
+  admit(req: Request, res: Response): Promise<boolean>;
+  /** Counts a failed authentication; false when that was one too many and the 429 has been sent. */
+  recordFailure(req: Request, res: Response): Promise<boolean>;
+}
 
 const unauthorized = (detail: string) => new HttpProblem(401, 'Unauthorized', detail, {}, { 'WWW-Authenticate': 'Bearer' });
 

@@ -1,7 +1,7 @@
 import type { OrderFailure, OrderState, TimelineEntry } from '../workflows/order/contract.js';
 import { ORDER_REJECTED, orderWorkflowId } from '../workflows/order/contract.js';
 import type { ApiClient } from './clients.js';
-import type { OrderResourceSchema } from './schemas.js';
+import type { NoExtraKeys, OrderResourceSchema, OrderResourceShape, Same, TraceLinkSchema } from './schemas.js';
 import type { z } from 'zod';
 
 /** Where an order can be traced in the Temporal Web UI. */
@@ -99,3 +99,8 @@ export function toOrderResource(state: OrderState, trace: TraceLink, viewer: Ord
   } satisfies z.infer<typeof OrderResourceSchema>;
 }
 export type OrderResource = ReturnType<typeof toOrderResource>;
+
+// The resource emits no key the schema would not document, and the trace link is the documented one.
+const orderResourceKeys: NoExtraKeys<OrderResource, OrderResourceShape> = true;
+const traceSchemaIsTraceLink: Same<z.output<typeof TraceLinkSchema>, VisibleTraceLink> = true;
+void [orderResourceKeys, traceSchemaIsTraceLink];

@@ -73,6 +73,20 @@ export function validationProblem(errors: FieldError[], detail = 'The request do
   return new HttpProblem(422, 'Validation failed', detail, { errors });
 }
 
+/**
+ * 503: Temporal did not take the request. The error itself is logged by the caller, never
+ * answered: its text names internal hosts and addresses.
+ */
+export function temporalUnavailable(_err?: unknown): HttpProblem {
+  return new HttpProblem(
+    503,
+    'Order pipeline unavailable',
+    'The order could not be durably recorded and was NOT accepted. Retry in a few seconds.',
+    {},
+    { 'Retry-After': '5' },
+  );
+}
+
 /** Error codes of postgres-js and Node meaning the database cannot be reached right now. */
 const DATABASE_DOWN_CODES = new Set([
   'ECONNREFUSED',

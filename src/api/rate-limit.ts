@@ -14,8 +14,10 @@ import type { Logger } from 'pino';
 import type { ShopDb } from '../../db/index.js';
 import { rateLimits } from '../../db/shop/schema.js';
 import { isTier, tierLimits } from '../domain/tiers.js';
-import { caller } from './middleware.js';
+import { caller, type AuthFailureLimiter } from './middleware.js';
 import { HttpProblem, sendProblem } from './problem.js';
+
+export type { AuthFailureLimiter } from './middleware.js';
 
 /** Length of a rate-limit window: the tiers are sized in requests per minute. */
 export const RATE_LIMIT_WINDOW_MS = 60_000;
@@ -216,18 +218,6 @@ export function createRateLimiter(options: { shop: ShopDb; log: Logger; windowMs
  * one with a mistyped key sees its 401s well before this.
  */
 export const AUTH_FAILURE_LIMIT = 60;
-
-/** Limiter of failed authentications per source address, see createAuthFailureLimiter. */
-export interface AuthFailureLimiter {
-  /**
-   * Before a key is looked up: true when the request may go on; false when its address is over
-   * its budget of failures and the 429 has been sent. A blocked address is refused whatever key
-   * it sends, so trying keys cannot tell a valid one by a different answer.
-   */
-  admit(req: Request, res: Response): Promise<boolean>;
-  /** Counts a failed authentication; false when that was one too many and the 429 has been sent. */
-  recordFailure(req: Request, res: Response): Promise<boolean>;
-}
 
 /** The source address a request is counted under (IPv6 by its /56, as express-rate-limit advises). */
 function addressKey(req: Request): string {

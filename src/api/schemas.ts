@@ -1,23 +1,24 @@
 /**
- * Zod shapes of the API's answers that no route validates with a schema of its own: the order
- * resource, the catalog, quotes, problems, health, and the partner webhook's event. They exist
- * once, here; the producing code type-checks against them (`satisfies z.infer<…>`) and the
- * OpenAPI document (src/api/openapi.ts) is generated from them. Request shapes stay where the
- * routes validate them (src/domain/order.ts, src/api/routes/*.ts).
+ * Every zod shape of the API, requests and answers alike: the order resource and its list, prices,
+ * the catalog and quotes, the bodies and queries routes validate, the integration events,
+ * problems, health, and the partner webhook's event. They exist once, here; the routes
+ * (src/api/routes/*.ts) validate with them, the producing code type-checks against them
+ * (`satisfies z.infer<…>`), and the OpenAPI document (src/api/openapi.ts) is generated from them.
+ * This module imports no route and nothing that builds an answer.
  */
 import { z } from 'zod';
 import { CHANNELS, CustomerSchema, OrderItemSchema, ShippingSchema } from '../domain/order.js';
+import type { PriceBreakdown } from '../domain/pricing/index.js';
 import { PRIORITY_CLASSES } from '../domain/priority.js';
 import { ORDER_STATUSES } from '../domain/status.js';
+import { SIGNATURE_TOLERANCE_S } from '../webhook-signature.js';
 import { STAGES, type OrderFailure, type OrderState, type TimelineEntry, type WebhookEvent } from '../workflows/order/contract.js';
-import type { OrderResource } from './order-resource.js';
-import type { catalogResource } from './routes/catalog.js';
-import { PriceSchema, TraceLinkSchema } from './routes/orders-list.js';
+import { CLIENT_ID, CLIENT_ID_MAX_LENGTH } from './clients.js';
 
 /** True when A and B are the same type; a `const x: Same<…> = true` fails to compile on drift. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 /** True when A has no key B lacks: `satisfies` does not see keys added by a conditional spread. */
-type NoExtraKeys<A, B> = [Exclude<keyof A, keyof B>] extends [never] ? true : false;
+export type NoExtraKeys<A, B> = [Exclude<keyof A, keyof B>] extends [never] ? true : false;
 
 // ---------------------------------------------------------------------------------------------
 // Problems (RFC 9457)
@@ -48,6 +49,59 @@ export const RateLimitProblemSchema = ProblemSchema.extend({
   windowSeconds: z.int().describe('Length of the rate-limit window in seconds.'),
   retryAfterSeconds: z.int().describe('Seconds until the window resets; also sent as `Retry-After`.'),
 }).describe('Problem of a request over the key\'s rate limit.');
+
+// ---------------------------------------------------------------------------------------------
+// Prices and trace links
+
+export const PriceLineSchema = z.strictObject({
+  sku: z.string(),
+  quantity: z.int(),
+  options: z.record(z.string(), z.string()).describe('Options priced, defaults filled in.'),
+  setupMinor: z.int().describe('Prepress, make-ready and finishing setups, before discounts.'),
+  runMinor: z.int().describe('Material + press + finishing of the run, before discounts.'),
+  discountPercent: z.number().describe('Quantity break reached: the run cost beyond it is reduced by this much.'),
+  totalMinor: z.int().describe('The line after discounts and surcharges, VAT excluded.'),
+  // Present on every price made since the production costing; absent on older ones.
+  press: z.string().optional().describe('Press chosen: the cheapest for this quantity.'),
+  sheet: z.string().optional().describe('Press sheet chosen: least waste among the sizes the press takes.'),
+  layout: z.string().optional().describe('Pieces on the sheet, e.g. `8×4 upright + 2×5 turned`.'),
+  upsPerSheet: z.int().optional(),
+  sheets: z.int().optional().describe('Sheets printed, spoilage included.'),
+  spoilageSheets: z.int().optional(),
+  wastePercent: z.number().optional().describe('Share of the sheet that is not trimmed product.'),
+  material: z.string().optional(),
+  materialMinor: z.int().optional(),
+  pressMinor: z.int().optional(),
+  finishing: z.array(z.string()).optional(),
+  finishingMinor: z.int().optional(),
+  quantityDiscountMinor: z.int().optional(),
+  priceListDiscountMinor: z.int().optional(),
+  rushSurchargeMinor: z.int().optional(),
+});
+
+/** A checkable price, every amount in minor units (src/domain/pricing/). */
+export const PriceSchema = z
+  .strictObject({
+    currency: z.string(),
+    lines: z.array(PriceLineSchema),
+    subtotalMinor: z.int(),
+    vatMinor: z.int(),
+    totalMinor: z.int(),
+    priceList: z.string().optional().describe('Price list applied: `list` for the shop, a partner\'s own otherwise.'),
+    priceListVersion: z.string().optional().describe('Version of the figures the price was made with.'),
+    rush: z.boolean().optional().describe('Priced as a rush order (rush surcharge on every line).'),
+  })
+  .describe('Price breakdown; amounts in minor units (cents), VAT included in totalMinor.');
+// Fails to compile when the domain's PriceBreakdown and this schema drift apart.
+const priceSchemaIsPriceBreakdown: Same<z.output<typeof PriceSchema>, PriceBreakdown> = true;
+
+export const TraceLinkSchema = z
+  .strictObject({
+    workflowId: z.string(),
+    url: z.url().optional().describe('The order in the Temporal Web UI; not for partner keys (an internal address).'),
+  })
+  .describe('Where the order can be traced in Temporal.');
+void priceSchemaIsPriceBreakdown;
 
 // ---------------------------------------------------------------------------------------------
 // Orders
@@ -125,6 +179,84 @@ export const OrderResourceSchema = z
 export type OrderResourceShape = z.output<typeof OrderResourceSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// Order list
+
+export const DEFAULT_LIMIT = 20;
+export const MAX_LIMIT = 100;
+
+/** One order in a list: the order without its timeline, shipment and failure details. */
+export const OrderSummarySchema = z
+  .strictObject({
+    id: z.string(),
+    channel: z.enum(CHANNELS),
+    partnerId: z.string().optional().describe('Set on partner (b2b) orders.'),
+    status: z.enum(ORDER_STATUSES),
+    priority: z.enum(PRIORITY_CLASSES),
+    customer: z.strictObject({ name: z.string(), email: z.email() }),
+    items: z.array(OrderItemSchema),
+    shipping: ShippingSchema,
+    price: PriceSchema.optional().describe('Present once the order is priced.'),
+    totalMinor: z.int().optional().describe('Total incl. VAT in minor units; present once priced.'),
+    promisedBy: z.iso.datetime().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    trace: TraceLinkSchema,
+  })
+  .describe('Summary of an order as listed by GET /v1/orders; GET /v1/orders/{id} has the full order.');
+export type OrderSummary = z.output<typeof OrderSummarySchema>;
+
+/** Answer of `GET /v1/orders`. */
+export const OrderListSchema = z
+  .strictObject({
+    data: z.array(OrderSummarySchema),
+    nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
+  })
+  .describe('One page of orders, newest first.');
+export type OrderList = z.output<typeof OrderListSchema>;
+
+/** Longest cursor this API issues (and accepts). */
+export const MAX_CURSOR_LENGTH = 512;
+
+/** Query of `GET /v1/orders`; unknown parameters are refused. */
+export const OrderListQuerySchema = z.strictObject({
+  status: z.enum(ORDER_STATUSES).optional(),
+  channel: z.enum(CHANNELS).optional(),
+  partnerId: z
+    .string()
+    .max(CLIENT_ID_MAX_LENGTH)
+    .regex(CLIENT_ID, 'a partner id: lower-case letters, digits, ".", "_" and "-", at most 63')
+    .optional()
+    .describe('Operator keys only.'),
+  limit: z
+    .string()
+    .max(4)
+    .regex(/^\d{1,4}$/, `an integer from 1 to ${MAX_LIMIT}`)
+    .transform(Number)
+    .pipe(z.int().min(1).max(MAX_LIMIT))
+    .optional()
+    .describe(`Page size, 1 to ${MAX_LIMIT}; default ${DEFAULT_LIMIT}.`),
+  // A cursor this API issues has about 100 characters. The bound is documented here but checked by
+  // decodeCursor, so that a longer cursor is refused like any other this API did not issue (400).
+  cursor: z.string().optional().meta({ description: 'nextCursor of the previous page.', maxLength: MAX_CURSOR_LENGTH }),
+});
+export type OrderListQuery = z.output<typeof OrderListQuerySchema>;
+
+
+// ---------------------------------------------------------------------------------------------
+// Request bodies of orders and quotes (the order itself: src/domain/order.ts)
+
+/** Body of `POST /v1/orders/{id}/priority` (operators). */
+export const PriorityBodySchema = z
+  .object({ priority: z.enum(PRIORITY_CLASSES), reason: z.string().trim().min(1).max(500) })
+  .strict();
+
+/** Optional body of `POST /v1/orders/{id}/cancel`. */
+export const CancelBodySchema = z.object({ reason: z.string().trim().min(1).max(500).optional() }).strict();
+
+/** Body of `POST /v1/quotes`. */
+export const QuoteRequestSchema = z.object({ items: z.array(OrderItemSchema).min(1).max(50) }).strict();
+
+// ---------------------------------------------------------------------------------------------
 // Catalog and quotes
 
 export const CatalogOptionSchema = z.strictObject({
@@ -157,6 +289,80 @@ export const CatalogSchema = z
 export const QuoteResponseSchema = z
   .strictObject({ price: PriceSchema })
   .describe('The price the items would have as an order (nothing is ordered).');
+
+// ---------------------------------------------------------------------------------------------
+// Integration events (MES, carrier)
+
+const PRINTABLE = /^[\x21-\x7e]+$/;
+const EventId = z.string().min(1).max(200).regex(PRINTABLE, 'printable ASCII without spaces');
+const OrderId = z.string().min(1).max(100).regex(PRINTABLE, 'printable ASCII without spaces').describe('The order the job or shipment belongs to.');
+
+/** How far in the past an event's times may lie: events are retried for hours, a job takes days at most. */
+const EVENT_TIME_PAST_MS = 366 * 24 * 3_600_000;
+/** How far ahead of this clock an event's times may lie (the systems' clocks differ a little): as for signatures. */
+const EVENT_TIME_FUTURE_MS = SIGNATURE_TOLERANCE_S * 1000;
+
+/** A time the event reports: an ISO date-time in UTC, not in the future and not more than a year ago. */
+const EventTime = z.iso.datetime().max(40).refine(
+  (s) => {
+    const t = Date.parse(s);
+    const now = Date.now();
+    return t >= now - EVENT_TIME_PAST_MS && t <= now + EVENT_TIME_FUTURE_MS;
+  },
+  { message: `must lie within the last year and at most ${SIGNATURE_TOLERANCE_S} s ahead of the pipeline's clock` },
+);
+
+const JobSchema = z.strictObject({
+  id: z.string().min(1).max(200).regex(PRINTABLE, 'printable ASCII without spaces').describe("The MES's job id."),
+  orderId: OrderId,
+  status: z.enum(['queued', 'in_production', 'done', 'cancelled']),
+  startedAt: EventTime.optional(),
+  completedAt: EventTime.optional(),
+  callbackRef: z.string().min(1).max(8192).regex(PRINTABLE, 'printable ASCII without spaces').optional().describe('The reference the pipeline gave with the job, echoed unchanged.'),
+});
+
+/** Body of `POST /v1/integrations/mes/events`. */
+export const MesEventSchema = z
+  .discriminatedUnion('type', [
+    z.strictObject({ id: EventId, type: z.literal('job.started'), occurredAt: EventTime, job: JobSchema }),
+    z.strictObject({
+      id: EventId,
+      type: z.literal('job.completed'),
+      occurredAt: EventTime,
+      job: JobSchema.extend({ status: z.literal('done'), completedAt: EventTime }),
+    }),
+    z.strictObject({ id: EventId, type: z.literal('job.cancelled'), occurredAt: EventTime, job: JobSchema.extend({ status: z.literal('cancelled') }) }),
+  ])
+  .describe('An event of the MES about a production job.');
+export type MesEventBody = z.infer<typeof MesEventSchema>;
+
+/** Body of `POST /v1/integrations/carrier/events`. */
+export const CarrierEventSchema = z
+  .strictObject({
+    id: EventId,
+    type: z.literal('shipment.delivered'),
+    occurredAt: EventTime,
+    shipment: z.strictObject({
+      id: z.string().min(1).max(200).regex(PRINTABLE, 'printable ASCII without spaces').optional().describe("The carrier's shipment id."),
+      orderId: OrderId,
+      trackingNumber: z.string().min(1).max(100).regex(PRINTABLE, 'printable ASCII without spaces'),
+      status: z.literal('delivered').optional(),
+      deliveredAt: EventTime,
+    }),
+  })
+  .describe('An event of the carrier about a shipment.');
+export type CarrierEventBody = z.infer<typeof CarrierEventSchema>;
+
+/** Answer to every well-formed, authentic event. */
+export const IntegrationAnswerSchema = z
+  .strictObject({
+    eventId: z.string(),
+    accepted: z.boolean().describe('Whether the event changed the order; `false` for unknown, stale or repeated events (do not send them again).'),
+    reason: z.string().optional().describe('Why the event was not accepted.'),
+    duplicate: z.boolean().optional().describe('The event id was received before; this is the first answer again.'),
+  })
+  .describe('What the pipeline did with an event.');
+export type IntegrationAnswer = z.infer<typeof IntegrationAnswerSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // Health
@@ -201,7 +407,4 @@ const failureIsContract: Same<z.output<typeof OrderFailureSchema>, OrderFailure>
 const shipmentIsContract: Same<z.output<typeof ShipmentSchema>, NonNullable<OrderState['shipment']>> = true;
 const slaIsContract: Same<z.output<typeof SlaSchema>, NonNullable<OrderState['sla']>> = true;
 const webhookIsContract: Same<z.output<typeof WebhookEventSchema>, WebhookEvent> = true;
-// The producers `satisfies` these schemas; and they emit no key a schema would not document.
-const orderResourceKeys: NoExtraKeys<OrderResource, OrderResourceShape> = true;
-const catalogKeys: NoExtraKeys<ReturnType<typeof catalogResource>, z.output<typeof CatalogSchema>> = true;
-void [timelineIsContract, failureIsContract, shipmentIsContract, slaIsContract, webhookIsContract, orderResourceKeys, catalogKeys];
+void [timelineIsContract, failureIsContract, shipmentIsContract, slaIsContract, webhookIsContract];

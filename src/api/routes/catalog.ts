@@ -1,69 +1,74 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
-import { Router } from 'express';
-import { z } from 'zod';
-import { CATALOG, CURRENCY, VAT_BASIS_POINTS } from '../../domain/catalog.js';
-import { OrderItemSchema } from '../../domain/order.js';
 import { validateItems } from '../../domain/validation.js';
 import { TASK_QUEUES, type QuoteInput } from '../../workflows/order/contract.js';
 import { quoteWorkflow } from '../../workflows/quote.js';
+import { catalogResource } from '../catalog-resource.js';
 import type { ApiDeps } from '../deps.js';
-import { allow, caller, jsonBody } from '../middleware.js';
-import { HttpProblem, validationProblem, zodFieldErrors } from '../problem.js';
-import type { CatalogSchema } from '../schemas.js';
-import { temporalUnavailable } from './orders.js';
+import { quoteExample } from '../examples.js';
+import { caller, jsonBody } from '../middleware.js';
+import { HttpProblem, temporalUnavailable, validationProblem } from '../problem.js';
+import { route } from '../route.js';
+import { AUTHENTICATED, JSON_BODY_ERRORS, header, ok, rateLimitHeaders, response, validationFailed } from '../route-docs.js';
+import { CatalogSchema, QuoteRequestSchema, QuoteResponseSchema } from '../schemas.js';
 
-/** Body of `POST /v1/quotes`. */
-export const QuoteRequestSchema = z.object({ items: z.array(OrderItemSchema).min(1).max(50) }).strict();
-
-/** The public catalog: products, their options with defaults, quantities and lead times. */
-export function catalogResource() {
-  return {
-    currency: CURRENCY,
-    vatPercent: VAT_BASIS_POINTS / 100,
-    products: CATALOG.map((p) => ({
-      sku: p.sku,
-      name: p.name,
-      description: p.description,
-      minQuantity: p.minQuantity,
-      maxQuantity: p.maxQuantity,
-      leadTimeDays: p.leadTimeDays,
-      options: Object.entries(p.options).map(([name, o]) => ({
-        name,
-        label: o.label,
-        default: o.default,
-        values: Object.entries(o.values).map(([value, v]) => ({ value, label: v.label })),
-      })),
-    })),
-  } satisfies z.infer<typeof CatalogSchema>;
-}
+const catalogRoute = route<ApiDeps>();
 
 /** `GET /v1/catalog`, `POST /v1/quotes` (priced by the same engine and queue as orders). */
-export function catalogRoutes(deps: ApiDeps): Router {
-  const router = Router();
-  const catalog = catalogResource();
-
-  router.get('/catalog', allow('shop', 'partner', 'operator'), (_req, res) => {
-    res.set('Cache-Control', 'public, max-age=300').json(catalog);
-  });
-
-  router.post('/quotes', allow('shop', 'partner', 'operator'), ...jsonBody, async (req, res) => {
-    const parsed = QuoteRequestSchema.safeParse(req.body);
-    if (!parsed.success) throw validationProblem(zodFieldErrors(parsed.error));
-    const issues = validateItems(parsed.data.items);
-    if (issues.length > 0) throw validationProblem(issues, 'The items break business rules of the catalog.');
-    const client = caller(req);
-    const input: QuoteInput = { items: parsed.data.items, ...(client.partnerId ? { partnerId: client.partnerId } : {}) };
-    try {
-      const result = await deps.temporal.withDeadline(Date.now() + 15_000, () =>
-        deps.temporal.workflow.execute(quoteWorkflow, { taskQueue: TASK_QUEUES.orders, workflowId: `quote-${randomUUID()}`, args: [input] }),
-      );
-      res.json({ price: result.price });
-    } catch (err) {
-      if (err instanceof WorkflowFailedError) throw new HttpProblem(422, 'Cannot be priced', err.cause?.message ?? err.message);
-      deps.log.warn({ err }, 'quote failed');
-      throw temporalUnavailable(err);
-    }
-  });
-  return router;
-}
+export const CATALOG_ROUTES = [
+  catalogRoute({
+    method: 'get',
+    path: '/v1/catalog',
+    operationId: 'getCatalog',
+    tags: ['Catalog'],
+    summary: 'The product catalog',
+    description: 'Products with their options (and defaults), quantity limits and lead times. Cacheable for 5 minutes.',
+    allow: ['shop', 'partner', 'operator'],
+    responses: (ex) => ({
+      '200': ok('The catalog.', CatalogSchema, ex.catalog, { ...rateLimitHeaders, 'Cache-Control': header('CacheControl') }),
+      ...AUTHENTICATED,
+    }),
+    handler: () => {
+      const catalog = catalogResource();
+      return (_req, res) => {
+        res.set('Cache-Control', 'public, max-age=300').json(catalog);
+      };
+    },
+  }),
+  catalogRoute({
+    method: 'post',
+    path: '/v1/quotes',
+    operationId: 'createQuote',
+    tags: ['Catalog'],
+    summary: 'Price items without ordering',
+    description: 'Priced by the same engine (and task queue) as orders; nothing is recorded.',
+    allow: ['shop', 'partner', 'operator'],
+    request: { body: { schema: QuoteRequestSchema, required: true, example: quoteExample } },
+    responses: (ex) => ({
+      '200': ok('The price.', QuoteResponseSchema, ex.quote),
+      ...JSON_BODY_ERRORS,
+      '422': validationFailed('The items do not fit the schema or break a business rule of the catalog.', '/v1/quotes', [
+        { path: 'items.0.sku', message: 'unknown product "BC-XXL"' },
+      ], 'The items break business rules of the catalog.'),
+      '503': response('ServiceUnavailable'),
+      ...AUTHENTICATED,
+    }),
+    before: () => jsonBody,
+    handler: (deps) => async (req, res, { body }) => {
+      const issues = validateItems(body.items);
+      if (issues.length > 0) throw validationProblem(issues, 'The items break business rules of the catalog.');
+      const client = caller(req);
+      const input: QuoteInput = { items: body.items, ...(client.partnerId ? { partnerId: client.partnerId } : {}) };
+      try {
+        const result = await deps.temporal.withDeadline(Date.now() + 15_000, () =>
+          deps.temporal.workflow.execute(quoteWorkflow, { taskQueue: TASK_QUEUES.orders, workflowId: `quote-${randomUUID()}`, args: [input] }),
+        );
+        res.json({ price: result.price });
+      } catch (err) {
+        if (err instanceof WorkflowFailedError) throw new HttpProblem(422, 'Cannot be priced', err.cause?.message ?? err.message);
+        deps.log.warn({ err }, 'quote failed');
+        throw temporalUnavailable(err);
+      }
+    },
+  }),
+];

@@ -8,13 +8,14 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Router } from 'express';
+import type { Router } from 'express';
 import type { z } from 'zod';
 import { cached, taskQueueBacklogs } from '../../metrics/sources.js';
-import { DEFAULT_WINDOW, DashboardQuerySchema, createClosedHoursCache, readDashboard } from '../dashboard.js';
+import { DEFAULT_WINDOW, DashboardQuerySchema, DashboardSchema, createClosedHoursCache, readDashboard } from '../dashboard.js';
 import type { ApiDeps } from '../deps.js';
-import { allow } from '../middleware.js';
-import { validationProblem, zodFieldErrors } from '../problem.js';
+import { zodFieldErrors } from '../problem.js';
+import { route, routerOf } from '../route.js';
+import { AUTHENTICATED, ok, response, validationFailed } from '../route-docs.js';
 
 /** The page's own files (HTML, script, stylesheet). */
 const PAGE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dashboard');
@@ -41,9 +42,8 @@ const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** `GET /dashboard` and its assets; public, since the page holds no data. */
-export function dashboardPageRoutes(): Router {
-  const router = Router();
+/** The page's HTML and assets, read once, with the headers they are served with. */
+function dashboardPage() {
   const html = readFileSync(path.join(PAGE_DIR, 'index.html'), 'utf8');
   const assets = Object.fromEntries(
     Object.entries(ASSETS).map(([name, a]) => {
@@ -52,10 +52,33 @@ export function dashboardPageRoutes(): Router {
     }),
   );
   const security = { 'Content-Security-Policy': PAGE_CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
+  return { html, assets, security };
+}
+type DashboardPage = ReturnType<typeof dashboardPage>;
 
-  router.get('/dashboard', (_req, res) => {
-    res.set({ ...security, 'Cache-Control': 'no-cache' }).type('html').send(html);
-  });
+/** `GET /dashboard`; public, since the page holds no data. */
+export const DASHBOARD_PAGE_ROUTES = [
+  route<DashboardPage>()({
+    method: 'get',
+    path: '/dashboard',
+    operationId: 'dashboardPage',
+    tags: ['Dashboard'],
+    summary: "The operators' dashboard (HTML)",
+    description:
+      'A static page: it asks for an operator key and draws `GET /v1/dashboard` with Chart.js (served from this server), refreshing every 10 s. ' +
+      'The page itself holds no data.',
+    responses: () => ({ '200': { description: 'The dashboard page.', content: { 'text/html': { schema: { type: 'string' } } } } }),
+    handler: ({ html, security }) => (_req, res) => {
+      res.set({ ...security, 'Cache-Control': 'no-cache' }).type('html').send(html);
+    },
+  }),
+];
+
+/** `GET /dashboard` and its assets. */
+export function dashboardPageRoutes(): Router {
+  const page = dashboardPage();
+  const { assets, security } = page;
+  const router = routerOf(DASHBOARD_PAGE_ROUTES, page);
   router.use(DASHBOARD_ASSETS_PATH, (req, res, next) => {
     const asset = assets[req.path];
     if (!asset || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
@@ -75,22 +98,44 @@ function queryErrors(error: z.ZodError) {
   );
 }
 
-/** `GET /v1/dashboard?window=`: the dashboard's numbers, for operator keys. */
-export function dashboardRoutes(deps: ApiDeps): Router {
+/** What `GET /v1/dashboard` keeps between requests: closed hours and the task queue backlog, cached. */
+export function dashboardRoutesContext(deps: ApiDeps) {
   const { config } = deps;
-  const router = Router();
   // One round of DescribeTaskQueue per cache period, however many dashboards are open.
   const closedHours = createClosedHoursCache();
   const backlog = cached(() => taskQueueBacklogs(deps.temporal, config.temporal.namespace), Math.max(config.metrics.cacheMs, 1_000));
-
-  router.get('/dashboard', allow('operator'), async (req, res) => {
-    const parsed = DashboardQuerySchema.safeParse(req.query);
-    if (!parsed.success) throw validationProblem(queryErrors(parsed.error), 'The query parameters do not match the schema.');
-    const body = await readDashboard(
-      { shopReader: deps.shopReader, closedHours, backlog, uiUrl: config.temporal.uiUrl, namespace: config.temporal.namespace },
-      parsed.data.window ?? DEFAULT_WINDOW,
-    );
-    res.set('Cache-Control', 'no-store').json(body);
-  });
-  return router;
+  return { deps, closedHours, backlog };
 }
+
+/** `GET /v1/dashboard?window=`: the dashboard's numbers, for operator keys. */
+export const DASHBOARD_ROUTES = [
+  route<ReturnType<typeof dashboardRoutesContext>>()({
+    method: 'get',
+    path: '/v1/dashboard',
+    operationId: 'getDashboard',
+    tags: ['Dashboard'],
+    summary: "The operators' dashboard figures",
+    description:
+      'Operator keys only. Orders by status and channel, throughput per interval, open overdue and at-risk orders with their Web UI links, ' +
+      'stage duration and queue wait percentiles (shop against partner orders), backlog and workers per task queue. Read from rollups that ' +
+      'triggers keep in the shop database, so the answer costs the same however many orders exist. `GET /dashboard` draws it.',
+    allow: ['operator'],
+    request: { query: { schema: DashboardQuerySchema, errors: queryErrors, detail: 'The query parameters do not match the schema.' } },
+    responses: (ex) => ({
+      '200': ok('The figures.', DashboardSchema, ex.dashboard),
+      '403': response('Forbidden'),
+      '422': validationFailed('An unknown `window` or query parameter.', '/v1/dashboard?window=1y', [
+        { path: 'window', message: 'Invalid option: expected one of "24h"|"7d"|"30d"' },
+      ], 'The query parameters do not match the schema.'),
+      ...AUTHENTICATED,
+    }),
+    handler: ({ deps, closedHours, backlog }) => async (_req, res, { query }) => {
+      const { config } = deps;
+      const body = await readDashboard(
+        { shopReader: deps.shopReader, closedHours, backlog, uiUrl: config.temporal.uiUrl, namespace: config.temporal.namespace },
+        query.window ?? DEFAULT_WINDOW,
+      );
+      res.set('Cache-Control', 'no-store').json(body);
+    },
+  }),
+];

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import express, { Router } from 'express';
-import type { ApiDeps } from '../deps.js';
-import { openApiDocument } from '../openapi.js';
+import express, { type Router } from 'express';
+import { route, routerOf } from '../route.js';
+import { JSON_TYPE } from '../route-docs.js';
 
 /** Swagger UI's prebuilt files, installed with the package: the docs page needs no internet. */
 const SWAGGER_UI_DIR = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
@@ -53,20 +53,40 @@ const DOCS_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** `GET /openapi.json` (generated from the zod schemas) and `GET /docs` (Swagger UI); no key needed. */
-export function docsRoutes(deps: Pick<ApiDeps, 'config'>): Router {
-  const router = Router();
-  const document = JSON.stringify(openApiDocument(deps.config));
+const docsRoute = route<{ document: string }>();
+
+/** `GET /openapi.json` (generated from the route declarations) and `GET /docs` (Swagger UI); no key needed. */
+export const DOCS_ROUTES = [
+  docsRoute({
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'openApiDocument',
+    tags: ['Documentation'],
+    summary: 'This document',
+    description: 'OpenAPI 3.1, generated from the zod schemas the API validates with.',
+    responses: () => ({ '200': { description: 'The OpenAPI document.', content: { [JSON_TYPE]: { schema: { type: 'object' } } } } }),
+    handler: ({ document }) => (_req, res) => {
+      res.set('Cache-Control', 'no-cache').type('application/json').send(document);
+    },
+  }),
+  docsRoute({
+    method: 'get',
+    path: '/docs',
+    operationId: 'docs',
+    tags: ['Documentation'],
+    summary: 'API documentation (HTML)',
+    description: 'Swagger UI over this document, served from local assets (works offline).',
+    responses: () => ({ '200': { description: 'The documentation page.', content: { 'text/html': { schema: { type: 'string' } } } } }),
+    handler: () => (_req, res) => {
+      res.set({ 'Content-Security-Policy': DOCS_CSP, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache' }).type('html').send(DOCS_HTML);
+    },
+  }),
+];
+
+/** The docs routes serving `document` (the OpenAPI document, as JSON text), and Swagger UI's assets. */
+export function docsRoutes(document: string): Router {
+  const router = routerOf(DOCS_ROUTES, { document });
   const assets = express.static(SWAGGER_UI_DIR, { index: false, redirect: false, maxAge: '1d' });
-
-  router.get('/openapi.json', (_req, res) => {
-    res.set('Cache-Control', 'no-cache').type('application/json').send(document);
-  });
-
-  router.get('/docs', (_req, res) => {
-    res.set({ 'Content-Security-Policy': DOCS_CSP, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache' }).type('html').send(DOCS_HTML);
-  });
-
   router.use(DOCS_ASSETS_PATH, (req, res, next) => (ASSETS.has(req.path) ? assets(req, res, next) : next()));
   return router;
 }

@@ -1,6 +1,9 @@
 import { sql } from 'drizzle-orm';
-import { Router } from 'express';
+import { metricsHandler } from '../../metrics/http.js';
 import type { ApiDeps } from '../deps.js';
+import { route } from '../route.js';
+import { JSON_TYPE } from '../route-docs.js';
+import { HealthSchema, ReadinessSchema } from '../schemas.js';
 import { createSetupProbe, describeSetupStatus, type SetupStatus } from '../../temporal/setup.js';
 
 /** Public value of the `namespace` and `searchAttributes` checks: what is wrong, never which names. */
@@ -18,8 +21,7 @@ function setupChecks(status: SetupStatus): { namespace: string; searchAttributes
  * only `unreachable`, `missing`, …; the details (hosts, namespace and attribute names, what to
  * run) go to the log.
  */
-export function healthRoutes(deps: ApiDeps): Router {
-  const router = Router();
+export function healthRoutesContext(deps: ApiDeps) {
   const { namespace } = deps.config.temporal;
   // A positive answer is reused for 30 s; a negative one is checked again at the next probe.
   const setupProbe = createSetupProbe(deps.temporal.connection, namespace);
@@ -38,10 +40,8 @@ export function healthRoutes(deps: ApiDeps): Router {
     lastSetupProblem = problem;
   };
 
-  router.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  router.get('/readyz', async (_req, res) => {
+  /** The readiness answer: each check `ok` or what is wrong, and whether all of them are. */
+  const readiness = async () => {
     const checks: Record<string, string> = {};
     const fail = (check: string) => (err: unknown) => {
       deps.log.warn({ err, check }, 'readiness check failed');
@@ -73,8 +73,76 @@ export function healthRoutes(deps: ApiDeps): Router {
         .then(() => (checks.database = 'ok'))
         .catch(fail('database')),
     ]);
-    const ok = Object.values(checks).every((v) => v === 'ok');
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks });
-  });
-  return router;
+    return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
+  };
+  return { readiness };
 }
+
+const healthRoute = route<ReturnType<typeof healthRoutesContext>>();
+
+export const HEALTH_ROUTES = [
+  healthRoute({
+    method: 'get',
+    path: '/healthz',
+    operationId: 'health',
+    tags: ['Operations'],
+    summary: 'Liveness',
+    responses: () => ({ '200': { description: 'The process is alive.', content: { [JSON_TYPE]: { schema: HealthSchema, example: { status: 'ok' } } } } }),
+    handler: () => (_req, res) => {
+      res.json({ status: 'ok' });
+    },
+  }),
+  healthRoute({
+    method: 'get',
+    path: '/readyz',
+    operationId: 'readiness',
+    tags: ['Operations'],
+    summary: 'Readiness',
+    responses: () => ({
+      '200': {
+        description: 'Temporal and the shop database answer, and the Temporal namespace has every search attribute an order sets.',
+        content: {
+          [JSON_TYPE]: {
+            schema: ReadinessSchema,
+            example: { status: 'ready', checks: { temporal: 'ok', namespace: 'ok', searchAttributes: 'ok', database: 'ok' } },
+          },
+        },
+      },
+      '503': {
+        description:
+          'A dependency does not answer, or the Temporal namespace is not set up for orders (`npm run temporal:setup`); `checks` names the failing check.',
+        content: {
+          [JSON_TYPE]: {
+            schema: ReadinessSchema,
+            example: { status: 'not ready', checks: { temporal: 'ok', namespace: 'ok', searchAttributes: 'missing', database: 'ok' } },
+          },
+        },
+      },
+    }),
+    handler: ({ readiness }) => async (_req, res) => {
+      const { ok, checks } = await readiness();
+      res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks });
+    },
+  }),
+];
+
+/**
+ * `GET /metrics`, unauthenticated like /healthz, for Prometheus inside the deployment's network;
+ * the public gateway (deploy/nginx/api.conf) passes no spelling of it through. Served at the one
+ * path Prometheus scrapes (a case-sensitive, strict router): express would also match `/METRICS`
+ * and `/metrics/`, which a guard in front of it could miss.
+ */
+export const METRICS_ROUTES = [
+  route<void>()({
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    tags: ['Operations'],
+    summary: 'Prometheus metrics',
+    description:
+      'Metrics of this process in the Prometheus text format (requests, pricing, CRM, stage durations, orders by status, backlog). ' +
+      'For Prometheus inside the deployment; the public gateway does not serve it.',
+    responses: () => ({ '200': { description: 'The metrics.', content: { 'text/plain': { schema: { type: 'string' } } } } }),
+    handler: () => (req, res) => metricsHandler(req, res, () => undefined),
+  }),
+];

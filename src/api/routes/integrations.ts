@@ -14,12 +14,12 @@ import { randomUUID } from 'node:crypto';
 import { ActivityNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { and, eq, lt, sql } from 'drizzle-orm';
-import express, { Router, type Request, type RequestHandler } from 'express';
+import express, { type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { integrationEvents } from '../../../db/shop/schema.js';
 import { decodeProduceCallback } from '../../activities/produce-callback.js';
 import type { ProduceResult } from '../../activities/mes.js';
-import { SIGNATURE_HEADER, SIGNATURE_TOLERANCE_S, signatureProblem } from '../../webhook-signature.js';
+import { SIGNATURE_HEADER, signatureProblem } from '../../webhook-signature.js';
 import {
   PRODUCTION_CANCELLED,
   carrierEventSignal,
@@ -31,80 +31,13 @@ import {
 } from '../../workflows/order/contract.js';
 import { isTerminal } from '../../domain/status.js';
 import type { ApiDeps } from '../deps.js';
-import { BODY_LIMIT, acceptableJson, allow } from '../middleware.js';
-import { HttpProblem, validationProblem, zodFieldErrors } from '../problem.js';
-import { temporalUnavailable } from './orders.js';
+import { EXAMPLE_ORDER_ID, integrationExamples } from '../examples.js';
+import { BODY_LIMIT, acceptableJson } from '../middleware.js';
+import { HttpProblem, temporalUnavailable } from '../problem.js';
+import { route } from '../route.js';
+import { AUTHENTICATED, JSON_BODY_ERRORS, JSON_TYPE, conflict, header, rateLimitHeaders, requestHeader, response, validationFailed } from '../route-docs.js';
+import { CarrierEventSchema, IntegrationAnswerSchema, MesEventSchema, type CarrierEventBody, type IntegrationAnswer, type MesEventBody } from '../schemas.js';
 
-const PRINTABLE = /^[\x21-\x7e]+$/;
-const EventId = z.string().min(1).max(200).regex(PRINTABLE, 'printable ASCII without spaces');
-const OrderId = z.string().min(1).max(100).regex(PRINTABLE, 'printable ASCII without spaces').describe('The order the job or shipment belongs to.');
-
-/** How far in the past an event's times may lie: events are retried for hours, a job takes days at most. */
-const EVENT_TIME_PAST_MS = 366 * 24 * 3_600_000;
-/** How far ahead of this clock an event's times may lie (the systems' clocks differ a little): as for signatures. */
-const EVENT_TIME_FUTURE_MS = SIGNATURE_TOLERANCE_S * 1000;
-
-/** A time the event reports: an ISO date-time in UTC, not in the future and not more than a year ago. */
-const EventTime = z.iso.datetime().max(40).refine(
-  (s) => {
-    const t = Date.parse(s);
-    const now = Date.now();
-    return t >= now - EVENT_TIME_PAST_MS && t <= now + EVENT_TIME_FUTURE_MS;
-  },
-  { message: `must lie within the last year and at most ${SIGNATURE_TOLERANCE_S} s ahead of the pipeline's clock` },
-);
-
-const JobSchema = z.strictObject({
-  id: z.string().min(1).max(200).regex(PRINTABLE, 'printable ASCII without spaces').describe("The MES's job id."),
-  orderId: OrderId,
-  status: z.enum(['queued', 'in_production', 'done', 'cancelled']),
-  startedAt: EventTime.optional(),
-  completedAt: EventTime.optional(),
-  callbackRef: z.string().min(1).max(8192).regex(PRINTABLE, 'printable ASCII without spaces').optional().describe('The reference the pipeline gave with the job, echoed unchanged.'),
-});
-
-/** Body of `POST /v1/integrations/mes/events`. */
-export const MesEventSchema = z
-  .discriminatedUnion('type', [
-    z.strictObject({ id: EventId, type: z.literal('job.started'), occurredAt: EventTime, job: JobSchema }),
-    z.strictObject({
-      id: EventId,
-      type: z.literal('job.completed'),
-      occurredAt: EventTime,
-      job: JobSchema.extend({ status: z.literal('done'), completedAt: EventTime }),
-    }),
-    z.strictObject({ id: EventId, type: z.literal('job.cancelled'), occurredAt: EventTime, job: JobSchema.extend({ status: z.literal('cancelled') }) }),
-  ])
-  .describe('An event of the MES about a production job.');
-export type MesEventBody = z.infer<typeof MesEventSchema>;
-
-/** Body of `POST /v1/integrations/carrier/events`. */
-export const CarrierEventSchema = z
-  .strictObject({
-    id: EventId,
-    type: z.literal('shipment.delivered'),
-    occurredAt: EventTime,
-    shipment: z.strictObject({
-      id: z.string().min(1).max(200).regex(PRINTABLE, 'printable ASCII without spaces').optional().describe("The carrier's shipment id."),
-      orderId: OrderId,
-      trackingNumber: z.string().min(1).max(100).regex(PRINTABLE, 'printable ASCII without spaces'),
-      status: z.literal('delivered').optional(),
-      deliveredAt: EventTime,
-    }),
-  })
-  .describe('An event of the carrier about a shipment.');
-export type CarrierEventBody = z.infer<typeof CarrierEventSchema>;
-
-/** Answer to every well-formed, authentic event. */
-export const IntegrationAnswerSchema = z
-  .strictObject({
-    eventId: z.string(),
-    accepted: z.boolean().describe('Whether the event changed the order; `false` for unknown, stale or repeated events (do not send them again).'),
-    reason: z.string().optional().describe('Why the event was not accepted.'),
-    duplicate: z.boolean().optional().describe('The event id was received before; this is the first answer again.'),
-  })
-  .describe('What the pipeline did with an event.');
-export type IntegrationAnswer = z.infer<typeof IntegrationAnswerSchema>;
 
 type Outcome = { accepted: true } | { accepted: false; reason: string };
 type SystemName = 'mes' | 'carrier';
@@ -250,9 +183,9 @@ const CLAIM_STALE_S = 120;
 const TWIN_WAIT_MS = 10_000;
 
 /** `POST /v1/integrations/mes/events`, `POST /v1/integrations/carrier/events`. */
-export function integrationRoutes(deps: ApiDeps): Router {
-  const { config, temporal, shop, log } = deps;
-  const router = Router();
+/** What the integration routes share: the dependencies and `receive`, which handles an event once. */
+export function integrationRoutesContext(deps: ApiDeps) {
+  const { shop, log } = deps;
   // Repeats come within hours (a system retrying); a month of event ids is plenty.
   const purge = setInterval(() => {
     shop
@@ -262,15 +195,12 @@ export function integrationRoutes(deps: ApiDeps): Router {
   }, 3_600_000);
   purge.unref();
 
-  const receive = <E extends { id: string; type: string }>(system: SystemName, schema: z.ZodType<E>, orderOf: (e: E) => string, handle: (e: E) => Promise<Outcome>) =>
-    (async (req, res) => {
-      const parsed = schema.safeParse(req.body);
-      if (!parsed.success) throw validationProblem(zodFieldErrors(parsed.error));
-      const event = parsed.data;
-      const answer = await once(system, event, orderOf(event), () => handle(event));
-      if (!answer.duplicate) log.info({ system, eventId: event.id, type: event.type, orderId: orderOf(event), accepted: answer.accepted, reason: answer.reason }, 'integration event');
-      res.json(answer);
-    }) satisfies RequestHandler;
+  /** Handles a checked event once and answers what became of it. */
+  const receive = async <E extends { id: string; type: string }>(system: SystemName, event: E, orderOf: (e: E) => string, handle: (e: E) => Promise<Outcome>, res: Response) => {
+    const answer = await once(system, event, orderOf(event), () => handle(event));
+    if (!answer.duplicate) log.info({ system, eventId: event.id, type: event.type, orderId: orderOf(event), accepted: answer.accepted, reason: answer.reason }, 'integration event');
+    res.json(answer);
+  };
 
   /**
    * Handles an event id once, however many deliveries of it arrive at the same time: the first
@@ -319,17 +249,116 @@ export function integrationRoutes(deps: ApiDeps): Router {
     }
   }
 
-  router.post(
-    '/integrations/mes/events',
-    allow('mes'),
-    ...signedJsonBody(() => config.integrations.mes.webhookSecret),
-    receive('mes', MesEventSchema, (e) => e.job.orderId, (e) => handleMesEvent(temporal, e, config.integrations.callbackSecret)),
-  );
-  router.post(
-    '/integrations/carrier/events',
-    allow('carrier'),
-    ...signedJsonBody(() => config.integrations.carrier.webhookSecret),
-    receive('carrier', CarrierEventSchema, (e) => e.shipment.orderId, (e) => handleCarrierEvent(temporal, e)),
-  );
-  return router;
+  return { deps, receive };
 }
+
+type IntegrationRoutesContext = ReturnType<typeof integrationRoutesContext>;
+const integrationRoute = route<IntegrationRoutesContext>();
+const { mesEvent, mesSignature, carrierEvent, carrierSignature } = integrationExamples();
+
+/** `POST /v1/integrations/mes/events`, `POST /v1/integrations/carrier/events`. */
+export const INTEGRATION_ROUTES = [
+  integrationRoute({
+    method: 'post',
+    path: '/v1/integrations/mes/events',
+    operationId: 'receiveMesEvent',
+    tags: ['Integrations'],
+    summary: 'An event of the MES about a production job',
+    description:
+      'MES keys only (kind `mes`), signed with the MES webhook secret. `job.completed` completes the order\'s production step ' +
+      '(the job\'s `callbackRef`, which the pipeline handed over with the job, names the waiting step); `job.cancelled` ends it as ' +
+      'cancelled; `job.started` is recorded. Events that name no known order or come too late are answered `200` with ' +
+      '`accepted: false` and a reason: do not send them again. A repeated event id gets the first answer again (`duplicate: true`).',
+    allow: ['mes'],
+    request: {
+      headers: z.object({
+        [SIGNATURE_HEADER]: requestHeader()
+          .meta({ description: '`t=<unix seconds>,v1=<hex HMAC-SHA256(MES_WEBHOOK_SECRET, "<t>.<raw body>")>`, at most 5 minutes old; the example is signed with `mes-example-secret`.', example: mesSignature }),
+      }),
+      body: { schema: MesEventSchema, required: true, example: mesEvent },
+    },
+    responses: (ex) => ({
+      '200': {
+        description: 'Handled (the event changed the order, or it is unknown, stale or repeated — see `accepted`).',
+        headers: rateLimitHeaders,
+        content: {
+          [JSON_TYPE]: {
+            schema: IntegrationAnswerSchema,
+            examples: {
+              accepted: { summary: 'Production completed', value: ex.integrationAnswers.accepted },
+              stale: { summary: 'Too late: the step was completed already', value: ex.integrationAnswers.stale },
+            },
+          },
+        },
+      },
+      ...JSON_BODY_ERRORS,
+      '403': response('Forbidden'),
+      '409': {
+        ...conflict(
+          'An earlier delivery of this event id is still being handled; send the event again after `Retry-After` seconds for its answer.',
+          'Event being handled',
+          'Event job_4b1f…:completed is being handled by an earlier delivery; send it again later for its answer.',
+          '/v1/integrations/mes/events',
+        ),
+        headers: { 'Retry-After': header('RetryAfter'), ...rateLimitHeaders },
+      },
+      '422': validationFailed('The body is not an MES event.', '/v1/integrations/mes/events', [{ path: 'job.completedAt', message: 'Invalid input: expected string, received undefined' }]),
+      '503': response('ServiceUnavailable'),
+      ...AUTHENTICATED,
+    }),
+    before: ({ deps }) => signedJsonBody(() => deps.config.integrations.mes.webhookSecret),
+    handler: ({ deps, receive }) => (_req, res, { body }) =>
+      receive('mes', body, (e) => e.job.orderId, (e) => handleMesEvent(deps.temporal, e, deps.config.integrations.callbackSecret), res),
+  }),
+  integrationRoute({
+    method: 'post',
+    path: '/v1/integrations/carrier/events',
+    operationId: 'receiveCarrierEvent',
+    tags: ['Integrations'],
+    summary: 'An event of the carrier about a shipment',
+    description:
+      'Carrier keys only (kind `carrier`), signed with the carrier webhook secret. `shipment.delivered` becomes the order workflow\'s ' +
+      'signal `carrierEvent`: the order is delivered at once instead of waiting for its fallback (asking the carrier once the expected ' +
+      'delivery plus the grace time has passed). Unknown orders, other tracking numbers and deliveries already known are answered `200` with ' +
+      '`accepted: false`; a repeated event id gets the first answer again (`duplicate: true`); an event before the shipment is booked is `409`: send it again later.',
+    allow: ['carrier'],
+    request: {
+      headers: z.object({
+        [SIGNATURE_HEADER]: requestHeader()
+          .meta({ description: '`t=<unix seconds>,v1=<hex HMAC-SHA256(CARRIER_WEBHOOK_SECRET, "<t>.<raw body>")>`, at most 5 minutes old; the example is signed with `carrier-example-secret`.', example: carrierSignature }),
+      }),
+      body: { schema: CarrierEventSchema, required: true, example: carrierEvent },
+    },
+    responses: (ex) => ({
+      '200': {
+        description: 'Handled (see `accepted`).',
+        headers: rateLimitHeaders,
+        content: {
+          [JSON_TYPE]: {
+            schema: IntegrationAnswerSchema,
+            examples: {
+              unknown: { summary: 'No such order', value: ex.integrationAnswers.unknown },
+              duplicate: { summary: 'The same event again', value: ex.integrationAnswers.duplicate },
+            },
+          },
+        },
+      },
+      ...JSON_BODY_ERRORS,
+      '403': response('Forbidden'),
+      '409': {
+        ...conflict(
+          "The order's shipment is not booked yet (the carrier was quicker than the pipeline), or an earlier delivery of this event id is still being handled: send the event again after `Retry-After` seconds.",
+          'Shipment not booked yet',
+          `Order ${EXAMPLE_ORDER_ID} has no shipment booked yet (status produced); send the event again later.`,
+          '/v1/integrations/carrier/events',
+        ),
+        headers: { 'Retry-After': header('RetryAfter'), ...rateLimitHeaders },
+      },
+      '422': validationFailed('The body is not a carrier event.', '/v1/integrations/carrier/events', [{ path: 'shipment.trackingNumber', message: 'Invalid input: expected string, received undefined' }]),
+      '503': response('ServiceUnavailable'),
+      ...AUTHENTICATED,
+    }),
+    before: ({ deps }) => signedJsonBody(() => deps.config.integrations.carrier.webhookSecret),
+    handler: ({ deps, receive }) => (_req, res, { body }) => receive('carrier', body, (e) => e.shipment.orderId, (e) => handleCarrierEvent(deps.temporal, e), res),
+  }),
+];

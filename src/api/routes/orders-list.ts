@@ -12,135 +12,32 @@
  *   (db/shop/schema.ts), the cursor an index condition; `npm run bench:list` shows the plans.
  */
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
-import { Router } from 'express';
+import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import type { ShopDb } from '../../../db/index.js';
 import { orders } from '../../../db/shop/schema.js';
-import { CHANNELS, OrderItemSchema, ShippingSchema, type Channel } from '../../domain/order.js';
-import type { PriceBreakdown } from '../../domain/pricing/index.js';
-import { PRIORITY_CLASSES, type PriorityClass } from '../../domain/priority.js';
-import { ORDER_STATUSES, type OrderStatus } from '../../domain/status.js';
-import { CLIENT_ID, CLIENT_ID_MAX_LENGTH, type ApiClient } from '../clients.js';
+import type { Channel } from '../../domain/order.js';
+import type { PriorityClass } from '../../domain/priority.js';
+import type { OrderStatus } from '../../domain/status.js';
+import type { ApiClient } from '../clients.js';
+import { decodeCursor, encodeCursor, type ListPosition } from '../cursor.js';
 import type { ApiDeps } from '../deps.js';
-import { allow, caller, textIssue } from '../middleware.js';
+import { problemExample } from '../examples.js';
+import { caller, textIssue } from '../middleware.js';
 import { traceLink, visibleTrace, type VisibleTraceLink } from '../order-resource.js';
 import { HttpProblem, validationProblem, zodFieldErrors, type FieldError } from '../problem.js';
-
-export const DEFAULT_LIMIT = 20;
-export const MAX_LIMIT = 100;
-
-// ---------------------------------------------------------------------------------------------
-// Public shapes (zod, so the OpenAPI document can be generated from them)
-
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-
-export const PriceLineSchema = z.strictObject({
-  sku: z.string(),
-  quantity: z.int(),
-  options: z.record(z.string(), z.string()).describe('Options priced, defaults filled in.'),
-  setupMinor: z.int().describe('Prepress, make-ready and finishing setups, before discounts.'),
-  runMinor: z.int().describe('Material + press + finishing of the run, before discounts.'),
-  discountPercent: z.number().describe('Quantity break reached: the run cost beyond it is reduced by this much.'),
-  totalMinor: z.int().describe('The line after discounts and surcharges, VAT excluded.'),
-  // Present on every price made since the production costing; absent on older ones.
-  press: z.string().optional().describe('Press chosen: the cheapest for this quantity.'),
-  sheet: z.string().optional().describe('Press sheet chosen: least waste among the sizes the press takes.'),
-  layout: z.string().optional().describe('Pieces on the sheet, e.g. `8×4 upright + 2×5 turned`.'),
-  upsPerSheet: z.int().optional(),
-  sheets: z.int().optional().describe('Sheets printed, spoilage included.'),
-  spoilageSheets: z.int().optional(),
-  wastePercent: z.number().optional().describe('Share of the sheet that is not trimmed product.'),
-  material: z.string().optional(),
-  materialMinor: z.int().optional(),
-  pressMinor: z.int().optional(),
-  finishing: z.array(z.string()).optional(),
-  finishingMinor: z.int().optional(),
-  quantityDiscountMinor: z.int().optional(),
-  priceListDiscountMinor: z.int().optional(),
-  rushSurchargeMinor: z.int().optional(),
-});
-
-/** A checkable price, every amount in minor units (src/domain/pricing/). */
-export const PriceSchema = z
-  .strictObject({
-    currency: z.string(),
-    lines: z.array(PriceLineSchema),
-    subtotalMinor: z.int(),
-    vatMinor: z.int(),
-    totalMinor: z.int(),
-    priceList: z.string().optional().describe('Price list applied: `list` for the shop, a partner\'s own otherwise.'),
-    priceListVersion: z.string().optional().describe('Version of the figures the price was made with.'),
-    rush: z.boolean().optional().describe('Priced as a rush order (rush surcharge on every line).'),
-  })
-  .describe('Price breakdown; amounts in minor units (cents), VAT included in totalMinor.');
-// Fails to compile when the domain's PriceBreakdown and this schema drift apart.
-const priceSchemaIsPriceBreakdown: Same<z.output<typeof PriceSchema>, PriceBreakdown> = true;
-
-export const TraceLinkSchema = z
-  .strictObject({
-    workflowId: z.string(),
-    url: z.url().optional().describe('The order in the Temporal Web UI; not for partner keys (an internal address).'),
-  })
-  .describe('Where the order can be traced in Temporal.');
-const traceSchemaIsTraceLink: Same<z.output<typeof TraceLinkSchema>, VisibleTraceLink> = true;
-void [priceSchemaIsPriceBreakdown, traceSchemaIsTraceLink];
-
-/** One order in a list: the order without its timeline, shipment and failure details. */
-export const OrderSummarySchema = z
-  .strictObject({
-    id: z.string(),
-    channel: z.enum(CHANNELS),
-    partnerId: z.string().optional().describe('Set on partner (b2b) orders.'),
-    status: z.enum(ORDER_STATUSES),
-    priority: z.enum(PRIORITY_CLASSES),
-    customer: z.strictObject({ name: z.string(), email: z.email() }),
-    items: z.array(OrderItemSchema),
-    shipping: ShippingSchema,
-    price: PriceSchema.optional().describe('Present once the order is priced.'),
-    totalMinor: z.int().optional().describe('Total incl. VAT in minor units; present once priced.'),
-    promisedBy: z.iso.datetime().nullable(),
-    createdAt: z.iso.datetime(),
-    updatedAt: z.iso.datetime(),
-    trace: TraceLinkSchema,
-  })
-  .describe('Summary of an order as listed by GET /v1/orders; GET /v1/orders/{id} has the full order.');
-export type OrderSummary = z.output<typeof OrderSummarySchema>;
-
-/** Answer of `GET /v1/orders`. */
-export const OrderListSchema = z
-  .strictObject({
-    data: z.array(OrderSummarySchema),
-    nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
-  })
-  .describe('One page of orders, newest first.');
-export type OrderList = z.output<typeof OrderListSchema>;
-
-/** Longest cursor this API issues (and accepts). */
-export const MAX_CURSOR_LENGTH = 512;
-
-/** Query of `GET /v1/orders`; unknown parameters are refused. */
-export const OrderListQuerySchema = z.strictObject({
-  status: z.enum(ORDER_STATUSES).optional(),
-  channel: z.enum(CHANNELS).optional(),
-  partnerId: z
-    .string()
-    .max(CLIENT_ID_MAX_LENGTH)
-    .regex(CLIENT_ID, 'a partner id: lower-case letters, digits, ".", "_" and "-", at most 63')
-    .optional()
-    .describe('Operator keys only.'),
-  limit: z
-    .string()
-    .max(4)
-    .regex(/^\d{1,4}$/, `an integer from 1 to ${MAX_LIMIT}`)
-    .transform(Number)
-    .pipe(z.int().min(1).max(MAX_LIMIT))
-    .optional()
-    .describe(`Page size, 1 to ${MAX_LIMIT}; default ${DEFAULT_LIMIT}.`),
-  // A cursor this API issues has about 100 characters. The bound is documented here but checked by
-  // decodeCursor, so that a longer cursor is refused like any other this API did not issue (400).
-  cursor: z.string().optional().meta({ description: 'nextCursor of the previous page.', maxLength: MAX_CURSOR_LENGTH }),
-});
-export type OrderListQuery = z.output<typeof OrderListQuerySchema>;
+import { route } from '../route.js';
+import { AUTHENTICATED, PROBLEM_TYPE, ok, rateLimitHeaders, response, validationFailed } from '../route-docs.js';
+import {
+  DEFAULT_LIMIT,
+  MAX_LIMIT,
+  OrderListQuerySchema,
+  OrderListSchema,
+  ProblemSchema,
+  type OrderList,
+  type OrderListQuery,
+  type OrderSummary,
+} from '../schemas.js';
 
 /**
  * Field errors no schema reports well: a parameter given more than once (`?status=a&status=b`
@@ -168,56 +65,6 @@ function queryFieldErrors(error: z.ZodError): FieldError[] {
         }))
       : zodFieldErrors(new z.ZodError([issue])),
   );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cursor
-
-/** Position of a row in the list order: `created_at` as UTC ISO text with microseconds, and id. */
-export interface ListPosition {
-  createdAt: string;
-  id: string;
-}
-
-const CURSOR_TEXT = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_CURSOR_LENGTH}}$`);
-const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
-/**
- * Range of a cursor's time: every order was created in it. PostgreSQL refuses the year 0000
- * (there is none), and a position outside the range can only be forged.
- */
-export const CURSOR_EARLIEST = '1970-01-01T00:00:00.000Z';
-export const CURSOR_LATEST = '9999-12-31T23:59:59.999Z';
-/** Longest id in a cursor: order ids are 36 characters; the rest of the margin is for ids made elsewhere. */
-const CURSOR_ID_MAX = 200;
-/** Printable text only: no control characters (NUL among them) and no unpaired surrogates. */
-const CURSOR_ID = /^[^\p{Cc}\p{Cs}]+$/u;
-
-export function encodeCursor(position: ListPosition): string {
-  return Buffer.from(JSON.stringify([position.createdAt, position.id]), 'utf8').toString('base64url');
-}
-
-/** The position a cursor holds; 400 for anything this API did not issue. */
-export function decodeCursor(cursor: string): ListPosition {
-  const bad = new HttpProblem(400, 'Invalid cursor', 'The cursor is malformed. Pass nextCursor of a previous page unchanged, or omit it for the first page.', {
-    errors: [{ path: 'cursor', message: 'malformed cursor' }],
-  });
-  if (!CURSOR_TEXT.test(cursor)) throw bad;
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw bad;
-  }
-  if (!Array.isArray(value) || value.length !== 2) throw bad;
-  const [createdAt, id] = value as unknown[];
-  if (typeof createdAt !== 'string' || typeof id !== 'string' || id.length === 0 || id.length > CURSOR_ID_MAX) throw bad;
-  // The id is compared as text by PostgreSQL, which refuses NUL; broken unicode cannot be sent to it.
-  if (!CURSOR_ID.test(id) || textIssue(id)) throw bad;
-  // A real calendar instant (rejects e.g. February 30th, which PostgreSQL would refuse), in range.
-  const parsed = new Date(createdAt);
-  if (!CURSOR_TIME.test(createdAt) || Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 19) !== createdAt.slice(0, 19)) throw bad;
-  if (parsed.getTime() < Date.parse(CURSOR_EARLIEST) || parsed.getTime() > Date.parse(CURSOR_LATEST)) throw bad;
-  return { createdAt, id };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -316,35 +163,79 @@ export function visibleFilter(client: ApiClient, query: OrderListQuery): ListFil
   }
 }
 
+const listRoute = route<ApiDeps>();
+
+/** 422 for a parameter given twice or text that cannot be compared, then 400 for a cursor this API did not issue. */
+const queryShapeCheck: RequestHandler = (req, _res, next) => {
+  const shapeErrors = queryShapeErrors(req.query as Record<string, unknown>);
+  if (shapeErrors.length > 0) throw validationProblem(shapeErrors, 'The query parameters do not match the schema.');
+  const cursor = req.query.cursor;
+  if (typeof cursor === 'string') decodeCursor(cursor);
+  next();
+};
+
 /** `GET /v1/orders?status=&channel=&partnerId=&limit=&cursor=`. */
-export function orderListRoutes(deps: ApiDeps): Router {
-  const { config } = deps;
-  const router = Router();
+export const ORDER_LIST_ROUTES = [
+  listRoute({
+    method: 'get',
+    path: '/v1/orders',
+    operationId: 'listOrders',
+    tags: ['Orders'],
+    summary: "List the caller's orders",
+    description:
+      `Newest first, one page at a time (keyset pagination): pass \`nextCursor\` back as \`cursor\` with the same filters; it is null on the last page. ` +
+      `\`limit\` 1–${MAX_LIMIT}, default ${DEFAULT_LIMIT}. Partner keys see only their partner's orders, the shop key only \`b2c\` orders, ` +
+      'operator keys all orders (and may filter by `partnerId`). Read from the orders projection: the latest status can show here a moment after `GET /v1/orders/{id}`.',
+    allow: ['shop', 'partner', 'operator'],
+    request: { query: { schema: OrderListQuerySchema, errors: queryFieldErrors, detail: 'The query parameters do not match the schema.' } },
+    responses: (ex) => ({
+      '200': ok('One page of orders.', OrderListSchema, ex.list),
+      '400': {
+        description: 'The cursor was not issued by this API.',
+        headers: rateLimitHeaders,
+        content: {
+          [PROBLEM_TYPE]: {
+            schema: ProblemSchema,
+            example: problemExample(
+              400,
+              'bad-request',
+              'Invalid cursor',
+              'The cursor is malformed. Pass nextCursor of a previous page unchanged, or omit it for the first page.',
+              '/v1/orders?cursor=abc',
+              { errors: [{ path: 'cursor', message: 'malformed cursor' }] },
+            ),
+          },
+        },
+      },
+      '403': response('Forbidden'),
+      '422': validationFailed(
+        'An unknown `status`, a `channel` other than `b2c|b2b`, a `limit` outside 1–100, `partnerId` from a non-operator key, or an unknown parameter.',
+        '/v1/orders?limit=500',
+        [{ path: 'limit', message: 'Too big: expected number to be <=100' }],
+        'The query parameters do not match the schema.',
+      ),
+      ...AUTHENTICATED,
+    }),
+    before: () => [queryShapeCheck],
+    handler: (deps) => async (req, res, { query }) => {
+      const { config } = deps;
+      const client = caller(req);
+      const cursor = req.query.cursor;
+      const after = typeof cursor === 'string' ? decodeCursor(cursor) : undefined;
+      if (query.partnerId !== undefined && client.kind !== 'operator') {
+        throw validationProblem([{ path: 'partnerId', message: 'only operator keys may filter by partner; a partner key always lists its own orders' }]);
+      }
+      const limit = query.limit ?? DEFAULT_LIMIT;
+      const filter = visibleFilter(client, query);
 
-  router.get('/orders', allow('shop', 'partner', 'operator'), async (req, res) => {
-    const client = caller(req);
-    const shapeErrors = queryShapeErrors(req.query as Record<string, unknown>);
-    if (shapeErrors.length > 0) throw validationProblem(shapeErrors, 'The query parameters do not match the schema.');
-    const cursor = req.query.cursor;
-    const after = typeof cursor === 'string' ? decodeCursor(cursor) : undefined;
-    const parsed = OrderListQuerySchema.safeParse(req.query);
-    if (!parsed.success) throw validationProblem(queryFieldErrors(parsed.error), 'The query parameters do not match the schema.');
-    const query = parsed.data;
-    if (query.partnerId !== undefined && client.kind !== 'operator') {
-      throw validationProblem([{ path: 'partnerId', message: 'only operator keys may filter by partner; a partner key always lists its own orders' }]);
-    }
-    const limit = query.limit ?? DEFAULT_LIMIT;
-    const filter = visibleFilter(client, query);
-
-    const rows = filter ? await listOrdersQuery(deps.shopReader, filter, after, limit) : [];
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    const body: OrderList = {
-      data: page.map((row) => toOrderSummary(row, visibleTrace(traceLink(config.temporal.uiUrl, config.temporal.namespace, row.id), client))),
-      nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.position, id: last.id }) : null,
-    };
-    res.json(body);
-  });
-
-  return router;
-}
+      const rows = filter ? await listOrdersQuery(deps.shopReader, filter, after, limit) : [];
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      const body: OrderList = {
+        data: page.map((row) => toOrderSummary(row, visibleTrace(traceLink(config.temporal.uiUrl, config.temporal.namespace, row.id), client))),
+        nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.position, id: last.id }) : null,
+      };
+      res.json(body);
+    },
+  }),
+];

@@ -1,46 +1,39 @@
 import { isGrpcServiceError } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { Router } from 'express';
+import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { OrderRequestSchema } from '../../domain/order.js';
-import { PRIORITY_CLASSES } from '../../domain/priority.js';
 import { isTerminal } from '../../domain/status.js';
 import { validateOrder } from '../../domain/validation.js';
 import { newOrderInput, startOrderWorkflow } from '../../intake.js';
-import { OrderUnreadableError, readOrder, sendToOrder, type OrderAction, type SendOutcome } from '../../workflows/order/client.js';
-import { NOT_CANCELLABLE, initialOrderState, isOrderId, orderWorkflowId, type OrderState } from '../../workflows/order/contract.js';
 import { tagOrder } from '../../tracing/attributes.js';
+import { OrderUnreadableError, readOrder, sendToOrder, type OrderAction, type SendOutcome } from '../../workflows/order/client.js';
+import { MAX_PRIORITY_CHANGES, NOT_CANCELLABLE, initialOrderState, isOrderId, orderWorkflowId, type OrderState } from '../../workflows/order/contract.js';
 import type { ApiDeps } from '../deps.js';
+import { EXAMPLE_ORDER_ID, partnerOrderExample, shopOrderExample } from '../examples.js';
 import { IDEMPOTENCY_KEY, createIdempotencyStore, requestHash, type IdempotencyClaim } from '../idempotency.js';
-import { allow, caller, jsonBody, optionalJsonBody } from '../middleware.js';
-import { toOrderResource, traceLink } from '../order-resource.js';
-import { HttpProblem, validationProblem, zodFieldErrors } from '../problem.js';
+import { caller, jsonBody, optionalJsonBody } from '../middleware.js';
+import { toOrderResource, traceLink, type TraceLink } from '../order-resource.js';
+import { HttpProblem, temporalUnavailable, validationProblem } from '../problem.js';
+import { route } from '../route.js';
+import {
+  AUTHENTICATED,
+  IdempotencyKeyParam,
+  JSON_BODY_ERRORS,
+  JSON_TYPE,
+  OrderIdParam,
+  conflict,
+  header,
+  ok,
+  rateLimitHeaders,
+  response,
+  validationFailed,
+} from '../route-docs.js';
+import { CancelBodySchema, OrderResourceSchema, PriorityBodySchema } from '../schemas.js';
 
 const TEMPORAL_DEADLINE_MS = 5_000;
 /** How long, after a failed start, the API asks Temporal whether the order was recorded anyway. */
 const START_CHECK_DEADLINE_MS = 2_000;
-
-/** Body of `POST /v1/orders/{id}/priority` (operators). */
-export const PriorityBodySchema = z
-  .object({ priority: z.enum(PRIORITY_CLASSES), reason: z.string().trim().min(1).max(500) })
-  .strict();
-
-/** Optional body of `POST /v1/orders/{id}/cancel`. */
-export const CancelBodySchema = z.object({ reason: z.string().trim().min(1).max(500).optional() }).strict();
-
-/**
- * 503: Temporal did not take the request. The error itself is logged by the caller, never
- * answered: its text names internal hosts and addresses.
- */
-export function temporalUnavailable(_err?: unknown): HttpProblem {
-  return new HttpProblem(
-    503,
-    'Order pipeline unavailable',
-    'The order could not be durably recorded and was NOT accepted. Retry in a few seconds.',
-    {},
-    { 'Retry-After': '5' },
-  );
-}
 
 /**
  * 503 when a start's answer did not come in time and Temporal cannot tell right now whether it
@@ -94,23 +87,20 @@ function startGrpcError(err: unknown): { code: number; details: string } | undef
   return undefined;
 }
 
-/** `POST /v1/orders`, `GET /v1/orders/{id}`, `POST /v1/orders/{id}/cancel`, `POST /v1/orders/{id}/priority`. */
-export function orderRoutes(deps: ApiDeps): Router {
-  const { config, log, temporal } = deps;
-  const router = Router();
-  const trace = (id: string) => traceLink(config.temporal.uiUrl, config.temporal.namespace, id);
+/** What the order routes share: the dependencies, trace links, the idempotency store and `send`. */
+export interface OrderRoutesContext {
+  deps: ApiDeps;
+  trace: (orderId: string) => TraceLink;
+  idempotency: ReturnType<typeof createIdempotencyStore>;
+  send: ReturnType<typeof sender>;
+}
 
-  const idempotency = createIdempotencyStore(deps.shop, config.idempotencyTtlMs);
-  const purge = setInterval(() => {
-    idempotency.purgeExpired().catch((err) => log.warn({ err }, 'purging expired idempotency keys failed'));
-  }, 3_600_000);
-  purge.unref();
-
-  /**
-   * Sends an action to a live order: its answer, or its refusal. Temporal failing, no answer in
-   * time, or the workflow gone by the time the action came is a 503 (logged, never answered).
-   */
-  const send = async (orderId: string, action: OrderAction, deadlineMs: number) => {
+/**
+ * Sends an action to a live order: its answer, or its refusal. Temporal failing, no answer in
+ * time, or the workflow gone by the time the action came is a 503 (logged, never answered).
+ */
+function sender({ log, temporal }: Pick<ApiDeps, 'log' | 'temporal'>) {
+  return async (orderId: string, action: OrderAction, deadlineMs: number) => {
     let outcome: SendOutcome;
     try {
       outcome = await sendToOrder(temporal, orderId, action, { deadlineMs });
@@ -122,93 +112,232 @@ export function orderRoutes(deps: ApiDeps): Router {
     log.warn({ outcome, orderId }, `${action.kind} failed`);
     throw temporalUnavailable();
   };
+}
 
-  router.post('/orders', allow('shop', 'partner'), ...jsonBody, async (req, res) => {
-    const client = caller(req);
-    const idempotencyKey = req.get('idempotency-key');
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw new HttpProblem(400, 'Invalid Idempotency-Key', 'An Idempotency-Key is 1 to 255 printable ASCII characters, e.g. a UUID.');
-    }
-    const parsed = OrderRequestSchema.safeParse(req.body);
-    if (!parsed.success) throw validationProblem(zodFieldErrors(parsed.error));
-    const order = parsed.data;
-    const keyed = idempotencyKey === undefined ? undefined : { clientId: client.id, key: idempotencyKey, hash: requestHash(req.body) };
+export function orderRoutesContext(deps: ApiDeps): OrderRoutesContext {
+  const { config, log } = deps;
+  const idempotency = createIdempotencyStore(deps.shop, config.idempotencyTtlMs);
+  const purge = setInterval(() => {
+    idempotency.purgeExpired().catch((err) => log.warn({ err }, 'purging expired idempotency keys failed'));
+  }, 3_600_000);
+  purge.unref();
+  return { deps, trace: (id) => traceLink(config.temporal.uiUrl, config.temporal.namespace, id), idempotency, send: sender(deps) };
+}
 
-    // A repeat of a remembered key gets the order the first request decided, without checking
-    // the business rules again: they held then, and a due date that has passed since must not
-    // turn the same request into a 422.
-    let claim: IdempotencyClaim | undefined = keyed ? await idempotency.lookup(keyed) : undefined;
-    if (!claim) {
-      const createdAt = new Date();
-      const issues = validateOrder(order, createdAt, { timeScale: config.timeScale });
-      if (issues.length > 0) throw validationProblem(issues, 'The order breaks business rules of the catalog.');
-      const input = newOrderInput({
-        source: {
-          clientId: client.id,
-          kind: client.kind === 'partner' ? 'partner' : 'shop',
-          ...(client.partnerId ? { partnerId: client.partnerId } : {}),
-          ...(client.hasWebhook ? { notify: true } : {}),
-          tier: client.tier,
+/** 400 for a malformed `Idempotency-Key`, before the body is checked. */
+const idempotencyKeyCheck: RequestHandler = (req, _res, next) => {
+  const idempotencyKey = req.get('idempotency-key');
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    throw new HttpProblem(400, 'Invalid Idempotency-Key', 'An Idempotency-Key is 1 to 255 printable ASCII characters, e.g. a UUID.');
+  }
+  next();
+};
+
+const orderRoute = route<OrderRoutesContext>();
+const orderIdParams = z.object({ id: OrderIdParam });
+
+/** `POST /v1/orders`, `GET /v1/orders/{id}`, `POST /v1/orders/{id}/cancel`, `POST /v1/orders/{id}/priority`. */
+export const ORDER_ROUTES = [
+  orderRoute({
+    method: 'post',
+    path: '/v1/orders',
+    operationId: 'createOrder',
+    tags: ['Orders'],
+    summary: 'Place an order',
+    description:
+      'Shop and partner keys. Answers `202` once Temporal has durably recorded the order\'s workflow; the order then runs ' +
+      'accept → price → route-to-CRM → produce → ship. Shop orders are `b2c`, partner orders `b2b` and tagged with the partner. ' +
+      'Send an `Idempotency-Key` to make retries safe.',
+    allow: ['shop', 'partner'],
+    request: {
+      headers: z.object({ 'Idempotency-Key': IdempotencyKeyParam }),
+      body: {
+        schema: OrderRequestSchema,
+        required: true,
+        examples: {
+          shop: { summary: 'A shop order: 100 business cards by courier', value: shopOrderExample },
+          partner: { summary: 'A partner order with options, a due date and its own reference', value: partnerOrderExample },
         },
-        order,
-        createdAt,
-        timeScale: config.timeScale,
-        atRiskShare: config.atRiskShare,
-        carrierEventGraceMs: config.integrations.carrierEventGraceMs,
-      });
-      claim = keyed ? await idempotency.claim({ ...keyed, input }) : { outcome: 'new', input };
-    }
-    if (claim.outcome === 'mismatch') {
-      throw new HttpProblem(
-        422,
-        'Idempotency-Key reused',
-        'This Idempotency-Key was already used with a different request body. Send a new key for a new order.',
-      );
-    }
-    const { input } = claim;
-    const replayed = claim.outcome === 'repeat';
-    tagOrder(input.orderId);
-    if (!(claim.outcome === 'repeat' && claim.started)) {
-      try {
-        await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => startOrderWorkflow(temporal, input));
-      } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          // A repeat (or a concurrent twin) of a keyed request finds the order already started: same order.
-          if (!replayed) throw new HttpProblem(409, 'Conflict', `Order ${input.orderId} exists already.`);
-        } else {
-          // The start may have been recorded even though its answer did not arrive in time.
-          const outcome = await startOutcome(deps, input.orderId, err);
-          if (outcome !== 'started') {
-            log.warn({ err, orderId: input.orderId, outcome }, 'could not start order workflow');
-            throw outcome === 'absent' ? temporalUnavailable(err) : startOutcomeUnknown(input.orderId, keyed !== undefined);
-          }
-          log.warn({ err, orderId: input.orderId }, 'order workflow start answered late, but it was recorded');
-        }
-      }
-      if (keyed) await idempotency.markStarted(client.id, keyed.key);
-    }
-    res
-      .status(202)
-      .location(`/v1/orders/${input.orderId}`)
-      .set('Idempotent-Replayed', String(replayed))
-      .json(toOrderResource(initialOrderState(input), trace(input.orderId), client));
-  });
-
-  router.post(
-    '/orders/:id/cancel',
-    allow('shop', 'partner', 'operator'),
-    ...optionalJsonBody,
-    async (req, res) => {
+      },
+    },
+    responses: (ex) => ({
+      '202': {
+        description: 'Accepted: the order is recorded and will run; poll `Location` (or use the partner webhook) for its progress.',
+        headers: { Location: header('Location'), 'Idempotent-Replayed': header('IdempotentReplayed'), ...rateLimitHeaders },
+        content: {
+          [JSON_TYPE]: {
+            schema: OrderResourceSchema,
+            examples: {
+              shop: { summary: 'A shop order, just received', value: ex.received },
+              partner: { summary: 'A partner order, just received', value: ex.partnerReceived },
+            },
+          },
+        },
+      },
+      ...JSON_BODY_ERRORS,
+      '403': response('Forbidden'),
+      '409': conflict(
+        'An order with this id exists already (only when a retried start collides without an `Idempotency-Key`).',
+        'Conflict',
+        `Order ${EXAMPLE_ORDER_ID} exists already.`,
+        '/v1/orders',
+      ),
+      '422': validationFailed(
+        'The body does not fit the schema, breaks a business rule of the catalog (unknown SKU or option, quantity out of range, date not feasible), ' +
+          'or reuses an `Idempotency-Key` with a different body. `errors[].path` names each offending field.',
+        '/v1/orders',
+        [
+          { path: 'items.0.quantity', message: 'Too small: expected number to be >0' },
+          { path: 'shipping.address', message: 'an address is required for courier shipping' },
+        ],
+      ),
+      '503': response('ServiceUnavailable'),
+      ...AUTHENTICATED,
+    }),
+    before: () => [...jsonBody, idempotencyKeyCheck],
+    handler: ({ deps, trace, idempotency }) => async (req, res, { body: order }) => {
+      const { config, log, temporal } = deps;
       const client = caller(req);
-      const body = CancelBodySchema.safeParse(req.body ?? {});
-      if (!body.success) throw validationProblem(zodFieldErrors(body.error));
+      const idempotencyKey = req.get('idempotency-key');
+      const keyed = idempotencyKey === undefined ? undefined : { clientId: client.id, key: idempotencyKey, hash: requestHash(req.body) };
+
+      // A repeat of a remembered key gets the order the first request decided, without checking
+      // the business rules again: they held then, and a due date that has passed since must not
+      // turn the same request into a 422.
+      let claim: IdempotencyClaim | undefined = keyed ? await idempotency.lookup(keyed) : undefined;
+      if (!claim) {
+        const createdAt = new Date();
+        const issues = validateOrder(order, createdAt, { timeScale: config.timeScale });
+        if (issues.length > 0) throw validationProblem(issues, 'The order breaks business rules of the catalog.');
+        const input = newOrderInput({
+          source: {
+            clientId: client.id,
+            kind: client.kind === 'partner' ? 'partner' : 'shop',
+            ...(client.partnerId ? { partnerId: client.partnerId } : {}),
+            ...(client.hasWebhook ? { notify: true } : {}),
+            tier: client.tier,
+          },
+          order,
+          createdAt,
+          timeScale: config.timeScale,
+          atRiskShare: config.atRiskShare,
+          carrierEventGraceMs: config.integrations.carrierEventGraceMs,
+        });
+        claim = keyed ? await idempotency.claim({ ...keyed, input }) : { outcome: 'new', input };
+      }
+      if (claim.outcome === 'mismatch') {
+        throw new HttpProblem(
+          422,
+          'Idempotency-Key reused',
+          'This Idempotency-Key was already used with a different request body. Send a new key for a new order.',
+        );
+      }
+      const { input } = claim;
+      const replayed = claim.outcome === 'repeat';
+      tagOrder(input.orderId);
+      if (!(claim.outcome === 'repeat' && claim.started)) {
+        try {
+          await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => startOrderWorkflow(temporal, input));
+        } catch (err) {
+          if (err instanceof WorkflowExecutionAlreadyStartedError) {
+            // A repeat (or a concurrent twin) of a keyed request finds the order already started: same order.
+            if (!replayed) throw new HttpProblem(409, 'Conflict', `Order ${input.orderId} exists already.`);
+          } else {
+            // The start may have been recorded even though its answer did not arrive in time.
+            const outcome = await startOutcome(deps, input.orderId, err);
+            if (outcome !== 'started') {
+              log.warn({ err, orderId: input.orderId, outcome }, 'could not start order workflow');
+              throw outcome === 'absent' ? temporalUnavailable(err) : startOutcomeUnknown(input.orderId, keyed !== undefined);
+            }
+            log.warn({ err, orderId: input.orderId }, 'order workflow start answered late, but it was recorded');
+          }
+        }
+        if (keyed) await idempotency.markStarted(client.id, keyed.key);
+      }
+      res
+        .status(202)
+        .location(`/v1/orders/${input.orderId}`)
+        .set('Idempotent-Replayed', String(replayed))
+        .json(toOrderResource(initialOrderState(input), trace(input.orderId), client));
+    },
+  }),
+  orderRoute({
+    method: 'get',
+    path: '/v1/orders/:id',
+    operationId: 'getOrder',
+    tags: ['Orders'],
+    summary: 'Read one order',
+    description:
+      'The order with its status, price, promised date, timeline (every stage with start, end, attempts, priority and queue wait) and `trace.url`, ' +
+      'its page in the Temporal Web UI. Asked of the order\'s workflow; when no worker can answer, read from the projection.',
+    allow: ['shop', 'partner', 'operator'],
+    request: { params: orderIdParams },
+    responses: (ex) => ({
+      '200': {
+        description: 'The order.',
+        headers: rateLimitHeaders,
+        content: {
+          [JSON_TYPE]: {
+            schema: OrderResourceSchema,
+            examples: {
+              delivered: { summary: 'A delivered shop order', value: ex.delivered },
+              cancelled: { summary: 'A partner order cancelled before production', value: ex.cancelled },
+            },
+          },
+        },
+      },
+      '404': response('NotFound'),
+      '503': response('ServiceUnavailable'),
+      ...AUTHENTICATED,
+    }),
+    handler: ({ deps, trace }) => async (req, res) => {
+      const client = caller(req);
       const state = await readVisibleOrder(deps, req.params.id as string, client);
-      const tooLate = (why: string) =>
-        new HttpProblem(409, 'Too late to cancel', why, { orderStatus: state.status });
+      res.json(toOrderResource(state, trace(state.orderId), client));
+    },
+  }),
+  orderRoute({
+    method: 'post',
+    path: '/v1/orders/:id/cancel',
+    operationId: 'cancelOrder',
+    tags: ['Orders'],
+    summary: 'Cancel an order',
+    description:
+      'Until production has started (while `awaiting_production` or `in_production`, only if the production job is not on a line yet: the production system decides). ' +
+      'Answers with the order once it has ended `cancelled`; 503 with Retry-After when the production system did not answer in time (the order goes on). ' +
+      'The body is optional: send JSON, or no body and no Content-Type at all; any other body is refused with 415 and changes nothing.',
+    allow: ['shop', 'partner', 'operator'],
+    request: {
+      params: orderIdParams,
+      body: { schema: CancelBodySchema, required: false, example: { reason: 'The customer changed the artwork.' } },
+    },
+    responses: (ex) => ({
+      '202': ok('The order, cancelled.', OrderResourceSchema, ex.cancelled),
+      '400': response('BadRequest'),
+      '404': response('NotFound'),
+      '409': conflict(
+        'Too late: production has finished or the order has ended.',
+        'Too late to cancel',
+        'The order is shipped; orders can be cancelled until their production has started.',
+        `/v1/orders/${EXAMPLE_ORDER_ID}/cancel`,
+      ),
+      '413': response('PayloadTooLarge'),
+      '415': response('UnsupportedMediaType'),
+      '422': validationFailed('The body does not fit the schema.', `/v1/orders/${EXAMPLE_ORDER_ID}/cancel`, [
+        { path: 'reason', message: 'Too big: expected string to have <=500 characters' },
+      ]),
+      '503': response('ServiceUnavailable'),
+      ...AUTHENTICATED,
+    }),
+    before: () => optionalJsonBody,
+    handler: ({ deps, trace, send }) => async (req, res, { body }) => {
+      const client = caller(req);
+      const state = await readVisibleOrder(deps, req.params.id as string, client);
+      const tooLate = (why: string) => new HttpProblem(409, 'Too late to cancel', why, { orderStatus: state.status });
       if (NOT_CANCELLABLE.includes(state.status)) {
         throw tooLate(`The order is ${state.status}; orders can be cancelled until their production has started.`);
       }
-      const request = { reason: body.data.reason ?? 'no reason given', by: client.id };
+      const request = { reason: body.reason ?? 'no reason given', by: client.id };
       const outcome = await send(state.orderId, { kind: 'cancel', request }, 30_000);
       if (outcome.ok) {
         res.status(202).json(toOrderResource(outcome.state, trace(state.orderId), client));
@@ -219,34 +348,57 @@ export function orderRoutes(deps: ApiDeps): Router {
       }
       throw tooLate(outcome.message);
     },
-  );
-
-  router.post('/orders/:id/priority', allow('operator'), ...jsonBody, async (req, res) => {
-    const client = caller(req);
-    const body = PriorityBodySchema.safeParse(req.body);
-    if (!body.success) throw validationProblem(zodFieldErrors(body.error));
-    const state = await readVisibleOrder(deps, req.params.id as string, client);
-    if (isTerminal(state.status)) {
-      throw new HttpProblem(409, 'Order has ended', `The order is ${state.status}; its priority can no longer change.`, { orderStatus: state.status });
-    }
-    const request = { priority: body.data.priority, reason: body.data.reason, by: client.id };
-    const outcome = await send(state.orderId, { kind: 'reprioritize', request }, 10_000);
-    if (outcome.ok) {
-      res.json(toOrderResource(outcome.state, trace(state.orderId), client));
-      return;
-    }
-    if (outcome.reason === 'too-many-changes') throw new HttpProblem(409, 'Too many priority changes', outcome.message, { orderStatus: state.status });
-    throw new HttpProblem(409, 'Priority not changed', outcome.message, { orderStatus: state.status });
-  });
-
-  router.get('/orders/:id', allow('shop', 'partner', 'operator'), async (req, res) => {
-    const client = caller(req);
-    const state = await readVisibleOrder(deps, req.params.id as string, client);
-    res.json(toOrderResource(state, trace(state.orderId), client));
-  });
-
-  return router;
-}
+  }),
+  orderRoute({
+    method: 'post',
+    path: '/v1/orders/:id/priority',
+    operationId: 'reprioritizeOrder',
+    tags: ['Orders'],
+    summary: "Change a live order's priority (operators)",
+    description:
+      'Operator keys only. The new priority applies to the order\'s next activities on every queue; the change and its reason are recorded in the timeline. ' +
+      'Asking for the priority the order has already changes nothing and answers the order. ' +
+      `Not possible once the order has ended, nor after ${MAX_PRIORITY_CHANGES} changes of one order (409).`,
+    allow: ['operator'],
+    request: {
+      params: orderIdParams,
+      body: { schema: PriorityBodySchema, required: true, example: { priority: 'rush', reason: 'Trade fair on Friday, the customer escalated' } },
+    },
+    responses: (ex) => ({
+      '200': ok('The order with its new priority.', OrderResourceSchema, ex.reprioritized),
+      ...JSON_BODY_ERRORS,
+      '403': response('Forbidden'),
+      '404': response('NotFound'),
+      '409': conflict(
+        'The order has ended, or the workflow refused the change.',
+        'Order has ended',
+        'The order is delivered; its priority can no longer change.',
+        `/v1/orders/${EXAMPLE_ORDER_ID}/priority`,
+      ),
+      '422': validationFailed('The body does not fit the schema.', `/v1/orders/${EXAMPLE_ORDER_ID}/priority`, [
+        { path: 'priority', message: 'Invalid option: expected one of "rush"|"high"|"normal"|"low"' },
+      ]),
+      '503': response('ServiceUnavailable'),
+      ...AUTHENTICATED,
+    }),
+    before: () => jsonBody,
+    handler: ({ deps, trace, send }) => async (req, res, { body }) => {
+      const client = caller(req);
+      const state = await readVisibleOrder(deps, req.params.id as string, client);
+      if (isTerminal(state.status)) {
+        throw new HttpProblem(409, 'Order has ended', `The order is ${state.status}; its priority can no longer change.`, { orderStatus: state.status });
+      }
+      const request = { priority: body.priority, reason: body.reason, by: client.id };
+      const outcome = await send(state.orderId, { kind: 'reprioritize', request }, 10_000);
+      if (outcome.ok) {
+        res.json(toOrderResource(outcome.state, trace(state.orderId), client));
+        return;
+      }
+      if (outcome.reason === 'too-many-changes') throw new HttpProblem(409, 'Too many priority changes', outcome.message, { orderStatus: state.status });
+      throw new HttpProblem(409, 'Priority not changed', outcome.message, { orderStatus: state.status });
+    },
+  }),
+];
 
 /** The order as its caller may see it: partners only their own, the shop only shop orders; else 404. */
 export async function readVisibleOrder(deps: ApiDeps, rawId: string, client: ReturnType<typeof caller>): Promise<OrderState> {
