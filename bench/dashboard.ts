@@ -21,7 +21,7 @@ import { newOrderInput } from '../src/intake.js';
 import { createLogger } from '../src/logger.js';
 import { TEMPORAL_CLI_VERSION, ensureTemporalCli, startDevServer } from '../src/temporal/dev-server.js';
 import { STAGES, initialOrderState, type OrderState } from '../src/workflows/order/contract.js';
-import { fail, integerOption, machineDescription, parseOptions, percentile, round2 } from './support.js';
+import { integerOption, machineDescription, parseOptions, percentile, round2 } from './support.js';
 
 const USAGE = `Benchmark of GET /v1/dashboard (the operators' dashboard figures) over HTTP.
 

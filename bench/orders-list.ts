@@ -18,7 +18,7 @@ import { OrderListQuerySchema } from '../src/api/schemas.js';
 import { startApi } from '../src/api/server.js';
 import { loadConfig, withDatabase } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { fail, integerOption, machineDescription, parseOptions, percentile, round2 } from './support.js';
+import { integerOption, machineDescription, parseOptions, percentile, round2 } from './support.js';
 
 const USAGE = `Benchmark of GET /v1/orders (keyset-paginated order list) over HTTP.
 

@@ -10,6 +10,7 @@ export async function waitFor<T>(
       return await fn();
     } catch (err) {
       if (Date.now() >= deadline) {
+        // eslint-disable-next-line preserve-caught-error -- the cause's message is already in this one; a `cause` would repeat it in every log line
         throw new Error(`${options.what} not reachable after ${Math.round(options.timeoutMs / 1000)} s: ${(err as Error).message}`);
       }
       if (!told) options.onWait?.(`waiting for ${options.what}… (${(err as Error).message})`);

@@ -73,7 +73,7 @@ describe('worker crash', () => {
 
     // Wait until production is under way but not finished for everyone, then kill.
     const deadline = Date.now() + 60_000;
-    let snapshot: OrderState[] = [];
+    let snapshot: OrderState[];
     for (;;) {
       snapshot = await states(ids);
       // At the MES: queued for a line or on one.

@@ -176,7 +176,7 @@ describe('faults', () => {
     const base = `http://127.0.0.1:${apiPort}`;
     const env = testEnv({ PORT: String(apiPort), PIPELINE_TIME_SCALE: '0.0005', MES_CAPACITY: '4' });
     start('src/workers/main.ts', ['all'], env, 'api-restart-workers');
-    let api = start('src/api/main.ts', [], env, 'api-restart-api');
+    const api = start('src/api/main.ts', [], env, 'api-restart-api');
     await waitForHttp(`${base}/healthz`);
     const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
     closers.push(() => connection.close());
@@ -216,7 +216,7 @@ describe('faults', () => {
     await waitUntil('some orders are acknowledged', async () => acknowledged.size >= 10, 30_000);
     await stopPart(api, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 1_000));
-    api = start('src/api/main.ts', [], env, 'api-restart-api');
+    start('src/api/main.ts', [], env, 'api-restart-api');
     await sending;
 
     expect(acknowledged.size).toBe(keys.length);

@@ -80,10 +80,8 @@ describe('Idempotency-Key', () => {
     expect(await pipeline.dbs.mes.db.$count(productionJobs, eq(productionJobs.orderId, id!))).toBe(1);
     // one workflow: Temporal knows no second order for this customer (visibility lags a little)
     const byCustomer = `WorkflowType = '${ORDER_WORKFLOW_TYPE}' AND CustomerEmail = '${body.customer.email}'`;
-    let workflows = 0;
     for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
-      workflows = (await pipeline.client.workflow.count(byCustomer)).count;
-      if (workflows > 0) break;
+      if ((await pipeline.client.workflow.count(byCustomer)).count > 0) break;
     }
     await new Promise((r) => setTimeout(r, 1_000));
     expect((await pipeline.client.workflow.count(byCustomer)).count).toBe(1);

@@ -15,6 +15,7 @@ import terminalLogFormat from '../src/terminal-log-format.mjs';
 import { testEnv } from './support/pipeline.js';
 import { freePort } from './support/processes.js';
 
+// eslint-disable-next-line no-control-regex -- ESC is the character this pattern is about (ANSI colour codes)
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 /** Lines of webpack's build report, as the Temporal bundler logs it after a build. */
 const WEBPACK_REPORT = /compiled successfully|webpack \d+\.\d+|runtime modules|modules by path|orphan modules/;

@@ -4,7 +4,7 @@
  * the API and the shop projection). Cancels of waiting orders, concurrent cancels, and a cancel
  * the MES cannot answer, over real HTTP against the real workers, Temporal and PostgreSQL.
  */
-import { eq, inArray } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productionJobs } from '../db/mes/schema.js';
 import { orders } from '../db/shop/schema.js';

@@ -37,11 +37,6 @@ export class MesError extends Error {}
  */
 export function createEmbeddedMes(db: MesDb, options: { timeScale: number; events?: boolean; onSubmit?: () => void }): MesAdapter {
   const byId = async (jobId: string) => (await db.select().from(productionJobs).where(eq(productionJobs.id, jobId)))[0];
-  const mustGet = async (jobId: string) => {
-    const job = await byId(jobId);
-    if (!job) throw new MesError(`production job ${jobId} does not exist`);
-    return job;
-  };
   return {
     async submitJob({ orderId, items, callbackRef }) {
       const spec = items.map((item) => {
