@@ -68,6 +68,7 @@ export interface Route<C, B = unknown, Q = unknown> {
 }
 
 /** A declaration of any body and query, as routes are listed. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the handler takes its route's own input types; `unknown` would not accept them (parameters are contravariant)
 export type AnyRoute<C> = Route<C, any, any>;
 
 /** Declares a route of an area whose handlers share the context `C`. */
