@@ -3,6 +3,7 @@ import { createOrderActivities } from '../activities/orders.js';
 import { createWebhookActivities } from '../activities/webhooks.js';
 import { TASK_QUEUES } from '../workflows/order/contract.js';
 import { WORKFLOWS_PATH, WORKFLOW_INTERCEPTOR_MODULES, bundlerOptions } from '../workflows/bundle.js';
+import { dataConverter } from '../temporal/codec.js';
 import { need, tracedWorkerOptions, type WorkerContext } from './context.js';
 
 /**
@@ -15,6 +16,7 @@ export function createOrdersWorker(ctx: WorkerContext): Promise<Worker> {
     ...traced,
     connection: ctx.connection,
     namespace: ctx.config.temporal.namespace,
+    dataConverter: dataConverter(ctx.config),
     taskQueue: TASK_QUEUES.orders,
     // A pre-built bundle carries the workflow interceptors; bundling here adds them.
     ...(ctx.workflowBundlePath
