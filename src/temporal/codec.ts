@@ -12,7 +12,8 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+// CommonJS package: under Node's ESM only its default export is there (as in bench/pipeline.ts).
+import proto from '@temporalio/proto';
 import type { Config, PayloadKey } from '../config.js';
 
 /** `encoding` metadata of an encrypted payload. */
@@ -20,7 +21,7 @@ export const ENCRYPTED_ENCODING = 'binary/encrypted';
 /** Metadata naming the key a payload is encrypted with. */
 export const KEY_ID_METADATA = 'encryption-key-id';
 
-const ProtoPayload = temporal.api.common.v1.Payload;
+const ProtoPayload = proto.temporal.api.common.v1.Payload;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const encoder = new TextEncoder();
