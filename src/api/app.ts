@@ -6,6 +6,7 @@ import { authenticate } from './middleware.js';
 import { HttpProblem, problemHandler, sendProblem } from './problem.js';
 import { healthRoutes } from './routes/health.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { codecRoutes } from './routes/codec.js';
 import { dashboardPageRoutes, dashboardRoutes } from './routes/dashboard.js';
 import { docsRoutes } from './routes/docs.js';
 import { orderRoutes } from './routes/orders.js';
@@ -39,6 +40,8 @@ export function createApp(deps: ApiDeps) {
   app.use(healthRoutes(deps));
   app.use(docsRoutes(deps));
   app.use(dashboardPageRoutes());
+  // The Temporal Web UI's and CLI's codec server (operator keys; see src/api/routes/codec.ts).
+  app.use('/codec', codecRoutes(deps));
 
   const v1 = express.Router();
   v1.use(rememberRouteBase);

@@ -66,6 +66,7 @@ import {
   WebhookEventSchema,
   type OrderResourceShape,
 } from './schemas.js';
+import { CodecBodySchema } from './routes/codec.js';
 
 /** The generated document (an OpenAPI 3.1 object). */
 export type OpenApiDocument = ReturnType<typeof createDocument>;
@@ -417,6 +418,34 @@ function conflict(description: string, title: string, detail: string, instance: 
     headers: rateLimitHeaders,
     content: { [PROBLEM_TYPE]: { schema: ProblemSchema, example: problemExample(409, 'conflict', title, detail, instance) } },
   };
+}
+
+/** `POST /codec/decode` and `/codec/encode` (src/api/routes/codec.ts): Temporal's codec server protocol, for operators. */
+function codecPaths(): ZodOpenApiPathsObject {
+  const encrypted = { metadata: { encoding: 'YmluYXJ5L2VuY3J5cHRlZA==', 'encryption-key-id': 'azE=' }, data: 'q83vASNFZ4mrze8BI0VniZ6r3e8=' };
+  const plain = { metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'eyJzdGF0dXMiOiJkZWxpdmVyZWQifQ==' };
+  const operation = (direction: 'decode' | 'encode') => {
+    const [from, to] = direction === 'decode' ? [encrypted, plain] : [plain, encrypted];
+    return {
+      post: {
+        security: [{ [SECURITY_SCHEME]: [] }],
+        operationId: `${direction}Payloads`,
+        tags: ['Operations'],
+        summary: direction === 'decode' ? 'Decrypt Temporal payloads (codec server)' : 'Encrypt Temporal payloads (codec server)',
+        description:
+          "Operator keys only. Temporal's codec server protocol, for the Temporal Web UI and `temporal --codec-endpoint <base>/codec`: every bytes value is base64. " +
+          (direction === 'decode' ? 'Payloads without the codec\'s encoding come back as they are.' : 'Encrypted with the first key of PAYLOAD_ENCRYPTION_KEYS.'),
+        requestBody: { required: true, content: { [JSON_TYPE]: { schema: CodecBodySchema, example: { payloads: [from] } } } },
+        responses: {
+          '200': ok('The payloads, in the same order.', CodecBodySchema, { payloads: [to] }, {}),
+          ...JSON_BODY_ERRORS,
+          '403': response('Forbidden'),
+          ...AUTHENTICATED,
+        },
+      },
+    };
+  };
+  return { '/codec/decode': operation('decode'), '/codec/encode': operation('encode') };
 }
 
 /** The answers every authenticated /v1 route can give besides its own. */
@@ -897,6 +926,7 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
         responses: { '200': { description: 'The dashboard page.', content: { 'text/html': { schema: { type: 'string' } } } } },
       },
     },
+    ...codecPaths(),
     '/healthz': {
       get: {
         operationId: 'health',
