@@ -72,7 +72,7 @@ describe('temporal workflow show', () => {
   const encryptedEncoding = Buffer.from(ENCRYPTED_ENCODING).toString('base64');
 
   it('prints the decrypted history through the codec endpoint with an operator key, and only ciphertext without it', async () => {
-    const decoded = await show('--codec-endpoint', `${stack.api.url}/codec`, '--codec-auth', `Bearer ${OPS}`);
+    const decoded = await show('--codec-endpoint', `${stack.api.url}/v1/codec`, '--codec-auth', `Bearer ${OPS}`);
     expect(decoded.stdout).not.toContain(encryptedEncoding);
     expect(payloadText(decoded.stdout)).toContain(order.customer.email);
     expect(payloadText(decoded.stdout)).toContain(street);
@@ -94,12 +94,12 @@ describe('the codec endpoint', () => {
   });
 
   it('encrypts and decrypts in the codec server protocol', async () => {
-    const encoded = await stack.call('POST', '/codec/encode', { key: OPS, body: { payloads: [asJson(plain)] } });
+    const encoded = await stack.call('POST', '/v1/codec/encode', { key: OPS, body: { payloads: [asJson(plain)] } });
     expect(encoded.status, encoded.text).toBe(200);
     const [payload] = encoded.json.payloads;
     expect(Buffer.from(payload.metadata.encoding, 'base64').toString()).toBe(ENCRYPTED_ENCODING);
     expect(Buffer.from(payload.data, 'base64').toString('latin1')).not.toContain('max@example.com');
-    const decoded = await stack.call('POST', '/codec/decode', { key: OPS, body: { payloads: [payload, asJson(plain)] }, headers: { 'x-namespace': 'default' } });
+    const decoded = await stack.call('POST', '/v1/codec/decode', { key: OPS, body: { payloads: [payload, asJson(plain)] }, headers: { 'x-namespace': 'default' } });
     expect(decoded.status, decoded.text).toBe(200);
     expect(decoded.json.payloads).toEqual([asJson(plain), asJson(plain)]);
   });
@@ -107,22 +107,22 @@ describe('the codec endpoint', () => {
   it('answers 401 without a key or with an unknown one, 403 to a key that is not an operator\'s', async () => {
     const body = { payloads: [asJson(plain)] };
     for (const key of [undefined, 'no-such-key']) {
-      const res = await stack.call('POST', '/codec/decode', { ...(key ? { key } : {}), body });
+      const res = await stack.call('POST', '/v1/codec/decode', { ...(key ? { key } : {}), body });
       expect(res.status).toBe(401);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       expect(res.text).not.toContain('max@example.com');
     }
-    const shop = await stack.call('POST', '/codec/decode', { key: SHOP, body });
+    const shop = await stack.call('POST', '/v1/codec/decode', { key: SHOP, body });
     expect(shop.status).toBe(403);
     expect(shop.headers.get('content-type')).toContain('application/problem+json');
   });
 
   it('answers 400 to a body that is not JSON, not the protocol\'s shape, or encrypted with an unknown key', async () => {
     const cases = [
-      await stack.call('POST', '/codec/decode', { key: OPS, raw: '{"payloads": [' }),
-      await stack.call('POST', '/codec/decode', { key: OPS, body: { payload: [] } }),
-      await stack.call('POST', '/codec/decode', { key: OPS, body: { payloads: [{ metadata: { encoding: 'not base64!' }, data: '' }] } }),
-      await stack.call('POST', '/codec/decode', {
+      await stack.call('POST', '/v1/codec/decode', { key: OPS, raw: '{"payloads": [' }),
+      await stack.call('POST', '/v1/codec/decode', { key: OPS, body: { payload: [] } }),
+      await stack.call('POST', '/v1/codec/decode', { key: OPS, body: { payloads: [{ metadata: { encoding: 'not base64!' }, data: '' }] } }),
+      await stack.call('POST', '/v1/codec/decode', {
         key: OPS,
         body: { payloads: [{ metadata: { encoding: Buffer.from(ENCRYPTED_ENCODING).toString('base64'), 'encryption-key-id': Buffer.from('k-retired').toString('base64') }, data: Buffer.alloc(40).toString('base64') }] },
       }),
@@ -136,19 +136,19 @@ describe('the codec endpoint', () => {
 
   it('lets the Temporal Web UI call it from its origin (preflight included), and no other origin', async () => {
     const ui = new URL(stack.pipeline.config.temporal.uiUrl).origin;
-    const preflight = await stack.call('OPTIONS', '/codec/decode', {
+    const preflight = await stack.call('OPTIONS', '/v1/codec/decode', {
       headers: { origin: ui, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-namespace' },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(ui);
     expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('x-namespace');
     expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
-    const call = await stack.call('POST', '/codec/decode', { key: OPS, body: { payloads: [] }, headers: { origin: ui } });
+    const call = await stack.call('POST', '/v1/codec/decode', { key: OPS, body: { payloads: [] }, headers: { origin: ui } });
     expect(call.status).toBe(200);
     expect(call.headers.get('access-control-allow-origin')).toBe(ui);
-    const elsewhere = await stack.call('OPTIONS', '/codec/decode', { headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const elsewhere = await stack.call('OPTIONS', '/v1/codec/decode', { headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
     expect(elsewhere.headers.get('access-control-allow-origin')).toBeNull();
     // In tests (as in production) the UI's origin alone is no key.
-    expect((await stack.call('POST', '/codec/decode', { body: { payloads: [] }, headers: { origin: ui } })).status).toBe(401);
+    expect((await stack.call('POST', '/v1/codec/decode', { body: { payloads: [] }, headers: { origin: ui } })).status).toBe(401);
   });
 });

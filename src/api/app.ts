@@ -40,8 +40,9 @@ export function createApp(deps: ApiDeps) {
   app.use(healthRoutes(deps));
   app.use(docsRoutes(deps));
   app.use(dashboardPageRoutes());
-  // The Temporal Web UI's and CLI's codec server (operator keys; see src/api/routes/codec.ts).
-  app.use('/codec', codecRoutes(deps));
+  // The Temporal Web UI's and CLI's codec server: operator keys, authenticated by the router
+  // itself, after the browser's CORS preflight (which carries no key; src/api/routes/codec.ts).
+  app.use('/v1/codec', codecRoutes(deps));
 
   const v1 = express.Router();
   v1.use(rememberRouteBase);

@@ -420,7 +420,7 @@ function conflict(description: string, title: string, detail: string, instance: 
   };
 }
 
-/** `POST /codec/decode` and `/codec/encode` (src/api/routes/codec.ts): Temporal's codec server protocol, for operators. */
+/** `POST /v1/codec/decode` and `/v1/codec/encode` (src/api/routes/codec.ts): Temporal's codec server protocol, for operators. */
 function codecPaths(): ZodOpenApiPathsObject {
   const encrypted = { metadata: { encoding: 'YmluYXJ5L2VuY3J5cHRlZA==', 'encryption-key-id': 'azE=' }, data: 'q83vASNFZ4mrze8BI0VniZ6r3e8=' };
   const plain = { metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'eyJzdGF0dXMiOiJkZWxpdmVyZWQifQ==' };
@@ -433,7 +433,7 @@ function codecPaths(): ZodOpenApiPathsObject {
         tags: ['Operations'],
         summary: direction === 'decode' ? 'Decrypt Temporal payloads (codec server)' : 'Encrypt Temporal payloads (codec server)',
         description:
-          "Operator keys only. Temporal's codec server protocol, for the Temporal Web UI and `temporal --codec-endpoint <base>/codec`: every bytes value is base64. " +
+          "Operator keys only. Temporal's codec server protocol, for the Temporal Web UI and `temporal --codec-endpoint <base>/v1/codec`: every bytes value is base64. " +
           (direction === 'decode' ? 'Payloads without the codec\'s encoding come back as they are.' : 'Encrypted with the first key of PAYLOAD_ENCRYPTION_KEYS.'),
         requestBody: { required: true, content: { [JSON_TYPE]: { schema: CodecBodySchema, example: { payloads: [from] } } } },
         responses: {
@@ -445,7 +445,7 @@ function codecPaths(): ZodOpenApiPathsObject {
       },
     };
   };
-  return { '/codec/decode': operation('decode'), '/codec/encode': operation('encode') };
+  return { '/v1/codec/decode': operation('decode'), '/v1/codec/encode': operation('encode') };
 }
 
 /** The answers every authenticated /v1 route can give besides its own. */

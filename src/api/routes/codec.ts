@@ -1,5 +1,5 @@
 /**
- * The codec endpoint: `POST /codec/decode` and `POST /codec/encode` in Temporal's codec server
+ * The codec endpoint: `POST /v1/codec/decode` and `POST /v1/codec/encode` in Temporal's codec server
  * protocol, so the Temporal Web UI (`TEMPORAL_CODEC_ENDPOINT`, or its "Codec Server" setting)
  * and `temporal … --codec-endpoint` show the decrypted payloads of order histories. Operator keys
  * only; the browser's cross-origin calls are allowed from TEMPORAL_UI_URL alone.
@@ -22,7 +22,7 @@ export const CODEC_BODY_LIMIT = '8mb';
 // Standard or URL-safe alphabet, padding optional (proto3 JSON parsers accept both).
 const base64 = z.string().regex(/^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2,3}={0,2})?$/, 'base64');
 const PayloadJson = z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() });
-/** Body of `POST /codec/encode` and `/codec/decode`. */
+/** Body of `POST /v1/codec/encode` and `/v1/codec/decode`. */
 export const CodecBodySchema = z.object({ payloads: z.array(PayloadJson).max(10_000) });
 
 const bytes = (b64: string) => new Uint8Array(Buffer.from(b64, 'base64'));
