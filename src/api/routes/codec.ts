@@ -20,8 +20,8 @@ import { HttpProblem, zodFieldErrors } from '../problem.js';
 export const CODEC_BODY_LIMIT = '8mb';
 
 // Standard or URL-safe alphabet, padding optional (proto3 JSON parsers accept both).
-const base64 = z.string().regex(/^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2,3}={0,2})?$/, 'base64');
-const PayloadJson = z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() });
+const base64 = z.string().max(3_000_000).regex(/^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2,3}={0,2})?$/, 'base64');
+const PayloadJson = z.object({ metadata: z.record(z.string().max(256), base64).optional(), data: base64.optional() });
 /** Body of `POST /v1/codec/encode` and `/v1/codec/decode`. */
 export const CodecBodySchema = z.object({ payloads: z.array(PayloadJson).max(10_000) });
 
