@@ -437,7 +437,7 @@ function codecPaths(): ZodOpenApiPathsObject {
           (direction === 'decode' ? 'Payloads without the codec\'s encoding come back as they are.' : 'Encrypted with the first key of PAYLOAD_ENCRYPTION_KEYS.'),
         requestBody: { required: true, content: { [JSON_TYPE]: { schema: CodecBodySchema, example: { payloads: [from] } } } },
         responses: {
-          '200': ok('The payloads, in the same order.', CodecBodySchema, { payloads: [to] }, {}),
+          '200': ok('The payloads, in the same order.', CodecBodySchema, { payloads: [to] }),
           ...JSON_BODY_ERRORS,
           '403': response('Forbidden'),
           ...AUTHENTICATED,

@@ -76,6 +76,8 @@ export function codecRoutes(deps: ApiDeps): Router {
     }
     return auth(req, res, next);
   }, allow('operator'));
+  // Per key, as every /v1 route: the operator tier's limit.
+  if (deps.rateLimiter) router.use(deps.rateLimiter);
   const body: RequestHandler[] = [
     (req, _res, next) => {
       if (!req.is('application/json')) throw new HttpProblem(415, 'Unsupported media type', 'Send the body as application/json.');
