@@ -21,6 +21,7 @@ import { openDatabases, dropDatabase } from '../db/index.js';
 import { createClient } from '../src/api/clients.js';
 import { startApi, type RunningApi } from '../src/api/server.js';
 import { loadConfig, withDatabase } from '../src/config.js';
+import { dataConverter } from '../src/temporal/codec.js';
 import { OrderRequestSchema, type OrderRequest } from '../src/domain/order.js';
 import { newOrderInput, startOrderWorkflow } from '../src/intake.js';
 import { createLogger } from '../src/logger.js';
@@ -457,7 +458,7 @@ async function main() {
 
     const connection = await Connection.connect({ address: server.address });
     cleanups.push(() => connection.close());
-    const temporal = new Client({ connection, namespace: config.temporal.namespace });
+    const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config) });
 
     // One parsed order (as the API parses it) for the raw starts; only the e-mail changes.
     const order: OrderRequest = OrderRequestSchema.parse(orderBody(0, RUN));

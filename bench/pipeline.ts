@@ -24,6 +24,7 @@ import { createClient } from '../src/api/clients.js';
 import { renderPng } from '../src/cli/chart.js';
 import { randomOrder } from '../src/cli/commands/simulate.js';
 import { SYSTEMS, loadConfig, withDatabase } from '../src/config.js';
+import { dataConverter } from '../src/temporal/codec.js';
 import { ensureTemporalCli, startDevServer } from '../src/temporal/dev-server.js';
 import { writeWorkflowBundle, bundlerOptions } from '../src/workflows/bundle.js';
 import { STAGES, TASK_QUEUES, orderWorkflowId, type OrderState } from '../src/workflows/order/contract.js';
@@ -455,7 +456,9 @@ async function main() {
     await writeFile(baselineBundle, code);
 
     connection = await Connection.connect({ address: server.address });
-    const client = new Client({ connection });
+    // The pipeline's workers encrypt payloads (src/temporal/codec.ts); the baseline's worker has no codec.
+    const client = new Client({ connection, dataConverter: dataConverter(config) });
+    const baselineClient = new Client({ connection });
 
     // ── phase 1: the pipeline ──
     const apiPort = await freePort();
@@ -542,15 +545,15 @@ async function main() {
     children.push(baseline);
     await until(
       'the baseline worker',
-      async () => (await hasPollers(client, BASELINE_QUEUE, 'workflow')) && (await hasPollers(client, BASELINE_QUEUE, 'activity')),
+      async () => (await hasPollers(baselineClient, BASELINE_QUEUE, 'workflow')) && (await hasPollers(baselineClient, BASELINE_QUEUE, 'activity')),
       [baseline],
     );
     const runId = startedAt.getTime().toString(36);
     const base = await drive(
       'baseline',
-      client,
+      baselineClient,
       async (n) => {
-        const handle = await client.workflow.start('baselineWorkflow', { taskQueue: BASELINE_QUEUE, workflowId: `baseline-${runId}-${n}`, args: [String(n)] });
+        const handle = await baselineClient.workflow.start('baselineWorkflow', { taskQueue: BASELINE_QUEUE, workflowId: `baseline-${runId}-${n}`, args: [String(n)] });
         return { workflowId: handle.workflowId };
       },
       (result) => (result === 5 ? 'ok' : `returned ${String(result)}`),

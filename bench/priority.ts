@@ -14,6 +14,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { dropDatabase, openDatabases } from '../db/index.js';
 import { SYSTEMS, loadConfig, withDatabase } from '../src/config.js';
+import { dataConverter } from '../src/temporal/codec.js';
 import { productionMs } from '../src/domain/durations.js';
 import { OrderRequestSchema } from '../src/domain/order.js';
 import { newOrderInput, startOrderWorkflow, type OrderSource } from '../src/intake.js';
@@ -101,7 +102,7 @@ async function main() {
   );
   const running = workers.run();
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter: dataConverter(config) });
 
   const sources: Record<string, OrderSource> = {
     b2c: { clientId: 'shop', kind: 'shop', tier: 'shop' },

@@ -65,6 +65,7 @@ const EnvSchema = z.object({
   CARRIER_WEBHOOK_SECRET: z.string().min(8).default('carrier-dev-webhook-secret'),
   CARRIER_EVENT_GRACE_SECONDS: z.coerce.number().min(0).max(7 * 24 * 3600).default(300),
   PRODUCE_CALLBACK_SECRET: z.string().min(32).max(512).optional(),
+  PAYLOAD_ENCRYPTION_KEYS: z.string().max(16_384).optional(),
   OUTBOX_GIVE_UP_HOURS: z.coerce.number().positive().max(24 * 30).default(24),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: z.enum(['true', 'false']).default('false'),
   // OpenTelemetry's standard variables (the subset this product reads; see README, "Tracing").
@@ -145,6 +146,11 @@ export interface Config {
     /** HMAC key of the callback references the pipeline hands the MES with a job (signed, verified on the way back). */
     callbackSecret: string;
   };
+  /**
+   * Keys of the payload codec (src/temporal/codec.ts) every client and worker encrypts workflow
+   * payloads with: the first encrypts, all decrypt (rotation: prepend a new key, keep the old ones).
+   */
+  payloadKeys: readonly PayloadKey[];
   webhooks: {
     /** Whether partner webhooks may target loopback, link-local and private addresses (tests, closed networks). */
     allowPrivateTargets: boolean;
@@ -161,6 +167,45 @@ export interface IntegrationConfig {
   webhookSecret: string;
   /** How long the system's outbox retries an event before moving it to its dead letters. */
   giveUpMs: number;
+}
+
+/** One AES-256 key of the payload codec: its id travels in each encrypted payload's metadata. */
+export interface PayloadKey {
+  id: string;
+  /** 32 bytes. */
+  key: Buffer;
+}
+
+/**
+ * Payload key outside production when PAYLOAD_ENCRYPTION_KEYS is unset; production refuses it.
+ * Public by design: it only keeps development and test histories in the same shape as production's.
+ */
+export const DEV_PAYLOAD_KEY_SPEC = 'dev:ZGV2LW9ubHktcGF5bG9hZC1rZXktbm90LXNlY3JldCE=';
+
+const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * Parses `keyId:base64key,…` (32-byte keys, ids unique); throws a readable reason otherwise.
+ * The reason never quotes a key, only ids and positions.
+ */
+export function parsePayloadKeys(spec: string): PayloadKey[] {
+  const entries = spec.split(',').map((e) => e.trim());
+  const keys: PayloadKey[] = [];
+  entries.forEach((entry, i) => {
+    const where = `entry ${i + 1}`;
+    const colon = entry.indexOf(':');
+    if (entry === '' || colon < 0) throw new Error(`${where} is not "keyId:base64key" (e.g. k2026:$(openssl rand -base64 32))`);
+    const id = entry.slice(0, colon).trim();
+    const b64 = entry.slice(colon + 1).trim();
+    if (!KEY_ID.test(id)) throw new Error(`${where}: the key id must be 1-64 letters, digits, ".", "_" or "-"`);
+    if (keys.some((k) => k.id === id)) throw new Error(`key id "${id}" appears twice; every key needs its own id`);
+    const key = Buffer.from(b64, 'base64');
+    if (!BASE64.test(b64) || b64.length % 4 !== 0 || key.toString('base64') !== b64) throw new Error(`key "${id}" is not valid base64`);
+    if (key.length !== 32) throw new Error(`key "${id}" has ${key.length} bytes; AES-256 needs 32 (e.g. \`openssl rand -base64 32\`)`);
+    keys.push({ id, key });
+  });
+  return keys;
 }
 
 /** Callback secret outside production when PRODUCE_CALLBACK_SECRET is unset. */
@@ -204,10 +249,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nFix the variables above (see README, "Configuration").`);
   }
   const e = parsed.data;
+  const issues: string[] = [];
   if (e.NODE_ENV === 'production' && !e.PRODUCE_CALLBACK_SECRET) {
-    throw new ConfigError(
-      'Invalid configuration:\n  PRODUCE_CALLBACK_SECRET: required in production (at least 32 characters, e.g. `openssl rand -hex 32`), the same on the API and the mes workers\nFix the variables above (see README, "Configuration").',
-    );
+    issues.push('PRODUCE_CALLBACK_SECRET: required in production (at least 32 characters, e.g. `openssl rand -hex 32`), the same on the API and the mes workers');
+  }
+  const payloadKeys = payloadKeysOf(e, issues);
+  if (issues.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n${issues.map((i) => `  ${i}`).join('\n')}\nFix the variables above (see README, "Configuration").`);
   }
   const giveUpMs = Math.round(e.OUTBOX_GIVE_UP_HOURS * 3_600_000);
   const derive = (system: SystemName, explicit: string | undefined) =>
@@ -262,9 +310,33 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       carrierEventGraceMs: Math.round(e.CARRIER_EVENT_GRACE_SECONDS * 1000),
       callbackSecret: e.PRODUCE_CALLBACK_SECRET ?? DEV_PRODUCE_CALLBACK_SECRET,
     },
+    payloadKeys,
     webhooks: { allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS === 'true' },
     tracing: tracingConfig(e),
   };
+}
+
+/** The payload keys; outside production the development key when none are given. */
+function payloadKeysOf(e: Env, issues: string[]): PayloadKey[] {
+  const name = 'PAYLOAD_ENCRYPTION_KEYS';
+  const production = e.NODE_ENV === 'production';
+  if (!e.PAYLOAD_ENCRYPTION_KEYS) {
+    if (production) {
+      issues.push(`${name}: required in production: "keyId:base64key" with a 32-byte key (e.g. k1:$(openssl rand -base64 32)), the same on the API and every worker`);
+    }
+    return parsePayloadKeys(DEV_PAYLOAD_KEY_SPEC);
+  }
+  try {
+    const keys = parsePayloadKeys(e.PAYLOAD_ENCRYPTION_KEYS);
+    const dev = parsePayloadKeys(DEV_PAYLOAD_KEY_SPEC)[0]!;
+    if (production && keys.some((k) => k.key.equals(dev.key))) {
+      issues.push(`${name}: the development key is public and not allowed in production; generate one with \`openssl rand -base64 32\``);
+    }
+    return keys;
+  } catch (err) {
+    issues.push(`${name}: ${(err as Error).message}`);
+    return [];
+  }
 }
 
 /**

@@ -71,7 +71,7 @@ export function startOrderWorkflow(temporal: Client, input: OrderWorkflowInput):
       { key: SEARCH_ATTRIBUTES.OrderStatus, value: 'received' },
       { key: SEARCH_ATTRIBUTES.Channel, value: input.channel },
       { key: SEARCH_ATTRIBUTES.OrderPriority, value: PRIORITY_KEYS[input.priority] },
-      { key: SEARCH_ATTRIBUTES.CustomerEmail, value: input.order.customer.email },
+      ...(input.order.externalRef ? [{ key: SEARCH_ATTRIBUTES.ExternalRef, value: input.order.externalRef }] : []),
       ...(input.partnerId ? [{ key: SEARCH_ATTRIBUTES.PartnerId, value: input.partnerId }] : []),
     ],
   });

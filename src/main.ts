@@ -58,6 +58,8 @@ if (local && !(await isListening(host === 'localhost' ? '127.0.0.1' : host!, tem
     dbFile: path.join(config.dataDir, 'temporal.db'),
     logFile: path.join(config.dataDir, 'temporal.log'),
     namespace: config.temporal.namespace,
+    // The Web UI decrypts histories through the API's codec endpoint (src/api/routes/codec.ts).
+    codecEndpoint: `${config.publicBaseUrl}/v1/codec`,
   });
 } else {
   say(`Using the Temporal server at ${config.temporal.address}.`);

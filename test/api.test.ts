@@ -1,4 +1,5 @@
 /** The REST intake over real HTTP, against the real pipeline (Temporal, workers, PostgreSQL). */
+import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -216,9 +217,9 @@ describe('Temporal answers a start too late', () => {
     await link?.close();
   });
 
-  /** Order workflows Temporal holds for `email` (visibility lags a little: waits for the first). */
-  async function workflowsOf(email: string): Promise<number> {
-    const query = `WorkflowType = '${ORDER_WORKFLOW_TYPE}' AND CustomerEmail = '${email}'`;
+  /** Order workflows Temporal holds with the reference `ref` (visibility lags a little: waits for the first). */
+  async function workflowsOf(ref: string): Promise<number> {
+    const query = `WorkflowType = '${ORDER_WORKFLOW_TYPE}' AND ExternalRef = '${ref}'`;
     for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
       if ((await pipeline.client.workflow.count(query)).count > 0) break;
     }
@@ -227,7 +228,8 @@ describe('Temporal answers a start too late', () => {
   }
 
   it('acknowledges an order whose start was recorded though its answer came late, instead of a 503 that invites a duplicate', async () => {
-    const body = sampleOrder();
+    const ref = `late-${randomUUID()}`;
+    const body = sampleOrder({ externalRef: ref });
     link.holdReplies();
     // Answers come again after the start's deadline (5 s), while the API asks (for 2 s) whether it was recorded.
     const release = setTimeout(() => link.releaseReplies(), 6_000);
@@ -243,11 +245,12 @@ describe('Temporal answers a start too late', () => {
       clearTimeout(release);
       link.releaseReplies();
     }
-    expect(await workflowsOf(body.customer.email)).toBe(1);
+    expect(await workflowsOf(ref)).toBe(1);
   });
 
   it('answers 503 "outcome unknown" when it cannot tell, naming the order to look up; a retry with the key gets that one order', async () => {
-    const body = sampleOrder();
+    const ref = `late-${randomUUID()}`;
+    const body = sampleOrder({ externalRef: ref });
     const headers = { 'idempotency-key': `late-${Math.random().toString(36).slice(2)}` };
     link.holdReplies();
     let res;
@@ -269,6 +272,6 @@ describe('Temporal answers a start too late', () => {
     const retry = await call('POST', '/v1/orders', { key: ACME, body, headers, base: slow.url });
     expect(retry.status, retry.text.slice(0, 500)).toBe(202);
     expect(retry.json.id).toBe(res.json.orderId);
-    expect(await workflowsOf(body.customer.email)).toBe(1);
+    expect(await workflowsOf(ref)).toBe(1);
   });
 });

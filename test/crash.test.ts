@@ -13,6 +13,7 @@ import { productionJobs } from '../db/mes/schema.js';
 import { shipments } from '../db/carrier/schema.js';
 import { orders } from '../db/shop/schema.js';
 import { SYSTEMS } from '../src/config.js';
+import { dataConverter } from '../src/temporal/codec.js';
 import { OrderRequestSchema } from '../src/domain/order.js';
 import { newOrderInput, startOrderWorkflow } from '../src/intake.js';
 import { orderWorkflowId, statusQuery, type OrderState } from '../src/workflows/order/contract.js';
@@ -46,7 +47,7 @@ const config = testConfig({ PIPELINE_TIME_SCALE: '0.001' });
 
 beforeAll(async () => {
   connection = await Connection.connect({ address: config.temporal.address });
-  client = new Client({ connection, namespace: config.temporal.namespace });
+  client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config) });
 });
 afterAll(async () => {
   if (workers) await killed(workers);

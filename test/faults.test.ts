@@ -27,7 +27,7 @@ import { orderWorkflowId, statusQuery, type OrderState } from '../src/workflows/
 import { QUEUE_NAMES, type QueueName } from '../src/workflows/order/contract.js';
 import { TEST_DATA_DIR, TEST_TEMPORAL_PORT } from './support/constants.js';
 import { CuttableLink } from './support/cuttable-link.js';
-import { SHOP_SOURCE, sampleOrder, testEnv } from './support/pipeline.js';
+import { SHOP_SOURCE, sampleOrder, testDataConverter, testEnv } from './support/pipeline.js';
 import { freePort, seededRandom, spawnPart, stopPart, waitForHttp } from './support/processes.js';
 
 const SHOP_KEY = 'shop-dev-key';
@@ -156,7 +156,7 @@ describe('faults', () => {
     start('src/workers/main.ts', ['all'], env, 'temporal-restart-workers');
     const connection = await Connection.connect({ address: server.address });
     closers.push(() => connection.close());
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: testDataConverter() });
 
     const ids = await startOrders(client, 30);
     await waitUntil('orders are spread over the stages', async () => {
@@ -180,7 +180,7 @@ describe('faults', () => {
     await waitForHttp(`${base}/healthz`);
     const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
     closers.push(() => connection.close());
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: testDataConverter() });
 
     // 40 clients each send one order with an Idempotency-Key and retry on any failure, as a
     // partner integration would; the API is killed while they are sending.
@@ -237,7 +237,7 @@ describe('faults', () => {
     for (const q of QUEUE_NAMES) run(q);
     const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
     closers.push(() => connection.close());
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: testDataConverter() });
 
     const ids = await startOrders(client, 250);
     // Kill a random worker every 2-5 s and start it again 0-1.5 s later; the first round kills
@@ -281,7 +281,7 @@ describe('faults', () => {
     await waitForHttp(`${base}/healthz`);
     const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
     closers.push(() => connection.close());
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: testDataConverter() });
 
     // 60 clients each send one order (one every 500 ms) with an Idempotency-Key and, on 503,
     // wait Retry-After and send the same request again.

@@ -61,7 +61,8 @@ describe('Idempotency-Key', () => {
 
   it('makes exactly one order of concurrent duplicates', async () => {
     const k = key();
-    const body = pickup();
+    // The shop's own reference: a search attribute (ExternalRef), unlike the customer's e-mail.
+    const body = { ...pickup(), externalRef: `dup-${k}` };
     const answers = await Promise.all(
       Array.from({ length: 10 }, () => call('POST', '/v1/orders', { key: SHOP, body, headers: { 'idempotency-key': k } })),
     );
@@ -78,8 +79,8 @@ describe('Idempotency-Key', () => {
     // one order: one projection row, one production job
     expect(await pipeline.dbs.shop.db.$count(orders, eq(orders.customerEmail, body.customer.email))).toBe(1);
     expect(await pipeline.dbs.mes.db.$count(productionJobs, eq(productionJobs.orderId, id!))).toBe(1);
-    // one workflow: Temporal knows no second order for this customer (visibility lags a little)
-    const byCustomer = `WorkflowType = '${ORDER_WORKFLOW_TYPE}' AND CustomerEmail = '${body.customer.email}'`;
+    // one workflow: Temporal knows no second order with this reference (visibility lags a little)
+    const byCustomer = `WorkflowType = '${ORDER_WORKFLOW_TYPE}' AND ExternalRef = '${body.externalRef}'`;
     for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
       if ((await pipeline.client.workflow.count(byCustomer)).count > 0) break;
     }

@@ -8,13 +8,14 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { OrderUnreadableError, readOrder, sendToOrder, signalOrder } from '../src/workflows/order/client.js';
 import { ORDER_WORKFLOW_TYPE, SEARCH_ATTRIBUTES, orderWorkflowId } from '../src/workflows/order/contract.js';
+import { testDataConverter } from './support/pipeline.js';
 
 let connection: Connection;
 let client: Client;
 
 beforeAll(async () => {
   connection = await Connection.connect({ address: inject('temporalAddress') });
-  client = new Client({ connection });
+  client = new Client({ connection, dataConverter: testDataConverter() });
 });
 afterAll(() => connection?.close());
 

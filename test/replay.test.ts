@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { dataConverter } from '../src/temporal/codec.js';
 import { workflowSpanSinks } from '../src/tracing/index.js';
 import { WORKFLOW_INTERCEPTOR_MODULES, bundlerOptions } from '../src/workflows/bundle.js';
 import { localActivityCount, splitTaskAtLocalActivity } from './support/split-history.js';
@@ -19,8 +21,10 @@ const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'histories')
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 type Event = { eventType: string } & Record<string, any>;
 const load = (file: string): { events: Event[] } => JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
-// The bundle of global-setup, as workers run it: with the workflow interceptors (tracing) inside.
-const replayOptions = (replayName: string) => ({ workflowBundle: { codePath: inject('workflowBundlePath') }, sinks: workflowSpanSinks(), replayName });
+// The bundle of global-setup, as workers run it: with the workflow interceptors (tracing) inside,
+// and with the payload codec, which passes the committed (unencrypted) histories through as they are.
+const codec = dataConverter(loadConfig({ NODE_ENV: 'test' }));
+const replayOptions = (replayName: string) => ({ workflowBundle: { codePath: inject('workflowBundlePath') }, sinks: workflowSpanSinks(), dataConverter: codec, replayName });
 const signals = (file: string, name: string) => load(file).events.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === name);
 const updates = (file: string, name: string) => load(file).events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === name);
 
@@ -84,7 +88,7 @@ describe('replay of recorded order histories', () => {
       ...bundlerOptions,
     });
     await expect(
-      Worker.runReplayHistory({ workflowBundle: bundle, sinks: workflowSpanSinks(), replayName: 'reordered' }, load('order-1.0-delivered.json')),
+      Worker.runReplayHistory({ workflowBundle: bundle, sinks: workflowSpanSinks(), dataConverter: codec, replayName: 'reordered' }, load('order-1.0-delivered.json')),
     ).rejects.toBeInstanceOf(DeterminismViolationError);
   });
 });

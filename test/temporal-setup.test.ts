@@ -298,7 +298,7 @@ describe('start-up of the API and worker processes on a namespace that is not se
     await registerBare(namespace);
     const api = await apiProcess(
       namespace,
-      { NODE_ENV: 'production', PRODUCE_CALLBACK_SECRET: 'x'.repeat(32) },
+      { NODE_ENV: 'production', PRODUCE_CALLBACK_SECRET: 'x'.repeat(32), PAYLOAD_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}` },
       `setup-check-${namespace}`,
     );
     // Answers, and goes on answering 503: nothing adds the attributes.

@@ -12,7 +12,7 @@ import { createLogger } from '../src/logger.js';
 import { ORDER_ID_ATTRIBUTE, startTracing, workflowSpanSinks, type Tracing } from '../src/tracing/index.js';
 import { orderWorkflowId } from '../src/workflows/order/contract.js';
 import { httpClient, type HttpCall } from './support/http.js';
-import { sampleOrder, startPipeline, testConfig, waitForOrder, type TestPipeline } from './support/pipeline.js';
+import { sampleOrder, startPipeline, testConfig, testDataConverter, waitForOrder, type TestPipeline } from './support/pipeline.js';
 
 const SHOP = 'shop-dev-key';
 /** The steps' activities, in the order the workflow runs them (ship = book, then confirm). */
@@ -124,7 +124,7 @@ describe('tracing an order', () => {
     // The traced run replays as a worker would after losing its cache (status queries included).
     const history = await pipeline!.client.workflow.getHandle(orderWorkflowId(orderId)).fetchHistory();
     await Worker.runReplayHistory(
-      { workflowBundle: { codePath: inject('workflowBundlePath') }, sinks: workflowSpanSinks(), replayName: 'traced-order' },
+      { workflowBundle: { codePath: inject('workflowBundlePath') }, sinks: workflowSpanSinks(), dataConverter: testDataConverter(), replayName: 'traced-order' },
       history,
     );
   });

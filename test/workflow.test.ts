@@ -14,7 +14,7 @@ import { OrderRequestSchema } from '../src/domain/order.js';
 import { priceOrder } from '../src/domain/pricing/index.js';
 import { newOrderInput, startOrderWorkflow } from '../src/intake.js';
 import { PROJECTION_REJECTED, STAGES, TASK_QUEUES, type OrderState } from '../src/workflows/order/contract.js';
-import { sampleOrder, startPipeline, waitForOrder, type TestPipeline } from './support/pipeline.js';
+import { sampleOrder, startPipeline, testDataConverter, waitForOrder, type TestPipeline } from './support/pipeline.js';
 
 let pipeline: TestPipeline;
 const shop = { clientId: 'shop', kind: 'shop' as const };
@@ -143,6 +143,7 @@ describe('order workflow with a flaky price engine', () => {
       Worker.create({
         connection,
         namespace,
+        dataConverter: testDataConverter(),
         taskQueue: TASK_QUEUES.pricing,
         activities: {
           async priceOrder(input: Parameters<typeof real.priceOrder>[0]) {

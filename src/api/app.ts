@@ -8,6 +8,7 @@ import { openApiDocument } from './openapi.js';
 import { HEALTH_ROUTES, METRICS_ROUTES, healthRoutesContext } from './routes/health.js';
 import { CATALOG_ROUTES } from './routes/catalog.js';
 import { DASHBOARD_ROUTES, dashboardPageRoutes, dashboardRoutesContext } from './routes/dashboard.js';
+import { codecRoutes } from './routes/codec.js';
 import { docsRoutes } from './routes/docs.js';
 import { ORDER_ROUTES, orderRoutesContext } from './routes/orders.js';
 import { ORDER_LIST_ROUTES } from './routes/orders-list.js';
@@ -38,6 +39,9 @@ export function createApp(deps: ApiDeps) {
   app.use(routerOf(HEALTH_ROUTES, healthRoutesContext(deps)));
   app.use(docsRoutes(JSON.stringify(openApiDocument(deps.config))));
   app.use(dashboardPageRoutes());
+  // The Temporal Web UI's and CLI's codec server: operator keys, authenticated by the router
+  // itself, after the browser's CORS preflight (which carries no key; src/api/routes/codec.ts).
+  app.use('/v1/codec', codecRoutes(deps));
 
   const v1 = express.Router();
   v1.use(rememberRouteBase);

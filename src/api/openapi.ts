@@ -15,6 +15,7 @@ import { traceLink } from './order-resource.js';
 import { SECURITY_SCHEME, openApiPaths } from './route.js';
 import { JSON_TYPE, errorResponses, headerSchemas } from './route-docs.js';
 import { CATALOG_ROUTES } from './routes/catalog.js';
+import { CODEC_ROUTES } from './routes/codec.js';
 import { DASHBOARD_PAGE_ROUTES, DASHBOARD_ROUTES } from './routes/dashboard.js';
 import { DOCS_ROUTES } from './routes/docs.js';
 import { HEALTH_ROUTES, METRICS_ROUTES } from './routes/health.js';
@@ -59,6 +60,7 @@ const API_ROUTES = [
   ...INTEGRATION_ROUTES,
   ...DASHBOARD_ROUTES,
   ...DASHBOARD_PAGE_ROUTES,
+  ...CODEC_ROUTES,
   ...HEALTH_ROUTES,
   ...DOCS_ROUTES,
   ...METRICS_ROUTES,

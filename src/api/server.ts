@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { openShopReader, type SystemDb } from '../../db/index.js';
 import type { Config } from '../config.js';
+import { dataConverter } from '../temporal/codec.js';
 import { workflowClientInterceptors } from '../tracing/index.js';
 import { attachPipelineGauges } from '../metrics/sources.js';
 import { createApp } from './app.js';
@@ -28,7 +29,7 @@ export async function startApi(options: { config: Config; log: Logger; shop: Sys
   if (config.env !== 'production') await seedDevClients(shop.db);
   const reader = await openShopReader(config, shop);
   const connection = Connection.lazy({ address: config.temporal.address, connectTimeout: 3_000 });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace, interceptors: { workflow: workflowClientInterceptors() } });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config), interceptors: { workflow: workflowClientInterceptors() } });
   const apiLog = log.child({ component: 'api' });
   const app = createApp({
     config,

@@ -115,6 +115,8 @@ export interface DevServerOptions {
   dbFile?: string;
   headless?: boolean;
   namespace?: string;
+  /** Codec server the Web UI decodes payloads with (`--ui-codec-endpoint`); omitted = none. */
+  codecEndpoint?: string;
   /** Server log file; omitted = discarded. */
   logFile?: string;
   startTimeoutMs?: number;
@@ -173,7 +175,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (!(await isListening(host, options.port))) {
     const args = ['server', 'start-dev', '--ip', host, '--port', String(options.port), '--namespace', namespace, '--log-level', 'warn'];
     if (options.headless) args.push('--headless');
-    else args.push('--ui-port', String(uiPort));
+    else {
+      args.push('--ui-port', String(uiPort));
+      if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
+    }
     if (options.dbFile) {
       mkdirSync(path.dirname(options.dbFile), { recursive: true });
       args.push('--db-filename', options.dbFile);

@@ -2,6 +2,7 @@ import { Worker } from '@temporalio/worker';
 import { createCrmActivities } from '../activities/crm.js';
 import { createEmbeddedCrm } from '../systems/crm/index.js';
 import { TASK_QUEUES } from '../workflows/order/contract.js';
+import { dataConverter } from '../temporal/codec.js';
 import { need, tracedWorkerOptions, type WorkerContext } from './context.js';
 
 /** `crm` queue: customer and manager routing in the CRM. Needs the crm database (embedded CRM). */
@@ -10,6 +11,7 @@ export function createCrmWorker(ctx: WorkerContext): Promise<Worker> {
     ...tracedWorkerOptions(),
     connection: ctx.connection,
     namespace: ctx.config.temporal.namespace,
+    dataConverter: dataConverter(ctx.config),
     taskQueue: TASK_QUEUES.crm,
     activities: createCrmActivities({ crm: createEmbeddedCrm(need(ctx.db.crm, 'the crm database')) }),
     maxConcurrentActivityTaskExecutions: ctx.config.concurrency.crm,

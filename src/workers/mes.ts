@@ -5,6 +5,7 @@ import { createLogger } from '../logger.js';
 import { createOutboxSender, startLoop, type BackgroundLoop } from '../systems/event-outbox.js';
 import { createEmbeddedMes, createLineController } from '../systems/mes/index.js';
 import { MES_CONTROL_QUEUE, TASK_QUEUES } from '../workflows/order/contract.js';
+import { dataConverter } from '../temporal/codec.js';
 import { need, tracedWorkerOptions, type QueueWorkers, type WorkerContext } from './context.js';
 
 /** How often the line controller looks for jobs to start or finish. */
@@ -31,7 +32,7 @@ export async function createMesWorker(ctx: WorkerContext): Promise<QueueWorkers>
   });
   // The API completes an attempt from the MES's event; the attempt learns it on its next
   // heartbeat, so heartbeats go out every second and a finished job frees its line at once.
-  const common = { ...tracedWorkerOptions(), connection: ctx.connection, namespace: ctx.config.temporal.namespace, activities, maxHeartbeatThrottleInterval: '1s' };
+  const common = { ...tracedWorkerOptions(), connection: ctx.connection, namespace: ctx.config.temporal.namespace, dataConverter: dataConverter(ctx.config), activities, maxHeartbeatThrottleInterval: '1s' };
   const workers = [
     await Worker.create({ ...common, taskQueue: TASK_QUEUES.mes, maxConcurrentActivityTaskExecutions: ctx.config.concurrency.mes }),
     // Cancel requests must not queue behind production jobs for a line.

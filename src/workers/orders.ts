@@ -4,6 +4,7 @@ import { createWebhookActivities } from '../activities/webhooks.js';
 import { TASK_QUEUES } from '../workflows/order/contract.js';
 import { WORKFLOWS_PATH, WORKFLOW_INTERCEPTOR_MODULES, bundlerOptions } from '../workflows/bundle.js';
 import { tracingEnabled } from '../tracing/index.js';
+import { dataConverter } from '../temporal/codec.js';
 import { need, tracedWorkerOptions, type WorkerContext } from './context.js';
 
 /**
@@ -16,6 +17,7 @@ export function createOrdersWorker(ctx: WorkerContext): Promise<Worker> {
     ...traced,
     connection: ctx.connection,
     namespace: ctx.config.temporal.namespace,
+    dataConverter: dataConverter(ctx.config),
     taskQueue: TASK_QUEUES.orders,
     // A pre-built bundle carries the workflow interceptors; bundling here adds them.
     ...(ctx.workflowBundlePath

@@ -3,6 +3,7 @@ import { Worker } from '@temporalio/worker';
 import { createPricingActivities } from '../activities/pricing.js';
 import { createPricingService } from '../systems/pricing/index.js';
 import { TASK_QUEUES } from '../workflows/order/contract.js';
+import { dataConverter } from '../temporal/codec.js';
 import { need, tracedWorkerOptions, type WorkerContext } from './context.js';
 
 /** `pricing` queue: the price engine and its caches, kept away from everything else; PRICING_CONCURRENCY at once. */
@@ -16,6 +17,7 @@ export function createPricingWorker(ctx: WorkerContext): Promise<Worker> {
     ...tracedWorkerOptions(),
     connection: ctx.connection,
     namespace: ctx.config.temporal.namespace,
+    dataConverter: dataConverter(ctx.config),
     taskQueue: TASK_QUEUES.pricing,
     activities: createPricingActivities({ pricing }),
     maxConcurrentActivityTaskExecutions: ctx.config.concurrency.pricing,

@@ -5,6 +5,7 @@ import { createLogger } from '../logger.js';
 import { createOutboxSender, startLoop, type BackgroundLoop } from '../systems/event-outbox.js';
 import { createDeliverySimulator, createEmbeddedCarrier } from '../systems/carrier/index.js';
 import { TASK_QUEUES } from '../workflows/order/contract.js';
+import { dataConverter } from '../temporal/codec.js';
 import { need, tracedWorkerOptions, type QueueWorkers, type WorkerContext } from './context.js';
 
 /** How often the delivery simulator looks for shipments that have arrived. */
@@ -23,6 +24,7 @@ export async function createShippingWorker(ctx: WorkerContext): Promise<QueueWor
     ...tracedWorkerOptions(),
     connection: ctx.connection,
     namespace: ctx.config.temporal.namespace,
+    dataConverter: dataConverter(ctx.config),
     taskQueue: TASK_QUEUES.shipping,
     activities: createShippingActivities({
       carrier: createEmbeddedCarrier(db, { timeScale: ctx.config.timeScale, events }),

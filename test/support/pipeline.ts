@@ -7,6 +7,7 @@ import { startApi, type RunningApi } from '../../src/api/server.js';
 import { SYSTEMS, loadConfig, type Config } from '../../src/config.js';
 import type { OrderSource } from '../../src/intake.js';
 import { createLogger } from '../../src/logger.js';
+import { dataConverter } from '../../src/temporal/codec.js';
 import { QUEUE_NAMES, orderWorkflowId, statusQuery, type OrderState, type QueueName } from '../../src/workflows/order/contract.js';
 import type { WorkerContext } from '../../src/workers/context.js';
 import { connectWorkers, createWorkers } from '../../src/workers/run.js';
@@ -41,6 +42,11 @@ export function testEnv(extra: Record<string, string> = {}): Record<string, stri
 
 export function testConfig(extra: Record<string, string> = {}): Config {
   return loadConfig(testEnv(extra));
+}
+
+/** The payload codec of the pipeline under test, for clients and workers a test makes itself. */
+export function testDataConverter(extra: Record<string, string> = {}) {
+  return dataConverter(testConfig(extra));
 }
 
 let runtimeInstalled = false;
@@ -89,7 +95,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Test
   const extra: Worker[] = [];
   const runs: Promise<void>[] = [workers.run()];
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config) });
   return {
     config,
     client,

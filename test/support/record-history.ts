@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { loadConfig } from '../../src/config.js';
+import { dataConverter } from '../../src/temporal/codec.js';
 import { OrderRequestSchema } from '../../src/domain/order.js';
 import { newOrderInput, startOrderWorkflow } from '../../src/intake.js';
 import { cancelUpdate, reprioritizeUpdate, statusQuery } from '../../src/workflows/order/contract.js';
@@ -31,7 +32,7 @@ if (!file) {
 const config = loadConfig();
 const connection = await Connection.connect({ address: config.temporal.address });
 try {
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config) });
   const order = OrderRequestSchema.parse(
     sampleOrder(
       values.reject

@@ -19,6 +19,7 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { openDatabases } from '../../db/index.js';
 import { createOrderActivities } from '../../src/activities/orders.js';
 import { SYSTEMS, loadConfig } from '../../src/config.js';
+import { dataConverter } from '../../src/temporal/codec.js';
 import { OrderRequestSchema } from '../../src/domain/order.js';
 import { newOrderInput, startOrderWorkflow } from '../../src/intake.js';
 import { connectWorkers, createWorkers } from '../../src/workers/run.js';
@@ -59,6 +60,7 @@ let outageUntil = 0;
 const orders = await Worker.create({
   connection: native,
   namespace: config.temporal.namespace,
+  dataConverter: dataConverter(config),
   taskQueue: TASK_QUEUES.orders,
   ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions }),
   activities: {
@@ -74,7 +76,7 @@ const orders = await Worker.create({
 const running = Promise.all([others.run(), orders.run(), new Promise((r) => setTimeout(r, mesAfterMs)).then(() => mes.run())]);
 const connection = await Connection.connect({ address: config.temporal.address });
 try {
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config) });
   const input = newOrderInput({
     source: { clientId: 'shop', kind: 'shop' },
     order: OrderRequestSchema.parse(sampleOrder({ shipping: { method: 'pickup' } })),
