@@ -16,7 +16,7 @@ import { DEV_CLIENTS } from '../clients.js';
 import { allow, authenticate } from '../middleware.js';
 import { HttpProblem } from '../problem.js';
 import { route, routerOf } from '../route.js';
-import { AUTHENTICATED, JSON_BODY_ERRORS, ok, response } from '../route-docs.js';
+import { AUTHENTICATED, JSON_BODY_ERRORS, ok, response, validationFailed } from '../route-docs.js';
 
 /** Largest accepted body: a history page's payloads, each at most Temporal's 2 MB blob limit. */
 export const CODEC_BODY_LIMIT = '8mb';
@@ -86,6 +86,7 @@ function codecDeclaration(direction: 'encode' | 'decode') {
     responses: () => ({
       '200': ok('The payloads, in the same order.', CodecBodySchema, { payloads: [to] }),
       ...JSON_BODY_ERRORS,
+      '422': validationFailed('The body is not of the protocol\'s shape.', `/v1/codec/${direction}`, [{ path: 'payloads', message: 'Invalid input: expected array, received undefined' }]),
       '403': response('Forbidden'),
       ...AUTHENTICATED,
     }),
