@@ -1,6 +1,7 @@
 /** Settings of the integration events and partner webhooks, as loadConfig reads them. */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEV_PRODUCE_CALLBACK_SECRET, loadConfig } from '../src/config.js';
+import { productionSecrets } from './support/production-env.js';
 
 describe('integration settings', () => {
   it('refuses to run in production without a callback secret of its own', () => {
@@ -8,7 +9,7 @@ describe('integration settings', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/PRODUCE_CALLBACK_SECRET: required in production/);
     expect(() => loadConfig({ NODE_ENV: 'production', PRODUCE_CALLBACK_SECRET: 'short' })).toThrow(/PRODUCE_CALLBACK_SECRET/);
     const secret = 'a'.repeat(64);
-    expect(loadConfig({ NODE_ENV: 'production', PRODUCE_CALLBACK_SECRET: secret }).integrations.callbackSecret).toBe(secret);
+    expect(loadConfig({ NODE_ENV: 'production', ...productionSecrets(), PRODUCE_CALLBACK_SECRET: secret }).integrations.callbackSecret).toBe(secret);
     // Outside production a development secret keeps `npm start` and the tests running.
     expect(loadConfig({}).integrations.callbackSecret).toBe(DEV_PRODUCE_CALLBACK_SECRET);
   });

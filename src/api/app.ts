@@ -1,6 +1,6 @@
 import express from 'express';
 import { pinoHttp } from 'pino-http';
-import { metricsHandler, rememberRouteBase, requestMetrics } from '../metrics/http.js';
+import { rememberRouteBase, requestMetrics } from '../metrics/http.js';
 import type { ApiDeps } from './deps.js';
 import { authenticate } from './middleware.js';
 import { HttpProblem, problemHandler, sendProblem } from './problem.js';
@@ -15,8 +15,8 @@ import { requestTracing } from './tracing.js';
 
 export type { ApiDeps } from './deps.js';
 
-/** Health checks and scrapes: every few seconds from the deployment, neither logged nor traced. */
-const probe = (req: { url?: string }) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics';
+/** Health checks: every few seconds from the deployment, neither logged nor traced. */
+const probe = (req: { url?: string }) => req.url === '/healthz' || req.url === '/readyz';
 
 /** The HTTP API: public routes, then everything under /v1 behind authentication and rate limits. */
 export function createApp(deps: ApiDeps) {
@@ -31,11 +31,8 @@ export function createApp(deps: ApiDeps) {
   app.use(requestMetrics());
   app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: probe } }));
 
-  // Unauthenticated like /healthz, for Prometheus inside the deployment's network; the public
-  // gateway (deploy/nginx/api.conf) passes no spelling of it through. Served at the one path
-  // Prometheus scrapes: express would also match `/METRICS` and `/metrics/`, which a guard in
-  // front of it could miss.
-  app.use(express.Router({ caseSensitive: true, strict: true }).get('/metrics', metricsHandler));
+  // No /metrics here in any spelling: metrics have a listener of their own (METRICS_PORT, see
+  // src/api/server.ts), so the public port answers them with the 404 below, gateway or not.
   app.use(healthRoutes(deps));
   app.use(docsRoutes(deps));
   app.use(dashboardPageRoutes());

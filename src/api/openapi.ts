@@ -945,18 +945,6 @@ export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocume
         responses: { '200': { description: 'The OpenAPI document.', content: { [JSON_TYPE]: { schema: { type: 'object' } } } } },
       },
     },
-    '/metrics': {
-      get: {
-        operationId: 'metrics',
-        tags: ['Operations'],
-        summary: 'Prometheus metrics',
-        description:
-          'Metrics of this process in the Prometheus text format (requests, pricing, CRM, stage durations, orders by status, backlog). ' +
-          'For Prometheus inside the deployment; the public gateway does not serve it.',
-        security: [],
-        responses: { '200': { description: 'The metrics.', content: { 'text/plain': { schema: { type: 'string' } } } } },
-      },
-    },
     '/docs': {
       get: {
         operationId: 'docs',
