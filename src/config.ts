@@ -206,6 +206,16 @@ const PRODUCTION_SECRETS = {
   CARRIER_API_KEY: 'API key the carrier sends its events with, the same on the API and the shipping workers',
 } as const;
 
+const DATABASE_URL_VARIABLES = [
+  'DATABASE_URL',
+  'SHOP_DATABASE_URL',
+  'CRM_DATABASE_URL',
+  'MES_DATABASE_URL',
+  'CARRIER_DATABASE_URL',
+  'PRICING_DATABASE_URL',
+  'SHOP_READ_DATABASE_URL',
+] as const;
+
 /** Placeholders of .env.example and the like: never a real secret. */
 const PLACEHOLDER = /change[-_ ]?me|replace[-_ ]?me|^(?:secret|password|changeit|xxx+)$/i;
 
@@ -226,6 +236,18 @@ function productionSecretIssues(given: Record<string, string | undefined>): stri
               ? `too short for production (${value.length} characters)`
               : undefined;
     if (problem) issues.push(`  ${name}: ${problem}; set a secret of your own (${how}): the ${purpose}`);
+  }
+  // A database password that is a placeholder or the well-known default of the postgres image.
+  for (const name of DATABASE_URL_VARIABLES) {
+    let password = '';
+    try {
+      password = decodeURIComponent(new URL(given[name] ?? '').password);
+    } catch {
+      continue; // not a URL: the schema names it
+    }
+    if (password !== '' && (PLACEHOLDER.test(password) || password === 'postgres')) {
+      issues.push(`  ${name}: its password is a placeholder or the default \`postgres\`; production refuses it: set a password of your own (e.g. \`openssl rand -hex 32\`)`);
+    }
   }
   return issues;
 }

@@ -205,6 +205,14 @@ describe('production secrets', () => {
     expect(() => loadConfig(production({ [name]: 'b2'.repeat(16) }))).not.toThrow();
   });
 
+  it('refuses a database password that is a placeholder or the postgres image default', () => {
+    expect(configError(production({ DATABASE_URL: 'postgres://postgres:postgres@db:5432/postgres' }))).toMatch(/^  DATABASE_URL: its password is/m);
+    expect(configError(production({ SHOP_DATABASE_URL: 'postgres://app:change-me@db/shop' }))).toMatch(/^  SHOP_DATABASE_URL: its password is/m);
+    expect(() => loadConfig(production({ DATABASE_URL: `postgres://postgres:${'c3'.repeat(16)}@db:5432/postgres` }))).not.toThrow();
+    // Development keeps the image's default.
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://postgres:postgres@db:5432/postgres' })).not.toThrow();
+  });
+
   it('knows every development client key as a development value', () => {
     for (const c of DEV_CLIENTS) expect(DEV_SECRET_VALUES, c.id).toContain(c.key);
   });
