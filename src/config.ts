@@ -54,6 +54,7 @@ const EnvSchema = z.object({
   AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().positive().max(100_000).default(60),
 
   METRICS_PORT: port.optional(),
+  METRICS_HOST: z.string().trim().min(1).max(255).optional(),
   TEMPORAL_METRICS_PORT: port.optional(),
   METRICS_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
 
@@ -122,8 +123,15 @@ export interface Config {
   /** Share of the time to the promised date after which an undelivered order escalates. */
   atRiskShare: number;
   metrics: {
-    /** Port of a worker process's own `/metrics` listener; undefined = none (the API serves `/metrics` on PORT). */
+    /**
+     * Port of the process's own `/metrics` listener (API and workers alike; never the API's public
+     * PORT); undefined = none (`npm start` then uses DEFAULT_METRICS_PORT unless METRICS_PORT=0).
+     */
     port: number | undefined;
+    /** METRICS_PORT=0: no metrics listener at all, not even `npm start`'s default one. */
+    off: boolean;
+    /** Address the metrics listener binds; undefined = every interface (`npm start`: loopback). */
+    host: string | undefined;
     /** Port of the Temporal SDK's Prometheus exporter (worker internals); undefined = off. */
     sdkPort: number | undefined;
     /** How long gauges read from the projection and Temporal are reused between scrapes. */
@@ -211,6 +219,84 @@ export function parsePayloadKeys(spec: string): PayloadKey[] {
 /** Callback secret outside production when PRODUCE_CALLBACK_SECRET is unset. */
 export const DEV_PRODUCE_CALLBACK_SECRET = 'dev-produce-callback-secret-not-for-production';
 
+/** Port of `npm start`'s metrics listener when METRICS_PORT is unset (the OpenTelemetry Prometheus exporter's usual port). */
+export const DEFAULT_METRICS_PORT = 9464;
+
+/** Shortest secret or key production accepts: 32 characters (`openssl rand -hex 32` gives 64). */
+export const MIN_PRODUCTION_SECRET_LENGTH = 32;
+
+/**
+ * Keys and secrets that are public because development uses them: the dev API clients'
+ * keys (src/api/clients.ts) and the development webhook and callback secrets. Production
+ * refuses every one of them in any of the variables below.
+ */
+export const DEV_SECRET_VALUES: readonly string[] = [
+  'shop-dev-key',
+  'partner-acme-dev-key',
+  'partner-globex-dev-key',
+  'ops-dev-key',
+  'mes-dev-key',
+  'carrier-dev-key',
+  'mes-dev-webhook-secret',
+  'carrier-dev-webhook-secret',
+  DEV_PRODUCE_CALLBACK_SECRET,
+];
+
+/** What each secret of a production process is for: the hint of its refusal. */
+const PRODUCTION_SECRETS = {
+  PRODUCE_CALLBACK_SECRET: 'HMAC key of the MES callback references, the same on the API and the mes workers',
+  MES_WEBHOOK_SECRET: "HMAC key of the MES's event signatures, the same on the API and the mes workers",
+  CARRIER_WEBHOOK_SECRET: "HMAC key of the carrier's event signatures, the same on the API and the shipping workers",
+  MES_API_KEY: 'API key the MES sends its events with, the same on the API and the mes workers',
+  CARRIER_API_KEY: 'API key the carrier sends its events with, the same on the API and the shipping workers',
+} as const;
+
+const DATABASE_URL_VARIABLES = [
+  'DATABASE_URL',
+  'SHOP_DATABASE_URL',
+  'CRM_DATABASE_URL',
+  'MES_DATABASE_URL',
+  'CARRIER_DATABASE_URL',
+  'PRICING_DATABASE_URL',
+  'SHOP_READ_DATABASE_URL',
+] as const;
+
+/** Placeholders of .env.example and the like: never a real secret. */
+const PLACEHOLDER = /change[-_ ]?me|replace[-_ ]?me|^(?:secret|password|changeit|xxx+)$/i;
+
+/** One line per production secret that is unset, a development value, a placeholder or too short. */
+function productionSecretIssues(given: Record<string, string | undefined>): string[] {
+  const how = `at least ${MIN_PRODUCTION_SECRET_LENGTH} characters, e.g. \`openssl rand -hex 32\``;
+  const issues: string[] = [];
+  for (const [name, purpose] of Object.entries(PRODUCTION_SECRETS)) {
+    const value = given[name]?.trim();
+    const problem =
+      value === undefined || value === ''
+        ? 'required in production'
+        : DEV_SECRET_VALUES.includes(value)
+          ? 'is a development value, public in the source; production refuses it'
+          : PLACEHOLDER.test(value)
+            ? 'is a placeholder; production refuses it'
+            : value.length < MIN_PRODUCTION_SECRET_LENGTH
+              ? `too short for production (${value.length} characters)`
+              : undefined;
+    if (problem) issues.push(`  ${name}: ${problem}; set a secret of your own (${how}): the ${purpose}`);
+  }
+  // A database password that is a placeholder or the well-known default of the postgres image.
+  for (const name of DATABASE_URL_VARIABLES) {
+    let password: string;
+    try {
+      password = decodeURIComponent(new URL(given[name] ?? '').password);
+    } catch {
+      continue; // not a URL: the schema names it
+    }
+    if (password !== '' && (PLACEHOLDER.test(password) || password === 'postgres')) {
+      issues.push(`  ${name}: its password is a placeholder or the default \`postgres\`; production refuses it: set a password of your own (e.g. \`openssl rand -hex 32\`)`);
+    }
+  }
+  return issues;
+}
+
 /** Database name of each system on a shared server. */
 export const DATABASE_NAMES: Record<SystemName, string> = {
   shop: 'orders_shop',
@@ -244,19 +330,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   // A variable set to the empty string counts as unset, so `PORT=` means the default port.
   const given = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = EnvSchema.safeParse(given);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  // Production runs on secrets of its own only: every one that is missing or public is listed,
+  // with the other invalid variables, in one message (its own line replaces the schema's).
+  const secretIssues = given.NODE_ENV?.trim() === 'production' ? productionSecretIssues(given) : [];
+  const secretNames = new Set(secretIssues.map((line) => line.trim().split(':')[0]!));
+  const keyIssues: string[] = [];
+  const payloadKeys = parsed.success ? payloadKeysOf(parsed.data, keyIssues) : [];
+  const lines = [
+    ...(parsed.success ? [] : parsed.error.issues.filter((i) => !secretNames.has(String(i.path[0]))).map((i) => `  ${i.path.join('.')}: ${i.message}`)),
+    ...secretIssues,
+    ...keyIssues.map((i) => `  ${i}`),
+  ];
+  if (!parsed.success || lines.length > 0) {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nFix the variables above (see README, "Configuration").`);
   }
   const e = parsed.data;
-  const issues: string[] = [];
-  if (e.NODE_ENV === 'production' && !e.PRODUCE_CALLBACK_SECRET) {
-    issues.push('PRODUCE_CALLBACK_SECRET: required in production (at least 32 characters, e.g. `openssl rand -hex 32`), the same on the API and the mes workers');
-  }
-  const payloadKeys = payloadKeysOf(e, issues);
-  if (issues.length > 0) {
-    throw new ConfigError(`Invalid configuration:\n${issues.map((i) => `  ${i}`).join('\n')}\nFix the variables above (see README, "Configuration").`);
-  }
   const giveUpMs = Math.round(e.OUTBOX_GIVE_UP_HOURS * 3_600_000);
   const derive = (system: SystemName, explicit: string | undefined) =>
     explicit ?? (e.DATABASE_URL ? withDatabase(e.DATABASE_URL, DATABASE_NAMES[system]) : undefined);
@@ -301,6 +389,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     metrics: {
       // 0 means off, like unset: a metrics port is never picked at random.
       port: e.METRICS_PORT || undefined,
+      off: e.METRICS_PORT === 0,
+      host: e.METRICS_HOST,
       sdkPort: e.TEMPORAL_METRICS_PORT || undefined,
       cacheMs: Math.round(e.METRICS_CACHE_SECONDS * 1000),
     },

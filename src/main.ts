@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { openDatabases } from '../db/index.js';
 import { startApi } from './api/server.js';
 import { DEV_CLIENTS } from './api/clients.js';
-import { SYSTEMS, loadConfigOrExit } from './config.js';
+import { ConfigError, DEFAULT_METRICS_PORT, SYSTEMS, loadConfigOrExit } from './config.js';
 import { createLogger, useReadableLogsOnTerminal } from './logger.js';
 import { waitFor } from './retry.js';
 import { ensureTemporalCli, isListening, startDevServer, type DevServer } from './temporal/dev-server.js';
@@ -43,6 +43,12 @@ if (config.port !== 0) {
   }
 }
 
+// Metrics on a listener of their own, on loopback unless METRICS_HOST says otherwise; METRICS_PORT=0 turns it off.
+if (!config.metrics.off) {
+  config.metrics.port ??= DEFAULT_METRICS_PORT;
+  config.metrics.host ??= '127.0.0.1';
+}
+
 // 1. Temporal: reuse one that answers, else start the dev server (built first if needed).
 const [host, portText] = config.temporal.address.split(':');
 const temporalPort = Number(portText ?? 7233);
@@ -70,7 +76,7 @@ say(config.databaseServerUrl || config.databases.shop ? 'Connecting to PostgreSQ
 const dbs = await openDatabases(config, SYSTEMS, { migrate: true });
 
 // 3. Workers for every queue, then the API.
-installTemporalRuntime(log, { metricsPort: config.metrics.sdkPort });
+installTemporalRuntime(log, { metricsPort: config.metrics.sdkPort, metricsHost: config.metrics.host ?? '127.0.0.1' });
 const connection = await waitFor(() => connectWorkers(config.temporal.address), {
   what: `Temporal at ${config.temporal.address}`,
   timeoutMs: 120_000,
@@ -110,13 +116,22 @@ const workers = await createWorkers(
   QUEUE_NAMES,
 );
 const running = workers.run();
-const api = await startApi({ config, log, shop: dbs.shop });
+const api = await startApi({ config, log, shop: dbs.shop }).catch(async (err: unknown) => {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  workers.shutdown();
+  await running.catch(() => {});
+  await connection.close().catch(() => {});
+  await dbs.close().catch(() => {});
+  await devServer?.stop();
+  process.exit(2);
+});
 
 say(`
 Order pipeline is running.
   API           ${api.url}   (health: ${api.url}/healthz, ready: ${api.url}/readyz)
   API docs      ${api.url}/docs   (OpenAPI: ${api.url}/openapi.json)
-  Metrics       ${api.url}/metrics   (API and every worker of this process)${config.metrics.sdkPort ? `; Temporal SDK: http://localhost:${config.metrics.sdkPort}/metrics` : ''}
+  Metrics       ${api.metrics ? `${api.metrics.url}   (API and every worker of this process)` : 'off (METRICS_PORT=0)'}${config.metrics.sdkPort ? `; Temporal SDK: http://${config.metrics.host ?? '127.0.0.1'}:${config.metrics.sdkPort}/metrics` : ''}
   Temporal UI   ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows
   Tracing       ${config.tracing.otlpTracesUrl ?? (config.tracing.exporters.join(', ') || 'no exporter (trace ids in the logs); OTEL_EXPORTER_OTLP_ENDPOINT exports spans')}
   Time scale    ${config.timeScale}${config.timeScale === 1 ? '  (real durations; PIPELINE_TIME_SCALE=0.001 for a quick demo)' : ''}

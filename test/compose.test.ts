@@ -5,14 +5,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DATABASE_NAMES, loadConfig } from '../src/config.js';
+import { ConfigError, DATABASE_NAMES, DEV_SECRET_VALUES, loadConfig } from '../src/config.js';
 import { DEV_SERVER_DYNAMIC_CONFIG } from '../src/temporal/dev-server.js';
 import { QUEUE_NAMES, SEARCH_ATTRIBUTES, type QueueName } from '../src/workflows/order/contract.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+import { REQUIRED_VARIABLE, ROOT, composeText, interpolatedCompose, parseEnvFile, rawCompose, requiredVariables, testVariables } from './support/compose.js';
+import { PRODUCTION_SECRET_NAMES } from './support/production-env.js';
 
 type Env = Record<string, string | undefined>;
 type Volume = string | { type?: string; source?: string; target?: string };
@@ -28,14 +27,16 @@ interface Service {
   restart?: string;
   expose?: (string | number)[];
   volumes?: Volume[];
-  ports?: (string | number | { published?: string | number; target?: number })[];
+  ports?: (string | number | { published?: string | number; target?: number; host_ip?: string })[];
+  networks?: string[] | Record<string, unknown>;
 }
 interface ComposeFile {
   services: Record<string, Service>;
+  networks?: Record<string, { internal?: boolean } | null>;
 }
 
-// `merge: true`: the file shares env and app settings through `<<: *anchor` merge keys.
-const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as ComposeFile;
+// As compose runs it with an .env of strong secrets (test/support/compose.ts).
+const compose = interpolatedCompose<ComposeFile>();
 const services = compose.services;
 
 function service(name: string): Service {
@@ -76,6 +77,22 @@ function publishedPorts(s: Service): string[] {
     const parts = String(p).split('/')[0]!.split(':');
     return parts.length >= 2 ? [parts[parts.length - 2]!] : [];
   });
+}
+
+/** Host address each published port is bound to (`''` = every interface). */
+function publishedBindings(s: Service): { port: string; hostIp: string }[] {
+  return (s.ports ?? []).flatMap((p) => {
+    if (typeof p === 'object') return p.published === undefined ? [] : [{ port: String(p.published), hostIp: p.host_ip ?? '' }];
+    const parts = String(p).split('/')[0]!.split(':');
+    if (parts.length < 2) return [{ port: parts[0]!, hostIp: '' }]; // `- "9464"`: a random host port on every interface
+    return [{ port: parts[parts.length - 2]!, hostIp: parts.length >= 3 ? parts.slice(0, -2).join(':') : '' }];
+  });
+}
+
+/** Networks a service joins (`default` when it names none). */
+function networksOf(s: Service): string[] {
+  if (!s.networks) return ['default'];
+  return Array.isArray(s.networks) ? s.networks : Object.keys(s.networks);
 }
 
 /** `[source, target]` of a bind mount (short or long syntax). */
@@ -174,8 +191,8 @@ describe('docker-compose.yml', () => {
         timeScale: config.timeScale,
       });
     }
-    // Development on purpose: production never seeds the dev API keys (see the comment in the file).
-    expect(config.env).toBe('development');
+    // Production: no development keys seeded, and only secrets of the operator's own.
+    expect(config.env).toBe('production');
   });
 
   it("sends every process's traces over OTLP/HTTP under the process's own service name", () => {
@@ -270,16 +287,19 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('escapes every $ from Compose interpolation (the file uses no variables)', () => {
+  it('escapes every $ from Compose interpolation, except required variables (`${NAME:?message}`, no fallback)', () => {
     const strings: string[] = [];
     const walk = (v: unknown) => {
       if (typeof v === 'string') strings.push(v);
       else if (Array.isArray(v)) v.forEach(walk);
       else if (v && typeof v === 'object') Object.values(v).forEach(walk);
     };
-    walk(compose);
-    // Compose would replace a bare `$out` with the host's (empty) variable; `$$` is a literal `$`.
-    expect(strings.filter((s) => s.replace(/\$\$/g, '').includes('$'))).toEqual([]);
+    walk(rawCompose);
+    // Compose would replace a bare `$out` with the host's (empty) variable, and `${X:-dev}` with a
+    // fallback nobody chose; `$$` is a literal `$`, `${X:?message}` refuses to start without X.
+    const bare = strings.filter((s) => s.split('$$').some((part) => part.replace(REQUIRED_VARIABLE, '').includes('$')));
+    expect(bare).toEqual([]);
+    expect(requiredVariables.length).toBeGreaterThan(0);
   });
 
   it('runs Temporal on the compose PostgreSQL, and the Web UI on that Temporal', () => {
@@ -346,6 +366,81 @@ describe('docker-compose.yml', () => {
     }
     expect(names.size, 'one service name per app service').toBe(appServiceNames.length);
     expect(publishedPorts(jaeger)).toContain('16686');
+  });
+
+  it('publishes only the gateway on every interface; everything else on 127.0.0.1 or not at all', () => {
+    const open: string[] = [];
+    for (const [name, s] of Object.entries(services)) {
+      for (const b of publishedBindings(s)) if (b.hostIp !== '127.0.0.1') open.push(`${name}:${b.port} on ${b.hostIp || 'every interface'}`);
+    }
+    expect(open).toEqual(['api-gateway:3000 on every interface']);
+    // Temporal's frontend is not published at all (loopback would be the most).
+    expect(publishedBindings(service('temporal')).filter((b) => b.hostIp !== '127.0.0.1')).toEqual([]);
+    for (const name of ['temporal-ui', 'grafana', 'prometheus', 'jaeger']) {
+      const bindings = publishedBindings(service(name));
+      expect(bindings.length, `${name} is reachable from the host`).toBeGreaterThan(0);
+      expect(bindings.map((b) => b.hostIp), name).toEqual(bindings.map(() => '127.0.0.1'));
+    }
+  });
+
+  it('publishes no metrics port; Prometheus reaches them over the compose network', () => {
+    for (const name of appServiceNames) {
+      const c = loadConfig(envOf(service(name)));
+      expect(c.metrics.port, `${name} METRICS_PORT`).toBeDefined();
+      expect(c.metrics.port, name).not.toBe(c.port);
+      const published = publishedPorts(service(name));
+      for (const port of [c.metrics.port, c.metrics.sdkPort].filter((p) => p !== undefined)) expect(published, name).not.toContain(String(port));
+    }
+    expect(publishedPorts(service('api'))).toEqual([]);
+  });
+
+  it("puts Temporal's frontend on an internal network that only the pipeline's services join", () => {
+    const temporalNetworks = networksOf(service('temporal'));
+    expect(temporalNetworks.length).toBeGreaterThan(0);
+    for (const network of temporalNetworks) {
+      expect(compose.networks?.[network]?.internal, `network ${network} is internal`).toBe(true);
+      const members = Object.entries(services)
+        .filter(([, s]) => networksOf(s).includes(network))
+        .map(([n]) => n)
+        .sort();
+      // The app services, Temporal's own tools and UI, and PostgreSQL (Temporal's store); never
+      // the gateway, Prometheus, Grafana or Jaeger.
+      expect(members, network).toEqual([...appServiceNames, 'postgresql', 'temporal', 'temporal-admin-tools', 'temporal-ui'].sort());
+    }
+    // …and every client of it can reach it.
+    const address = loadConfig(envOf(service('api'))).temporal.address.split(':')[0];
+    expect(address).toBe('temporal');
+    for (const name of [...appServiceNames, 'temporal-admin-tools', 'temporal-ui']) {
+      expect(networksOf(service(name)).some((n) => temporalNetworks.includes(n)), name).toBe(true);
+    }
+  });
+
+  it('holds no development secret anywhere; every secret comes from .env, without a fallback', () => {
+    for (const dev of [...DEV_SECRET_VALUES, 'postgres:postgres@', 'admin/admin']) expect(composeText, dev).not.toContain(dev);
+    expect(envOf(service('postgresql')).POSTGRES_PASSWORD).toBe(testVariables.POSTGRES_PASSWORD);
+    expect(envOf(service('grafana')).GF_SECURITY_ADMIN_PASSWORD).toBe(testVariables.GRAFANA_ADMIN_PASSWORD);
+    const raw = (rawCompose as ComposeFile).services;
+    for (const name of appServiceNames) {
+      const env = envOf(raw[name]!);
+      for (const secret of PRODUCTION_SECRET_NAMES) expect(env[secret], `${name} ${secret}`).toMatch(new RegExp(`^\\$\\{${secret}:\\?`));
+    }
+  });
+
+  it('has an .env.example with every variable it needs, whose placeholders production refuses', () => {
+    const example = parseEnvFile(readFileSync(path.join(ROOT, '.env.example'), 'utf8'));
+    expect(Object.keys(example).sort()).toEqual([...requiredVariables].sort());
+    const withExample = interpolatedCompose<ComposeFile>(example).services;
+    for (const name of appServiceNames) {
+      let message = '';
+      try {
+        loadConfig(envOf(withExample[name]!));
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        message = (err as Error).message;
+      }
+      for (const secret of [...PRODUCTION_SECRET_NAMES, 'DATABASE_URL']) expect(message, `${name} refuses ${secret}`).toMatch(new RegExp(`^  ${secret}: `, 'm'));
+    }
+    expect(readFileSync(path.join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain('.env');
   });
 
   it('scales every app service with deploy.replicas, the API behind the gateway', () => {

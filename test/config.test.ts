@@ -1,5 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, withDatabase } from '../src/config.js';
+import { DEV_CLIENTS } from '../src/api/clients.js';
+import { ConfigError, DEV_SECRET_VALUES, loadConfig, withDatabase } from '../src/config.js';
+import { PRODUCTION_SECRET_NAMES, productionSecrets } from './support/production-env.js';
 import { orderWorkflowId, parseOrderWorkflowId } from '../src/workflows/order/contract.js';
 
 /** loadConfig(source) throws a ConfigError; returns its message. */
@@ -127,10 +130,12 @@ describe('order workflow ids', () => {
 
 describe('metrics configuration', () => {
   it('serves no worker or SDK metrics port unless one is set (0 is off too), and caches gauges 5 s', () => {
-    expect(loadConfig({}).metrics).toEqual({ port: undefined, sdkPort: undefined, cacheMs: 5_000 });
-    expect(loadConfig({ METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0' }).metrics).toMatchObject({ port: undefined, sdkPort: undefined });
-    expect(loadConfig({ METRICS_PORT: '9464', TEMPORAL_METRICS_PORT: '9465', METRICS_CACHE_SECONDS: '0' }).metrics).toEqual({
+    expect(loadConfig({}).metrics).toEqual({ port: undefined, off: false, host: undefined, sdkPort: undefined, cacheMs: 5_000 });
+    expect(loadConfig({ METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0' }).metrics).toMatchObject({ port: undefined, off: true, sdkPort: undefined });
+    expect(loadConfig({ METRICS_PORT: '9464', TEMPORAL_METRICS_PORT: '9465', METRICS_CACHE_SECONDS: '0', METRICS_HOST: '10.0.0.5' }).metrics).toEqual({
       port: 9464,
+      off: false,
+      host: '10.0.0.5',
       sdkPort: 9465,
       cacheMs: 0,
     });
@@ -173,5 +178,82 @@ describe('tracing configuration', () => {
   it('names a bad exporter or endpoint', () => {
     expect(configError({ OTEL_TRACES_EXPORTER: 'zipkin' })).toContain('OTEL_TRACES_EXPORTER');
     expect(configError({ OTEL_EXPORTER_OTLP_ENDPOINT: 'jaeger 4318' })).toContain('OTEL_EXPORTER_OTLP_ENDPOINT');
+  });
+});
+
+describe('production secrets', () => {
+  const production = (extra: Record<string, string> = {}) => ({ NODE_ENV: 'production', ...productionSecrets(), ...extra });
+
+  it('refuses to start with any secret or key unset, listing every variable to fix and how', () => {
+    const message = configError({ NODE_ENV: 'production' });
+    expect(message).toMatch(/^Invalid configuration:\n/);
+    for (const name of PRODUCTION_SECRET_NAMES) expect(message).toMatch(new RegExp(`^  ${name}: required in production; .*openssl rand -hex 32`, 'm'));
+    expect(message).toContain('Fix the variables above');
+    // One variable missing: only that one is named.
+    const { MES_WEBHOOK_SECRET: _, ...others } = productionSecrets();
+    const one = configError({ NODE_ENV: 'production', ...others });
+    expect(one.split('\n').filter((l) => l.startsWith('  '))).toEqual([expect.stringMatching(/^ {2}MES_WEBHOOK_SECRET: required in production/)]);
+  });
+
+  it.each(PRODUCTION_SECRET_NAMES)('refuses %s set to a development value, a placeholder or fewer than 32 characters', (name) => {
+    for (const dev of DEV_SECRET_VALUES) {
+      expect(configError(production({ [name]: dev })), `${name}=${dev}`).toMatch(new RegExp(`^  ${name}: is a development value`, 'm'));
+    }
+    expect(configError(production({ [name]: 'change-me' }))).toMatch(new RegExp(`^  ${name}: is a placeholder`, 'm'));
+    expect(configError(production({ [name]: 'change-me-'.repeat(5) }))).toMatch(new RegExp(`^  ${name}: is a placeholder`, 'm'));
+    expect(configError(production({ [name]: 'a1'.repeat(15) }))).toMatch(new RegExp(`^  ${name}: .*(too short|at least 32)`, 'm'));
+    expect(() => loadConfig(production({ [name]: 'b2'.repeat(16) }))).not.toThrow();
+  });
+
+  it('refuses a database password that is a placeholder or the postgres image default', () => {
+    expect(configError(production({ DATABASE_URL: 'postgres://postgres:postgres@db:5432/postgres' }))).toMatch(/^ {2}DATABASE_URL: its password is/m);
+    expect(configError(production({ SHOP_DATABASE_URL: 'postgres://app:change-me@db/shop' }))).toMatch(/^ {2}SHOP_DATABASE_URL: its password is/m);
+    expect(() => loadConfig(production({ DATABASE_URL: `postgres://postgres:${'c3'.repeat(16)}@db:5432/postgres` }))).not.toThrow();
+    // Development keeps the image's default.
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://postgres:postgres@db:5432/postgres' })).not.toThrow();
+  });
+
+  it('knows every development client key as a development value', () => {
+    for (const c of DEV_CLIENTS) expect(DEV_SECRET_VALUES, c.id).toContain(c.key);
+  });
+
+  it('lists the secrets with the other invalid variables, in one message', () => {
+    const message = configError({ NODE_ENV: 'production', PORT: 'abc', CARRIER_API_KEY: 'carrier-dev-key' });
+    expect(message).toMatch(/^ {2}PORT: /m);
+    expect(message).toMatch(/^ {2}CARRIER_API_KEY: is a development value/m);
+    expect(message).toMatch(/^ {2}PRODUCE_CALLBACK_SECRET: required in production/m);
+  });
+
+  it('starts with secrets of its own, and uses them', () => {
+    const secrets = productionSecrets();
+    const config = loadConfig(production());
+    expect(config.env).toBe('production');
+    expect(config.integrations.mes).toMatchObject({ apiKey: secrets.MES_API_KEY, webhookSecret: secrets.MES_WEBHOOK_SECRET });
+    expect(config.integrations.carrier).toMatchObject({ apiKey: secrets.CARRIER_API_KEY, webhookSecret: secrets.CARRIER_WEBHOOK_SECRET });
+    expect(config.integrations.callbackSecret).toBe(secrets.PRODUCE_CALLBACK_SECRET);
+  });
+
+  it('keeps the development values in development and tests', () => {
+    for (const env of ['development', 'test']) {
+      const config = loadConfig({ NODE_ENV: env });
+      expect(config.integrations.mes).toMatchObject({ apiKey: 'mes-dev-key', webhookSecret: 'mes-dev-webhook-secret' });
+      expect(config.integrations.carrier).toMatchObject({ apiKey: 'carrier-dev-key', webhookSecret: 'carrier-dev-webhook-secret' });
+    }
+  });
+
+  it.each([
+    ['the API', 'src/api/main.ts', []],
+    ['a worker', 'src/workers/main.ts', ['pricing']],
+  ])('makes %s exit with code 2 and the message, before it connects to anything', (_name, script, args) => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script, ...args], {
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', MES_API_KEY: 'mes-dev-key', DATABASE_URL: 'postgres://u:p@127.0.0.1:1/x' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status, run.stderr).toBe(2);
+    expect(run.stderr).toContain('Invalid configuration:');
+    expect(run.stderr).toMatch(/^ {2}MES_API_KEY: is a development value/m);
+    for (const name of PRODUCTION_SECRET_NAMES.filter((n) => n !== 'MES_API_KEY')) expect(run.stderr).toMatch(new RegExp(`^  ${name}: required in production`, 'm'));
+    expect(run.stderr).not.toMatch(/\bat .*\.ts:\d+/);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The public gateway (deploy/nginx/api.conf) run by the real nginx in front of the real API:
- * metrics stay inside the deployment under every spelling a client can send, everything else
+ * metrics stay inside the deployment under every spelling a client can send (the API itself serves
+ * them only on its metrics listener), everything else
  * passes through. The file is used as it is, with only the listen port and the upstream address
  * replaced (the compose network's `api:3000` does not exist here).
  * Needs nginx on the machine (Debian: `apt-get install -y nginx`), as the browser test needs Chromium.
@@ -87,7 +88,7 @@ beforeAll(async () => {
   const bin = nginxBinary();
   if (!bin) throw new Error('nginx is not installed; the gateway test runs the real nginx (Debian: apt-get install -y nginx)');
   pipeline = await startPipeline({ queues: [] });
-  api = await startApi({ config: pipeline.config, log: createLogger('silent'), shop: pipeline.dbs.shop });
+  api = await startApi({ config: pipeline.config, log: createLogger('silent'), shop: pipeline.dbs.shop, metricsPort: 0 });
 
   gatewayPort = await freePort();
   const original = readFileSync(GATEWAY_CONF, 'utf8');
@@ -160,19 +161,25 @@ describe('the public gateway', () => {
 });
 
 describe('the API behind it', () => {
-  it('serves the metrics at exactly /metrics, where Prometheus scrapes each replica', async () => {
+  it('serves no metrics on its public port: they are on the metrics listener, where Prometheus scrapes each replica', async () => {
     const res = await rawRequest(api.port, '/metrics');
-    expect(res.status).toBe(200);
-    expect(looksLikeMetrics(res.body)).toBe(true);
+    expect(res.status).toBe(404);
+    expect(res.type).toContain('application/problem+json');
+    expect(looksLikeMetrics(res.body)).toBe(false);
+    const metricsPort = Number(new URL(api.metrics!.url).port);
+    expect(metricsPort).not.toBe(api.port);
+    const scraped = await rawRequest(metricsPort, '/metrics');
+    expect(scraped.status).toBe(200);
+    expect(looksLikeMetrics(scraped.body)).toBe(true);
   });
 
-  it.each(METRICS_SPELLINGS.filter((s) => !s.normalised && s.target !== '/metrics'))(
-    'answers $target with 404 problem+json itself, so it does not rely on the gateway alone',
-    async ({ target }) => {
-      const res = await rawRequest(api.port, target);
-      expect(res.status, target).toBe(404);
-      expect(res.type, target).toContain('application/problem+json');
-      expect(looksLikeMetrics(res.body), target).toBe(false);
-    },
-  );
+  it.each(METRICS_SPELLINGS)('answers $target with 404 problem+json itself, so it does not rely on the gateway alone', async ({ target }) => {
+    for (const method of ['GET', 'HEAD']) {
+      const res = await rawRequest(api.port, target, method);
+      // express does not resolve `..`: `/v1/../metrics` is a /v1 route to it, refused without a key.
+      expect(res.status, `${method} ${target}`).toBe(target.startsWith('/v1/') ? 401 : 404);
+      expect(res.type, `${method} ${target}`).toContain('application/problem+json');
+      expect(looksLikeMetrics(res.body), `${method} ${target}`).toBe(false);
+    }
+  });
 });

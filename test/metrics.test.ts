@@ -4,6 +4,7 @@
  * the Temporal SDK's own exporter).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningApi } from '../src/api/server.js';
 import { createLogger } from '../src/logger.js';
 import { startMetricsServer, type MetricsServer } from '../src/metrics/http.js';
 import { installTemporalRuntime } from '../src/temporal/runtime.js';
@@ -16,6 +17,7 @@ import { freePort } from './support/processes.js';
 
 let pipeline: TestPipeline;
 let call: HttpCall;
+let api: RunningApi;
 let stop: (() => Promise<void>) | undefined;
 let workerMetrics: MetricsServer | undefined;
 let sdkPort: number;
@@ -24,7 +26,7 @@ beforeAll(async () => {
   // Before any worker or connection exists (the pipeline helper's own install is then a no-op).
   sdkPort = await freePort();
   installTemporalRuntime(createLogger('silent'), { metricsPort: sdkPort, metricsHost: '127.0.0.1' });
-  ({ pipeline, call, stop } = await startPipelineWithApi({ env: { METRICS_CACHE_SECONDS: '0' } }));
+  ({ pipeline, call, api, stop } = await startPipelineWithApi({ env: { METRICS_CACHE_SECONDS: '0' } }));
   workerMetrics = await startMetricsServer({ port: 0, log: createLogger('silent') });
 });
 afterAll(async () => {
@@ -32,11 +34,12 @@ afterAll(async () => {
   await stop?.();
 });
 
+/** A scrape of the API's metrics listener (METRICS_PORT), as Prometheus does it. */
 async function scrape(): Promise<Sample[]> {
-  const res = await call('GET', '/metrics');
+  const res = await fetch(api.metrics!.url);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toContain('text/plain');
-  return parseMetrics(res.text);
+  return parseMetrics(await res.text());
 }
 
 /** Sum of a metric's samples over all labels. */
@@ -139,6 +142,20 @@ describe('GET /metrics', () => {
     }
     expect(seen).toBe(true);
     await waitForOrder(pipeline.client, created.json.id, (s) => s.status === 'delivered');
+  });
+
+  it('serves no metrics on the public API port, in any spelling, but 404 problem+json', async () => {
+    for (const target of ['/metrics', '/metrics/', '/METRICS', '/metrics?x', '/%6detrics', '/Metrics', '/metrics;x']) {
+      const res = await call('GET', target);
+      expect(res.status, target).toBe(404);
+      expect(res.headers.get('content-type'), target).toContain('application/problem+json');
+      expect(res.text, target).not.toMatch(/^# (HELP|TYPE) /m);
+    }
+    // …while the metrics listener of the same process answers with the Prometheus text.
+    const scraped = await fetch(api.metrics!.url);
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toMatch(/^# HELP orders_api_requests_total /m);
+    expect(new URL(api.metrics!.url).port).not.toBe(String(api.port));
   });
 
   it('serves the same registry on a worker process listener, and nothing else there', async () => {

@@ -12,6 +12,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../src/config.js';
 import { exportedMetricNames, registry } from '../src/metrics/registry.js';
 import { QUEUE_NAMES } from '../src/workflows/order/contract.js';
+import { interpolatedCompose } from './support/compose.js';
 import { KNOWN_SDK_METRICS, promqlLabelMatchers, promqlMetricNames } from './support/monitoring.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,7 +25,8 @@ interface Service {
   depends_on?: Record<string, unknown>;
   command?: string[];
 }
-const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
+// As compose runs it, with an .env of strong secrets (test/support/compose.ts).
+const compose = interpolatedCompose<{ services: Record<string, Service> }>();
 const services = compose.services;
 const envOf = (name: string) =>
   Object.fromEntries(Object.entries(services[name]?.environment ?? {}).map(([k, v]) => [k, v === null ? undefined : String(v)]));
@@ -127,8 +129,11 @@ describe('deploy/prometheus/prometheus.yml', () => {
     for (const job of config.scrape_configs) expect(job.metrics_path ?? '/metrics', job.job_name).toBe('/metrics');
   });
 
-  it('scrapes the API on its PORT and every worker on its METRICS_PORT and TEMPORAL_METRICS_PORT', () => {
-    expect(all).toContain(`api:${loadConfig(envOf('api')).port}`);
+  it('scrapes the API and every worker on its METRICS_PORT (never the public PORT), the workers on TEMPORAL_METRICS_PORT too', () => {
+    const api = loadConfig(envOf('api'));
+    expect(api.metrics.port).toBeDefined();
+    expect(all).toContain(`api:${api.metrics.port}`);
+    expect(all).not.toContain(`api:${api.port}`);
     for (const worker of workers) {
       const metrics = loadConfig(envOf(worker)).metrics;
       expect(metrics.port, `${worker} METRICS_PORT`).toBeDefined();

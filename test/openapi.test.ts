@@ -32,7 +32,7 @@ const SHOP = 'shop-dev-key';
 const OPS = 'ops-dev-key';
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'] as const;
 /** Routes outside /v1 that need no key. */
-const PUBLIC_PATHS = ['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs', '/dashboard'];
+const PUBLIC_PATHS = ['/healthz', '/readyz', '/openapi.json', '/docs', '/dashboard'];
 const DOC_ID = 'https://order-pipeline.test/openapi.json';
 
 let pipeline: TestPipeline;

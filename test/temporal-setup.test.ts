@@ -20,6 +20,7 @@ import { SEARCH_ATTRIBUTES, orderWorkflowId } from '../src/workflows/order/contr
 import { TEST_DATA_DIR } from './support/constants.js';
 import { httpClient } from './support/http.js';
 import { freePort, spawnPart, stopPart } from './support/processes.js';
+import { freshShopDatabase, productionSecrets } from './support/production-env.js';
 import { sampleOrder, testConfig, testEnv } from './support/pipeline.js';
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
@@ -298,7 +299,8 @@ describe('start-up of the API and worker processes on a namespace that is not se
     await registerBare(namespace);
     const api = await apiProcess(
       namespace,
-      { NODE_ENV: 'production', PRODUCE_CALLBACK_SECRET: 'x'.repeat(32), PAYLOAD_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}` },
+      // A shop database without the development clients, which production refuses.
+      { NODE_ENV: 'production', ...productionSecrets(), SHOP_DATABASE_URL: await freshShopDatabase(inject('databaseUrls').shop, 'prod_setup') },
       `setup-check-${namespace}`,
     );
     // Answers, and goes on answering 503: nothing adds the attributes.

@@ -5,7 +5,7 @@ import type { ApiDeps } from './deps.js';
 import { authenticate } from './middleware.js';
 import { HttpProblem, problemHandler, sendProblem } from './problem.js';
 import { openApiDocument } from './openapi.js';
-import { HEALTH_ROUTES, METRICS_ROUTES, healthRoutesContext } from './routes/health.js';
+import { HEALTH_ROUTES, healthRoutesContext } from './routes/health.js';
 import { CATALOG_ROUTES } from './routes/catalog.js';
 import { DASHBOARD_ROUTES, dashboardPageRoutes, dashboardRoutesContext } from './routes/dashboard.js';
 import { codecRoutes } from './routes/codec.js';
@@ -18,8 +18,8 @@ import { requestTracing } from './tracing.js';
 
 export type { ApiDeps } from './deps.js';
 
-/** Health checks and scrapes: every few seconds from the deployment, neither logged nor traced. */
-const probe = (req: { url?: string }) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics';
+/** Health checks: every few seconds from the deployment, neither logged nor traced. */
+const probe = (req: { url?: string }) => req.url === '/healthz' || req.url === '/readyz';
 
 /** The HTTP API: public routes, then everything under /v1 behind authentication and rate limits. */
 export function createApp(deps: ApiDeps) {
@@ -34,8 +34,8 @@ export function createApp(deps: ApiDeps) {
   app.use(requestMetrics());
   app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: probe } }));
 
-  // /metrics only at the one path Prometheus scrapes (see METRICS_ROUTES).
-  app.use(routerOf(METRICS_ROUTES, undefined, { router: { caseSensitive: true, strict: true } }));
+  // No /metrics here in any spelling: metrics have a listener of their own (METRICS_PORT, see
+  // src/api/server.ts), so the public port answers them with the 404 below, gateway or not.
   app.use(routerOf(HEALTH_ROUTES, healthRoutesContext(deps)));
   app.use(docsRoutes(JSON.stringify(openApiDocument(deps.config))));
   app.use(dashboardPageRoutes());

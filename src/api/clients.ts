@@ -3,10 +3,11 @@
  * single writer of `api_clients`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import type { ShopDb } from '../../db/index.js';
 import { apiClients, type ApiClientRow } from '../../db/shop/schema.js';
+import { DEV_SECRET_VALUES, type Config } from '../config.js';
 import { TIER_NAMES, isTier, type Tier } from '../domain/tiers.js';
 import { WebhookTargetError, checkWebhookTarget } from '../webhook-target.js';
 
@@ -46,6 +47,45 @@ export async function seedDevClients(shop: ShopDb): Promise<void> {
       DEV_CLIENTS.map((c) => ({ id: c.id, name: c.name, kind: c.kind, partnerId: c.partnerId ?? null, tier: c.tier, keyHash: hashKey(c.key) })),
     )
     .onConflictDoNothing();
+}
+
+/**
+ * Clients whose key is public (a development key, see DEV_SECRET_VALUES) and not revoked, e.g.
+ * seeded while the database served development: production refuses to start while any exists.
+ */
+export async function liveDevKeyClients(shop: ShopDb): Promise<string[]> {
+  const rows = await shop
+    .select({ id: apiClients.id })
+    .from(apiClients)
+    .where(and(inArray(apiClients.keyHash, DEV_SECRET_VALUES.map(hashKey)), isNull(apiClients.revokedAt)))
+    .orderBy(asc(apiClients.id));
+  return rows.map((r) => r.id);
+}
+
+/** The API clients the MES and the carrier send their events as, with MES_API_KEY / CARRIER_API_KEY. */
+export const INTEGRATION_CLIENTS = [
+  { id: 'mes', name: 'Production (MES)', kind: 'mes', system: 'mes' },
+  { id: 'carrier', name: 'Carrier', kind: 'carrier', system: 'carrier' },
+] as const;
+
+/**
+ * Registers the keys the MES and the carrier are configured with (MES_API_KEY, CARRIER_API_KEY)
+ * as the `mes` and `carrier` clients, so their events authenticate without a key created by
+ * hand; a changed variable replaces the old key. A revoked client stays revoked; returns the ids
+ * of integration clients that cannot authenticate (revoked, or the id taken by another kind).
+ */
+export async function registerIntegrationKeys(shop: ShopDb, integrations: Config['integrations']): Promise<string[]> {
+  const unusable: string[] = [];
+  for (const c of INTEGRATION_CLIENTS) {
+    const keyHash = hashKey(integrations[c.system].apiKey);
+    const [row] = await shop
+      .insert(apiClients)
+      .values({ id: c.id, name: c.name, kind: c.kind, tier: DEFAULT_TIER[c.kind], keyHash })
+      .onConflictDoUpdate({ target: apiClients.id, set: { keyHash }, setWhere: sql`${apiClients.kind} = ${c.kind}` })
+      .returning({ revokedAt: apiClients.revokedAt });
+    if (!row || row.revokedAt) unusable.push(c.id);
+  }
+  return unusable;
 }
 
 /** Most keys a ClientDirectory remembers as valid: far more than there are clients. */

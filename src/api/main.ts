@@ -1,7 +1,7 @@
 /** `npm run api`: the REST API alone (scale it out as replicas behind one port). */
 import { parseArgs } from 'node:util';
 import { openDatabases } from '../../db/index.js';
-import { loadConfigOrExit } from '../config.js';
+import { ConfigError, loadConfigOrExit } from '../config.js';
 import { createLogger } from '../logger.js';
 import { waitFor } from '../retry.js';
 import { startupSetupAt } from '../temporal/setup.js';
@@ -14,7 +14,8 @@ if (values.help) {
 
 Starts the order API on PORT (default 3000) against TEMPORAL_ADDRESS and the shop database.
 Needs DATABASE_URL or SHOP_DATABASE_URL: a separate process cannot share the embedded
-database of 'npm start'. See README, "Configuration".`);
+database of 'npm start'. METRICS_PORT serves the process's Prometheus metrics at /metrics on a
+listener of its own (METRICS_HOST: its address); PORT never serves them. See README, "Configuration".`);
   process.exit(0);
 }
 
@@ -26,8 +27,13 @@ if (!config.databases.shop) {
 }
 const tracing = startTracing(config.tracing, { serviceName: 'api' });
 const dbs = await openDatabases(config, ['shop'], { migrate: true });
-const api = await startApi({ config, log, shop: dbs.shop });
-log.info({ url: api.url }, 'API listening');
+const api = await startApi({ config, log, shop: dbs.shop }).catch(async (err: unknown) => {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  await dbs.close();
+  process.exit(2);
+});
+log.info({ url: api.url, metrics: api.metrics?.url }, 'API listening');
 
 // In the background, so the API serves (and answers 503 on /readyz) while Temporal is down or the
 // namespace is not set up yet. TEMPORAL_SETUP=check only looks.

@@ -18,7 +18,7 @@ import { CATALOG_ROUTES } from './routes/catalog.js';
 import { CODEC_ROUTES } from './routes/codec.js';
 import { DASHBOARD_PAGE_ROUTES, DASHBOARD_ROUTES } from './routes/dashboard.js';
 import { DOCS_ROUTES } from './routes/docs.js';
-import { HEALTH_ROUTES, METRICS_ROUTES } from './routes/health.js';
+import { HEALTH_ROUTES } from './routes/health.js';
 import { INTEGRATION_ROUTES } from './routes/integrations.js';
 import { ORDER_LIST_ROUTES } from './routes/orders-list.js';
 import { ORDER_ROUTES } from './routes/orders.js';
@@ -63,7 +63,6 @@ const API_ROUTES = [
   ...CODEC_ROUTES,
   ...HEALTH_ROUTES,
   ...DOCS_ROUTES,
-  ...METRICS_ROUTES,
 ];
 
 /** The OpenAPI 3.1 document of the API (cheap enough to build once per process). */

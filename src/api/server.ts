@@ -4,12 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { openShopReader, type SystemDb } from '../../db/index.js';
-import type { Config } from '../config.js';
+import { ConfigError, type Config } from '../config.js';
 import { dataConverter } from '../temporal/codec.js';
 import { workflowClientInterceptors } from '../tracing/index.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/http.js';
 import { attachPipelineGauges } from '../metrics/sources.js';
 import { createApp } from './app.js';
-import { createClientDirectory, seedDevClients } from './clients.js';
+import { createClientDirectory, liveDevKeyClients, registerIntegrationKeys, seedDevClients } from './clients.js';
 import { HttpProblem, problemDocument } from './problem.js';
 import { createAuthFailureLimiter, createRateLimiter } from './rate-limit.js';
 
@@ -17,16 +18,42 @@ export interface RunningApi {
   url: string;
   port: number;
   server: Server;
+  /** The metrics listener (its own port, never the public one); undefined = none. */
+  metrics: MetricsServer | undefined;
   close(): Promise<void>;
+}
+
+/**
+ * Refuses production while any API client still has a development key (public in the source),
+ * e.g. one seeded when the database served development.
+ */
+async function refuseDevKeys(shop: SystemDb<'shop'>): Promise<void> {
+  const ids = await liveDevKeyClients(shop.db);
+  if (ids.length === 0) return;
+  throw new ConfigError(
+    `Refusing to start in production: the API client(s) ${ids.join(', ')} still have their development keys, which are public.\n` +
+      `Revoke them (${ids.map((id) => `npm run clients -- revoke ${id}`).join('; ')}) and create clients with keys of their own (npm run clients -- create).`,
+  );
 }
 
 /**
  * Starts the HTTP API on `config.port` (0 = any free port). The Temporal connection is lazy, so
  * the API comes up even while Temporal is down and answers 503 until it is back.
  */
-export async function startApi(options: { config: Config; log: Logger; shop: SystemDb<'shop'> }): Promise<RunningApi> {
+export async function startApi(options: {
+  config: Config;
+  log: Logger;
+  shop: SystemDb<'shop'>;
+  /** Port of the metrics listener (0 = any free port); default `config.metrics.port`, unset = none. */
+  metricsPort?: number;
+}): Promise<RunningApi> {
   const { config, log, shop } = options;
-  if (config.env !== 'production') await seedDevClients(shop.db);
+  if (config.env === 'production') await refuseDevKeys(shop);
+  else await seedDevClients(shop.db);
+  const unusable = await registerIntegrationKeys(shop.db, config.integrations);
+  if (unusable.length > 0) {
+    log.warn({ clients: unusable }, 'the integration client(s) are revoked or their id belongs to another kind of client: their events are refused');
+  }
   const reader = await openShopReader(config, shop);
   const connection = Connection.lazy({ address: config.temporal.address, connectTimeout: 3_000 });
   const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config), interceptors: { workflow: workflowClientInterceptors() } });
@@ -58,12 +85,26 @@ export async function startApi(options: { config: Config; log: Logger; shop: Sys
   });
   server.on('clientError', answerClientError);
   const port = (server.address() as AddressInfo).port;
+  // Metrics on a listener of their own: the public port (behind the gateway or not) never serves them.
+  const metricsPort = options.metricsPort ?? config.metrics.port;
+  let metrics: MetricsServer | undefined;
+  if (metricsPort !== undefined) {
+    try {
+      metrics = await startMetricsServer({ port: metricsPort, host: config.metrics.host, log: apiLog });
+    } catch (err) {
+      detachGauges();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw err;
+    }
+  }
   return {
     url: `http://localhost:${port}`,
     port,
     server,
+    metrics,
     async close() {
       detachGauges();
+      await metrics?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await connection.close();

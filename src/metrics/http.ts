@@ -1,6 +1,6 @@
 /**
- * Metrics over HTTP: the API's request metrics middleware and `/metrics` handler, and the small
- * listener a worker process serves its metrics on (workers have no HTTP API of their own).
+ * Metrics over HTTP: the API's request metrics middleware, and the small listener every process
+ * (the API and each worker) serves its `/metrics` on, apart from the API's public port.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -45,20 +45,17 @@ export const rememberRouteBase: RequestHandler = (req, res, next) => {
   next();
 };
 
-/** `GET /metrics`: the Prometheus text format of this process's registry. */
-export const metricsHandler: RequestHandler = async (_req, res) => {
-  const body = await registry.metrics();
-  res.set('Content-Type', registry.contentType).set('Cache-Control', 'no-store').send(body);
-};
-
 export interface MetricsServer {
   port: number;
   url: string;
   close(): Promise<void>;
 }
 
-/** A worker process's metrics listener: `GET /metrics` on `port` (0 = any free port), nothing else. */
-export async function startMetricsServer(options: { port: number; log: Logger }): Promise<MetricsServer> {
+/**
+ * A process's metrics listener (the API's and each worker's): `GET /metrics` on `port` (0 = any
+ * free port) and `host` (default every interface), nothing else. Never on the API's public port.
+ */
+export async function startMetricsServer(options: { port: number; host?: string | undefined; log: Logger }): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
@@ -75,12 +72,14 @@ export async function startMetricsServer(options: { port: number; log: Logger })
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, () => resolve());
+    if (options.host) server.listen(options.port, options.host, () => resolve());
+    else server.listen(options.port, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const host = !options.host || options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     port,
-    url: `http://localhost:${port}/metrics`,
+    url: `http://${host}:${port}/metrics`,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

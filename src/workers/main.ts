@@ -19,7 +19,8 @@ Runs the workers of the given task queues (${QUEUE_NAMES.join(', ')}) until SIGI
 Each queue's concurrency comes from its variable (ORDERS_CONCURRENCY, PRICING_CONCURRENCY,
 CRM_CONCURRENCY, MES_CAPACITY, SHIPPING_CONCURRENCY). Workers that need a database need
 DATABASE_URL (or the system's own *_DATABASE_URL). METRICS_PORT serves the process's
-Prometheus metrics at /metrics, TEMPORAL_METRICS_PORT the Temporal SDK's worker metrics.
+Prometheus metrics at /metrics, TEMPORAL_METRICS_PORT the Temporal SDK's worker metrics, both on
+METRICS_HOST (default every interface).
 See README, "Configuration".`);
   process.exit(0);
 }
@@ -43,9 +44,9 @@ if (missing.length > 0) {
   process.exit(2);
 }
 
-installTemporalRuntime(log, { metricsPort: config.metrics.sdkPort });
+installTemporalRuntime(log, { metricsPort: config.metrics.sdkPort, ...(config.metrics.host ? { metricsHost: config.metrics.host } : {}) });
 const tracing = startTracing(config.tracing, { serviceName: `worker-${queues.join('-')}` });
-const metrics = config.metrics.port ? await startMetricsServer({ port: config.metrics.port, log }) : undefined;
+const metrics = config.metrics.port ? await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, log }) : undefined;
 const dbs = await openDatabases(config, systems, { migrate: true });
 const connection = await waitFor(() => connectWorkers(config.temporal.address), {
   what: `Temporal at ${config.temporal.address}`,

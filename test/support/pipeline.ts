@@ -130,7 +130,8 @@ export async function startPipelineWithApi(options: PipelineOptions = {}): Promi
   const pipeline = await startPipeline(options);
   let api: RunningApi;
   try {
-    api = await startApi({ config: pipeline.config, log: createLogger('silent'), shop: pipeline.dbs.shop });
+    // With its metrics listener on a free port, as METRICS_PORT gives it in a deployment.
+    api = await startApi({ config: pipeline.config, log: createLogger('silent'), shop: pipeline.dbs.shop, metricsPort: 0 });
   } catch (err) {
     await pipeline.stop();
     throw err;

@@ -1,5 +1,4 @@
 import { sql } from 'drizzle-orm';
-import { metricsHandler } from '../../metrics/http.js';
 import type { ApiDeps } from '../deps.js';
 import { route } from '../route.js';
 import { JSON_TYPE } from '../route-docs.js';
@@ -123,26 +122,5 @@ export const HEALTH_ROUTES = [
       const { ok, checks } = await readiness();
       res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks });
     },
-  }),
-];
-
-/**
- * `GET /metrics`, unauthenticated like /healthz, for Prometheus inside the deployment's network;
- * the public gateway (deploy/nginx/api.conf) passes no spelling of it through. Served at the one
- * path Prometheus scrapes (a case-sensitive, strict router): express would also match `/METRICS`
- * and `/metrics/`, which a guard in front of it could miss.
- */
-export const METRICS_ROUTES = [
-  route<void>()({
-    method: 'get',
-    path: '/metrics',
-    operationId: 'metrics',
-    tags: ['Operations'],
-    summary: 'Prometheus metrics',
-    description:
-      'Metrics of this process in the Prometheus text format (requests, pricing, CRM, stage durations, orders by status, backlog). ' +
-      'For Prometheus inside the deployment; the public gateway does not serve it.',
-    responses: () => ({ '200': { description: 'The metrics.', content: { 'text/plain': { schema: { type: 'string' } } } } }),
-    handler: () => (req, res) => metricsHandler(req, res, () => undefined),
   }),
 ];
