@@ -5,6 +5,7 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEV_PAYLOAD_KEY_SPEC, loadConfig, parsePayloadKeys } from '../src/config.js';
 import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, PayloadDecryptionError } from '../src/temporal/codec.js';
+import { productionSecrets } from './support/production-env.js';
 import { sampleOrder } from './support/sample-order.js';
 
 const spec = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
@@ -68,7 +69,9 @@ describe('payload codec', () => {
 });
 
 describe('PAYLOAD_ENCRYPTION_KEYS', () => {
-  const prod = { NODE_ENV: 'production', PRODUCE_CALLBACK_SECRET: 'p'.repeat(32) };
+  // Every other secret production needs, so that the keys are all it refuses.
+  const { PAYLOAD_ENCRYPTION_KEYS: _keys, ...otherSecrets } = productionSecrets();
+  const prod = { NODE_ENV: 'production', ...otherSecrets };
 
   it('uses the development key outside production and requires keys of its own in production', () => {
     expect(loadConfig({}).payloadKeys.map((k) => k.id)).toEqual(['dev']);
