@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openDatabases } from '../db/index.js';
 import { orders } from '../db/shop/schema.js';
 import { startApi, type RunningApi } from '../src/api/server.js';
 import { loadConfig } from '../src/config.js';
@@ -196,6 +197,36 @@ describe('Temporal unreachable', () => {
     expect(ready.text).not.toContain('127.0.0.1');
     expect(res.json.cause).toBeUndefined();
     expect(res.text).not.toContain('127.0.0.1');
+  });
+});
+
+describe('shop database stalled', () => {
+  // The API reaches the shop database through a link that keeps its answers back.
+  let link: CuttableLink;
+  let stalled: RunningApi;
+  let dbs: Awaited<ReturnType<typeof openDatabases<'shop'>>>;
+  beforeAll(async () => {
+    link = await CuttableLink.open();
+    const config = loadConfig(testEnv({ SHOP_DATABASE_URL: link.route(inject('databaseUrls').shop) }));
+    dbs = await openDatabases(config, ['shop']);
+    stalled = await startApi({ config, log, shop: dbs.shop });
+  });
+  afterAll(async () => {
+    link?.releaseReplies();
+    await stalled?.close();
+    await dbs?.close();
+    await link?.close();
+  });
+
+  it('answers /readyz 503 within seconds, naming the check but no address or error text', async () => {
+    link.holdReplies();
+    const sent = Date.now();
+    const ready = await call('GET', '/readyz', { base: stalled.url });
+    link.releaseReplies();
+    expect(ready.status).toBe(503);
+    expect(Date.now() - sent).toBeLessThan(10_000);
+    expect(ready.json).toEqual({ status: 'not ready', checks: { temporal: 'ok', namespace: 'ok', searchAttributes: 'ok', database: 'unreachable' } });
+    expect(ready.text).not.toMatch(/127\.0\.0\.1|select|postgres|within/i);
   });
 });
 

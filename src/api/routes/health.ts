@@ -67,14 +67,27 @@ export function healthRoutesContext(deps: ApiDeps) {
     };
     await Promise.all([
       temporal(),
-      deps.shop
-        .execute(sql`select 1`)
+      // Bounded like the Temporal check: a database that stalls (a cut link, a full pool) makes
+      // the probe answer "unreachable" in time instead of hanging it.
+      within(DATABASE_CHECK_MS, deps.shop.execute(sql`select 1`), 'the shop database did not answer `select 1`')
         .then(() => (checks.database = 'ok'))
         .catch(fail('database')),
     ]);
     return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
   };
   return { readiness };
+}
+
+/** How long the readiness probe waits for the shop database. */
+const DATABASE_CHECK_MS = 2_000;
+
+/** `promise`, or a rejection after `ms`. */
+function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 const healthRoute = route<ReturnType<typeof healthRoutesContext>>();
