@@ -14,10 +14,28 @@ const nodeBuiltins = [...new Set(builtinModules.flatMap((name) => (name.startsWi
  * (`import type`), which is how a workflow proxies its activities.
  */
 const workflowForbiddenModules = [
-  { group: ['**/activities', '**/activities/**'], message: 'Activities run outside the workflow sandbox: proxy them with proxyActivities and import only their types (`import type`).' },
+  {
+    group: ['**/activities', '**/activities/**'],
+    message: 'Activities run outside the workflow sandbox: proxy them with proxyActivities and import only their types (`import type`).',
+  },
   { group: ['**/db', '**/db/**'], message: 'The database is I/O: workflow code reaches it only through activities (`import type` is fine).' },
-  { group: ['postgres', 'drizzle-orm', 'drizzle-orm/**', 'express', 'express/**', 'pino', 'pino/**', 'pino-*'], message: 'I/O libraries cannot run in the workflow sandbox (`import type` is fine).' },
-  { group: ['@temporalio/client', '@temporalio/client/**', '@temporalio/worker', '@temporalio/worker/**', '@temporalio/activity', '@temporalio/activity/**', '@temporalio/testing', '@temporalio/testing/**'], message: 'Workflow code uses @temporalio/workflow only; client, worker and activity packages need Node (`import type` is fine).' },
+  {
+    group: ['postgres', 'drizzle-orm', 'drizzle-orm/**', 'express', 'express/**', 'pino', 'pino/**', 'pino-*'],
+    message: 'I/O libraries cannot run in the workflow sandbox (`import type` is fine).',
+  },
+  {
+    group: [
+      '@temporalio/client',
+      '@temporalio/client/**',
+      '@temporalio/worker',
+      '@temporalio/worker/**',
+      '@temporalio/activity',
+      '@temporalio/activity/**',
+      '@temporalio/testing',
+      '@temporalio/testing/**',
+    ],
+    message: 'Workflow code uses @temporalio/workflow only; client, worker and activity packages need Node (`import type` is fine).',
+  },
 ];
 
 export default tseslint.config(
@@ -39,7 +57,10 @@ export default tseslint.config(
     },
     rules: {
       // `_name` marks a parameter or binding that is there on purpose (a signature, a skipped tuple element).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       // A `let` assigned once but read earlier by a callback (a loop that a closure wakes) cannot be a `const`.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },

@@ -310,7 +310,11 @@ const config = loadConfig({
 const pg = postgres(dbUrl, { max: 2, onnotice: () => {} });
 const cleanups: (() => Promise<unknown>)[] = [async () => pg.end({ timeout: 5 })];
 try {
-  log(`machine: ${machineDescription()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  log(
+    `machine: ${machineDescription()}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const dbs = await openDatabases(config, ['shop'], { migrate: true });
   cleanups.unshift(() => dbs.close());
   const seeded = await seed(pg);
@@ -319,7 +323,9 @@ try {
   const [sizes] = await pg`select pg_size_pretty(pg_total_relation_size('orders')) as orders, pg_size_pretty(pg_total_relation_size('order_events')) as events,
       (select count(*) from order_status_counts)::int as status_rows, (select count(*) from order_throughput_hourly)::int as throughput_rows,
       (select count(*) from stage_timings_hourly)::int as timing_rows`;
-  log(`PostgreSQL ${version}; orders ${sizes!.orders}, order_events ${sizes!.events}; rollup rows: status ${sizes!.status_rows}, throughput ${sizes!.throughput_rows}, timings ${sizes!.timing_rows}`);
+  log(
+    `PostgreSQL ${version}; orders ${sizes!.orders}, order_events ${sizes!.events}; rollup rows: status ${sizes!.status_rows}, throughput ${sizes!.throughput_rows}, timings ${sizes!.timing_rows}`,
+  );
 
   const cliPath = ensureTemporalCli(process.env.TEMPORAL_CLI_PATH, log);
   const port = 17_000 + Math.floor(Math.random() * 1_000);
@@ -376,7 +382,9 @@ try {
 
   log(`\ntiming ${WRITES.toLocaleString('en')} projection writes (recordProgress) with the rollup triggers on and off…`);
   const writes = await timeWrites(pg, dbs.shop.db);
-  log(`recordProgress  triggers on: p50 ${writes.on.p50} ms  p95 ${writes.on.p95} ms   off: p50 ${writes.off.p50} ms  p95 ${writes.off.p95} ms  (${writes.writes} writes each)`);
+  log(
+    `recordProgress  triggers on: p50 ${writes.on.p50} ms  p95 ${writes.on.p95} ms   off: p50 ${writes.off.p50} ms  p95 ${writes.off.p95} ms  (${writes.writes} writes each)`,
+  );
 
   console.log(
     JSON.stringify({

@@ -85,7 +85,8 @@ const args = parseOptions(
 );
 const number = (name: string, raw: string, min: number, integer = false) => {
   const n = Number(raw.replace(/_/g, ''));
-  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) fail(`--${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got "${raw}"; see --help`);
+  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n)))
+    fail(`--${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got "${raw}"; see --help`);
   return n;
 };
 
@@ -99,7 +100,14 @@ const shopUrl = withDatabase(serverUrl, BENCH_DB);
 async function serveApi(): Promise<void> {
   const temporalAddress = process.env.BENCH_TEMPORAL_ADDRESS;
   if (!temporalAddress) fail('--serve-api is internal to the benchmark');
-  const config = loadConfig({ NODE_ENV: 'development', LOG_LEVEL: 'warn', PORT: '0', SHOP_DATABASE_URL: shopUrl, TEMPORAL_ADDRESS: temporalAddress, DATA_DIR: '.data/bench' });
+  const config = loadConfig({
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    PORT: '0',
+    SHOP_DATABASE_URL: shopUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    DATA_DIR: '.data/bench',
+  });
   const dbs = await openDatabases(config, ['shop']);
   const api = await startApi({ config, log: createLogger('warn', 'bench-intake-api'), shop: dbs.shop });
   const stop = async () => {
@@ -123,10 +131,14 @@ interface ApiHandle {
 
 async function startApiChild(temporalAddress: string): Promise<ApiHandle> {
   // Same node and loader flags (tsx) as this process.
-  const child: ChildProcess = spawn(process.execPath, [...process.execArgv, ...(args['cpu-prof-api'] ? ['--cpu-prof', '--cpu-prof-dir=.data/bench/prof'] : []), SCRIPT, '--serve-api'], {
-    env: { ...process.env, BENCH_TEMPORAL_ADDRESS: temporalAddress },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...process.execArgv, ...(args['cpu-prof-api'] ? ['--cpu-prof', '--cpu-prof-dir=.data/bench/prof'] : []), SCRIPT, '--serve-api'],
+    {
+      env: { ...process.env, BENCH_TEMPORAL_ADDRESS: temporalAddress },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
@@ -173,7 +185,6 @@ interface PhaseResult {
   maxInFlight?: number;
   maxStartLagMs?: number;
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // CPU accounting (Linux /proc): where the CPU time of a slice went
@@ -353,7 +364,10 @@ function orderBody(n: number, tag: string) {
       { sku: 'BC-STD', quantity: 500, options: { paper: 'gloss-350' } },
       { sku: 'FLY-A5', quantity: 1000 },
     ],
-    shipping: { method: 'courier', address: { name: 'Schmidt Design', line1: 'Hauptstr. 1', line2: '2. OG', postalCode: '10115', city: 'Berlin', country: 'DE' } },
+    shipping: {
+      method: 'courier',
+      address: { name: 'Schmidt Design', line1: 'Hauptstr. 1', line2: '2. OG', postalCode: '10115', city: 'Berlin', country: 'DE' },
+    },
     externalRef: `PO-${tag}-${n}`,
     notes: 'Please deliver to the reception desk between 9 and 17 h.',
   };
@@ -384,8 +398,6 @@ function postOrder(agent: http.Agent, port: number, key: string, body: string): 
     req.end(body);
   });
 }
-
-
 
 // ---------------------------------------------------------------------------------------------
 
@@ -423,7 +435,9 @@ async function main() {
     const cliPath = ensureTemporalCli(process.env.TEMPORAL_CLI_PATH, log);
     const port = await freePort();
     const dbFile = !args['sqlite-file'] ? undefined : path.resolve('.data', 'bench', `intake-temporal-${port}.db`);
-    log(`Temporal dev server (CLI ${TEMPORAL_CLI_VERSION}) on 127.0.0.1:${port}, ${dbFile ? `SQLite file ${path.relative(process.cwd(), dbFile)}` : 'SQLite in memory'}…`);
+    log(
+      `Temporal dev server (CLI ${TEMPORAL_CLI_VERSION}) on 127.0.0.1:${port}, ${dbFile ? `SQLite file ${path.relative(process.cwd(), dbFile)}` : 'SQLite in memory'}…`,
+    );
     const server: DevServer = await startDevServer({ cliPath, port, headless: true, dbFile, logFile: path.join('.data', 'bench', 'intake-temporal.log') });
     cleanups.push(() => {
       if (dbFile) for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) rmSync(f, { force: true });
@@ -435,15 +449,28 @@ async function main() {
 
     // Shop database: recreated, migrated; one internal-tier shop client for the run.
     await dropDatabase(shopUrl);
-    const config = loadConfig({ NODE_ENV: 'development', LOG_LEVEL: 'warn', PORT: '0', SHOP_DATABASE_URL: shopUrl, TEMPORAL_ADDRESS: server.address, DATA_DIR: '.data/bench' });
+    const config = loadConfig({
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      PORT: '0',
+      SHOP_DATABASE_URL: shopUrl,
+      TEMPORAL_ADDRESS: server.address,
+      DATA_DIR: '.data/bench',
+    });
     const dbs = await openDatabases(config, ['shop'], { migrate: true });
     cleanups.push(() => dbs.close());
     const pg = postgres(shopUrl, { max: 1, onnotice: () => {} });
-    const [{ version, syncCommit }] = (await pg`select current_setting('server_version') as version, current_setting('synchronous_commit') as "syncCommit"`) as unknown as [
-      { version: string; syncCommit: string },
-    ];
+    const [{ version, syncCommit }] =
+      (await pg`select current_setting('server_version') as version, current_setting('synchronous_commit') as "syncCommit"`) as unknown as [
+        { version: string; syncCommit: string },
+      ];
     await pg.end({ timeout: 5 });
-    const { key, client: apiClient } = await createClient(dbs.shop.db, { name: 'Intake benchmark', kind: 'shop', tier: 'internal', id: `shop-bench-intake-${RUN}` });
+    const { key, client: apiClient } = await createClient(dbs.shop.db, {
+      name: 'Intake benchmark',
+      kind: 'shop',
+      tier: 'internal',
+      id: `shop-bench-intake-${RUN}`,
+    });
     log(`database ${BENCH_DB} (PostgreSQL ${version}, synchronous_commit ${syncCommit}); API client ${apiClient.id}, tier ${apiClient.tier}`);
 
     const api: ApiHandle = args['in-process']
@@ -542,7 +569,9 @@ async function main() {
     const p99Met = fixed.p99 < TARGET_P99_MS && fixed.errors === 0;
 
     const ms = (n: number) => (Number.isNaN(n) ? '-' : n.toFixed(2)).padStart(8);
-    log(`\n${'phase'.padEnd(38)} ${'ok'.padStart(7)} ${'errors'.padStart(6)} ${'per s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)}`);
+    log(
+      `\n${'phase'.padEnd(38)} ${'ok'.padStart(7)} ${'errors'.padStart(6)} ${'per s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)}`,
+    );
     for (const [label, r] of [
       ['raw startOrderWorkflow, 1 caller', rawOne],
       ['POST /v1/orders, 1 caller', apiOne],
@@ -551,7 +580,9 @@ async function main() {
       [`raw startOrderWorkflow, closed ${CONCURRENCY}`, raw],
       [`POST /v1/orders, closed ${CONCURRENCY}`, apiMax],
     ] as const) {
-      log(`${label.padEnd(38)} ${String(r.ok).padStart(7)} ${String(r.errors).padStart(6)} ${r.perSecond.toFixed(1).padStart(8)} ${ms(r.p50)} ${ms(r.p99)} ${ms(r.max)}`);
+      log(
+        `${label.padEnd(38)} ${String(r.ok).padStart(7)} ${String(r.errors).padStart(6)} ${r.perSecond.toFixed(1).padStart(8)} ${ms(r.p50)} ${ms(r.p99)} ${ms(r.max)}`,
+      );
     }
     if (HAVE_PROC) {
       const names = [...Object.keys(cpuPids), 'other', 'total'];
@@ -573,14 +604,18 @@ async function main() {
       }
     }
     log(`one caller: the API adds ${(apiOne.p50 - rawOne.p50).toFixed(2)} ms at p50 to a raw start (${rawOne.p50} → ${apiOne.p50} ms)`);
-    log(`open loop: at most ${fixed.maxInFlight} API requests in flight; latest start ${fixed.maxStartLagMs} ms behind schedule; backlog ${openBacklog.toLocaleString('en')} workflows at its end`);
+    log(
+      `open loop: at most ${fixed.maxInFlight} API requests in flight; latest start ${fixed.maxStartLagMs} ms behind schedule; backlog ${openBacklog.toLocaleString('en')} workflows at its end`,
+    );
     for (const r of [rawOne, apiOne, rawFixed, fixed, raw, apiMax]) {
       for (const [message, n] of Object.entries(r.errorSamples)) log(`  ${r.phase}: ${n} × ${message}`);
     }
     log(`workflows in Temporal: ${inTemporal} (expected ${expected}: every raw start and every 202)`);
     log(`load average: ${loadBefore.join(' ')} before, ${loadAfter.join(' ')} after the timed phases`);
     log('');
-    log(`API / raw throughput: ${apiMax.perSecond.toFixed(1)} / ${raw.perSecond.toFixed(1)} = ${(ratio * 100).toFixed(1)} % — target ≥ ${TARGET_RATIO * 100} %: ${ratioMet ? 'met' : 'MISSED'}`);
+    log(
+      `API / raw throughput: ${apiMax.perSecond.toFixed(1)} / ${raw.perSecond.toFixed(1)} = ${(ratio * 100).toFixed(1)} % — target ≥ ${TARGET_RATIO * 100} %: ${ratioMet ? 'met' : 'MISSED'}`,
+    );
     log(
       `p99 at ${RATE} requests/s: ${fixed.p99.toFixed(2)} ms, ${fixed.errors} errors, ${fixed.perSecond.toFixed(1)}/s achieved — target p99 < ${TARGET_P99_MS} ms without errors: ${p99Met ? 'met' : 'MISSED'}` +
         (RATE !== 100 ? ` (the target is stated for 100 requests/s; this run used ${RATE})` : ''),

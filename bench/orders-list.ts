@@ -152,7 +152,9 @@ async function seed(pg: postgres.Sql, rows: number, reseed: boolean): Promise<vo
     await pg.unsafe(SEED_SQL, [from, to, rows, t0]);
     const elapsed = performance.now() - started;
     const rate = Math.round(to / (elapsed / 1000));
-    log(`  ${to.toLocaleString('en').padStart(11)} / ${rows.toLocaleString('en')}  ${String(Math.round((to / rows) * 100)).padStart(3)} %  ${secs(elapsed)}  (${rate.toLocaleString('en')} rows/s)`);
+    log(
+      `  ${to.toLocaleString('en').padStart(11)} / ${rows.toLocaleString('en')}  ${String(Math.round((to / rows) * 100)).padStart(3)} %  ${secs(elapsed)}  (${rate.toLocaleString('en')} rows/s)`,
+    );
   }
   await pg.unsafe(`comment on table orders is '${SEED_MARK}'`);
   log(`vacuum analyze orders…`);
@@ -192,7 +194,6 @@ interface Stats {
   max: number;
 }
 
-
 async function main() {
   const machine = machineDescription();
   log(`machine: ${machine}; node ${process.version}`);
@@ -213,7 +214,9 @@ async function main() {
                                      (select count(*) filter (where partner_id = 'acme') from orders)::int as acme`) as unknown as [
       { heap: string; indexes: string; b2c: number; delivered: number; acme: number },
     ];
-    log(`orders: heap ${table.heap}, indexes ${table.indexes}; b2c ${(table.b2c * 100).toFixed(1)} %, delivered ${(table.delivered * 100).toFixed(1)} %, acme ${table.acme.toLocaleString('en')} rows`);
+    log(
+      `orders: heap ${table.heap}, indexes ${table.indexes}; b2c ${(table.b2c * 100).toFixed(1)} %, delivered ${(table.delivered * 100).toFixed(1)} %, acme ${table.acme.toLocaleString('en')} rows`,
+    );
 
     const api = await startApi({ config, log: createLogger('silent'), shop: dbs.shop });
     log(`API on ${api.url}`);
@@ -254,7 +257,14 @@ async function main() {
       { name: 'status=received (rare)', who: 'ops', params: { status: 'received' }, check: (o) => o.status === 'received' },
       // No in_production order is older than two weeks: a plan that walked created_at and
       // filtered would read everything older than the cursor to find nothing.
-      { name: 'status=in_production, cursor 60 days back', who: 'ops', params: { status: 'in_production' }, cursors: [oldCursor], mayBeEmpty: true, check: (o) => o.status === 'in_production' },
+      {
+        name: 'status=in_production, cursor 60 days back',
+        who: 'ops',
+        params: { status: 'in_production' },
+        cursors: [oldCursor],
+        mayBeEmpty: true,
+        check: (o) => o.status === 'in_production',
+      },
       { name: 'limit=100 (operator)', who: 'ops', params: { limit: '100' } },
     ];
 
@@ -267,7 +277,8 @@ async function main() {
         max: round2(sorted[sorted.length - 1]!),
       };
     };
-    const fmt = (r: Stats) => `p50 ${r.p50.toFixed(2).padStart(6)}  p95 ${r.p95.toFixed(2).padStart(6)}  p99 ${r.p99.toFixed(2).padStart(6)}  max ${r.max.toFixed(2).padStart(7)}`;
+    const fmt = (r: Stats) =>
+      `p50 ${r.p50.toFixed(2).padStart(6)}  p95 ${r.p95.toFixed(2).padStart(6)}  p99 ${r.p99.toFixed(2).padStart(6)}  max ${r.max.toFixed(2).padStart(7)}`;
 
     // Floor of the HTTP path: an unauthenticated GET /healthz (no key lookup, no rate limit, no query).
     const floor: number[] = [];
@@ -280,7 +291,9 @@ async function main() {
 
     const loadBefore = loadavg().map(round2);
     log(`\nload average before timing: ${loadBefore.join(' ')} (the benchmark shares ${cpus().length} cores with PostgreSQL and anything else running)`);
-    log(`timing ${cases.length} cases, ${WARMUP} warm-up + ${QUERIES} timed requests each, one at a time${rateLimited ? ' (rate limiter active: one counter upsert per request)' : ''}`);
+    log(
+      `timing ${cases.length} cases, ${WARMUP} warm-up + ${QUERIES} timed requests each, one at a time${rateLimited ? ' (rate limiter active: one counter upsert per request)' : ''}`,
+    );
     log(`  http = GET /v1/orders through the API; db = the same statement run directly (drizzle, no HTTP); ms`);
     log(`  ${'GET /healthz (HTTP floor)'.padEnd(44)} http ${fmt(healthz)}`);
     const results: Record<string, Stats & { rows: number; db: Stats }> = {};
@@ -345,10 +358,20 @@ async function main() {
     log(`\nstatement of "partner + status + cursor":\n   ${sample.sql}\n   params ${JSON.stringify(sample.params)}`);
 
     const worst = Object.entries(results).sort((a, b) => b[1].p95 - a[1].p95)[0]!;
-    const missed = Object.entries(results).filter(([, r]) => r.p95 >= TARGET_P95_MS).map(([n]) => n);
-    const seqScans = Object.entries(plans).filter(([, p]) => p.seqScan || p.sort || !p.index).map(([n]) => n);
-    log(`\nworst p95: ${worst[0]} ${worst[1].p95} ms; target p95 < ${TARGET_P95_MS} ms ${missed.length ? `MISSED by: ${missed.join(', ')}` : 'met by every case'}`);
-    log(seqScans.length ? `plans that are not an ordered index scan: ${seqScans.join(', ')}` : 'every plan is an index scan on orders in list order (no Seq Scan, no Sort)');
+    const missed = Object.entries(results)
+      .filter(([, r]) => r.p95 >= TARGET_P95_MS)
+      .map(([n]) => n);
+    const seqScans = Object.entries(plans)
+      .filter(([, p]) => p.seqScan || p.sort || !p.index)
+      .map(([n]) => n);
+    log(
+      `\nworst p95: ${worst[0]} ${worst[1].p95} ms; target p95 < ${TARGET_P95_MS} ms ${missed.length ? `MISSED by: ${missed.join(', ')}` : 'met by every case'}`,
+    );
+    log(
+      seqScans.length
+        ? `plans that are not an ordered index scan: ${seqScans.join(', ')}`
+        : 'every plan is an index scan on orders in list order (no Seq Scan, no Sort)',
+    );
     console.log(
       JSON.stringify({
         bench: 'orders-list',

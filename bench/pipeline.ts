@@ -123,7 +123,8 @@ function readReference(file: string): CostReference {
   } catch (err) {
     fail(`--check ${file}: cannot read the reference (${(err as Error).message}); write one with --save-reference ${file}`);
   }
-  if (typeof parsed.cpuPerOrderRatio !== 'number' || !(parsed.cpuPerOrderRatio > 0)) fail(`--check ${file}: no positive cpuPerOrderRatio in it; write one with --save-reference ${file}`);
+  if (typeof parsed.cpuPerOrderRatio !== 'number' || !(parsed.cpuPerOrderRatio > 0))
+    fail(`--check ${file}: no positive cpuPerOrderRatio in it; write one with --save-reference ${file}`);
   return parsed as CostReference;
 }
 const warmupS = Math.min(5, durationS / 4);
@@ -403,7 +404,11 @@ async function main() {
     `pipeline benchmark: ${durationS} s per phase at up to ${rate}/s, at most ${concurrency} in flight; ` +
       `scale ${scale}, ${lines} production lines, ${Math.round(b2cShare * 100)} % shop orders`,
   );
-  note(`machine: ${machineDescription()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  note(
+    `machine: ${machineDescription()}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 
   const children: Child[] = [];
   let server: Awaited<ReturnType<typeof startDevServer>> | undefined;
@@ -474,7 +479,11 @@ async function main() {
       'the workers',
       async () =>
         (await hasPollers(client, TASK_QUEUES.orders, 'workflow')) &&
-        (await Promise.all(['orders', 'pricing', 'crm', 'mes', 'shipping'].map((q) => hasPollers(client, TASK_QUEUES[q as keyof typeof TASK_QUEUES], 'activity')))).every(Boolean),
+        (
+          await Promise.all(
+            ['orders', 'pricing', 'crm', 'mes', 'shipping'].map((q) => hasPollers(client, TASK_QUEUES[q as keyof typeof TASK_QUEUES], 'activity')),
+          )
+        ).every(Boolean),
       [api, workers],
     );
     note(`pipeline up: API ${apiUrl} (pid ${api.proc.pid}), workers of every queue (pid ${workers.proc.pid})`);
@@ -553,7 +562,11 @@ async function main() {
       'baseline',
       baselineClient,
       async (n) => {
-        const handle = await baselineClient.workflow.start('baselineWorkflow', { taskQueue: BASELINE_QUEUE, workflowId: `baseline-${runId}-${n}`, args: [String(n)] });
+        const handle = await baselineClient.workflow.start('baselineWorkflow', {
+          taskQueue: BASELINE_QUEUE,
+          workflowId: `baseline-${runId}-${n}`,
+          args: [String(n)],
+        });
         return { workflowId: handle.workflowId };
       },
       (result) => (result === 5 ? 'ok' : `returned ${String(result)}`),
@@ -574,7 +587,11 @@ async function main() {
       ratio: { value: round2(ratio), target: `>= ${TARGETS.ratio}`, met: ratio >= TARGETS.ratio },
       cpuPerOrderRatio: { value: round2(cpuPerOrderRatio), target: `<= ${TARGETS.cpuPerOrderRatio}`, met: cpuPerOrderRatio <= TARGETS.cpuPerOrderRatio },
       eventsPerOrder: { value: pipelineHistory.events.max, target: `<= ${TARGETS.eventsPerOrder}`, met: pipelineHistory.events.max <= TARGETS.eventsPerOrder },
-      upsertsPerOrder: { value: pipelineHistory.searchAttributeUpserts.max, target: `<= ${TARGETS.upsertsPerOrder}`, met: pipelineHistory.searchAttributeUpserts.max <= TARGETS.upsertsPerOrder },
+      upsertsPerOrder: {
+        value: pipelineHistory.searchAttributeUpserts.max,
+        target: `<= ${TARGETS.upsertsPerOrder}`,
+        met: pipelineHistory.searchAttributeUpserts.max <= TARGETS.upsertsPerOrder,
+      },
       projectionWritesPerOrder: {
         value: pipelineHistory.projectionWrites.max,
         target: `<= ${TARGETS.projectionWritesPerOrder}`,
@@ -613,28 +630,52 @@ async function main() {
     const out = (line = '') => console.log(line);
     out('');
     out(`                         pipeline   baseline`);
-    out(`completed per second  ${String(pipeline.perSecond).padStart(10)} ${String(base.perSecond).padStart(10)}   (${pipeline.measuredOver} / ${base.measuredOver})`);
-    out(`steady state          ${String(pipeline.steadyPerSecond).padStart(10)} ${String(base.steadyPerSecond).padStart(10)}   (after ${warmupS} s warm-up until sending stopped)`);
-    out(`overall per second    ${String(pipeline.overallPerSecond).padStart(10)} ${String(base.overallPerSecond).padStart(10)}   (first send to last completion)`);
+    out(
+      `completed per second  ${String(pipeline.perSecond).padStart(10)} ${String(base.perSecond).padStart(10)}   (${pipeline.measuredOver} / ${base.measuredOver})`,
+    );
+    out(
+      `steady state          ${String(pipeline.steadyPerSecond).padStart(10)} ${String(base.steadyPerSecond).padStart(10)}   (after ${warmupS} s warm-up until sending stopped)`,
+    );
+    out(
+      `overall per second    ${String(pipeline.overallPerSecond).padStart(10)} ${String(base.overallPerSecond).padStart(10)}   (first send to last completion)`,
+    );
     out(`sent / completed      ${`${pipeline.sent}/${pipeline.completed}`.padStart(10)} ${`${base.sent}/${base.completed}`.padStart(10)}`);
-    out(`start p50 / p99 (ms)  ${`${pipeline.intakeMs.p50}/${pipeline.intakeMs.p99}`.padStart(10)} ${`${base.intakeMs.p50}/${base.intakeMs.p99}`.padStart(10)}   (pipeline: POST /v1/orders → 202)`);
-    out(`end to end p50 / p99  ${`${pipeline.endToEndMs.p50}/${pipeline.endToEndMs.p99}`.padStart(10)} ${`${base.endToEndMs.p50}/${base.endToEndMs.p99}`.padStart(10)}`);
-    out(`CPU ms per workflow   ${String(pipeline.cpuMsPerWorkflow.ours).padStart(10)} ${String(base.cpuMsPerWorkflow.ours).padStart(10)}   (the run's processes; whole machine ${pipeline.cpuMsPerWorkflow.total} / ${base.cpuMsPerWorkflow.total})`);
-    out(`  pipeline: ${Object.entries(pipeline.cpuMsPerWorkflow).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    out(`  baseline: ${Object.entries(base.cpuMsPerWorkflow).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    out(
+      `start p50 / p99 (ms)  ${`${pipeline.intakeMs.p50}/${pipeline.intakeMs.p99}`.padStart(10)} ${`${base.intakeMs.p50}/${base.intakeMs.p99}`.padStart(10)}   (pipeline: POST /v1/orders → 202)`,
+    );
+    out(
+      `end to end p50 / p99  ${`${pipeline.endToEndMs.p50}/${pipeline.endToEndMs.p99}`.padStart(10)} ${`${base.endToEndMs.p50}/${base.endToEndMs.p99}`.padStart(10)}`,
+    );
+    out(
+      `CPU ms per workflow   ${String(pipeline.cpuMsPerWorkflow.ours).padStart(10)} ${String(base.cpuMsPerWorkflow.ours).padStart(10)}   (the run's processes; whole machine ${pipeline.cpuMsPerWorkflow.total} / ${base.cpuMsPerWorkflow.total})`,
+    );
+    out(
+      `  pipeline: ${Object.entries(pipeline.cpuMsPerWorkflow)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+    out(
+      `  baseline: ${Object.entries(base.cpuMsPerWorkflow)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
     out('queue wait per stage (ms, p50 / p99): ' + STAGES.map((s) => `${s} ${pipeline.queueWaitMs![s]!.p50}/${pipeline.queueWaitMs![s]!.p99}`).join(', '));
     if (Object.keys(pipeline.rejectedAtIntake).length) out(`not accepted: ${JSON.stringify(pipeline.rejectedAtIntake)}`);
     if (Object.keys(pipeline.notCompleted).length) out(`pipeline, not delivered: ${JSON.stringify(pipeline.notCompleted)}`);
-    if (Object.keys(base.notCompleted).length || Object.keys(base.rejectedAtIntake).length) out(`baseline problems: ${JSON.stringify({ ...base.notCompleted, ...base.rejectedAtIntake })}`);
+    if (Object.keys(base.notCompleted).length || Object.keys(base.rejectedAtIntake).length)
+      out(`baseline problems: ${JSON.stringify({ ...base.notCompleted, ...base.rejectedAtIntake })}`);
     out(`CPU per workflow, baseline / pipeline: ${(cpuRatio * 100).toFixed(1)} % (the throughput ratio if CPU alone decided)`);
     const h = (f: typeof pipelineHistory) =>
       `events ${f.events.p50}/${f.events.max}, upserts ${f.searchAttributeUpserts.p50}/${f.searchAttributeUpserts.max}, projection writes ${f.projectionWrites.p50}/${f.projectionWrites.max}, local activities ${f.localActivities.p50}/${f.localActivities.max}, workflow tasks ${f.workflowTasks.p50}/${f.workflowTasks.max}, signals ${f.signals.p50}/${f.signals.max}`;
     out(`history per workflow (p50/max of ${pipelineHistory.sampled} / ${baselineHistory.sampled} sampled):`);
     out(`  pipeline: ${h(pipelineHistory)}`);
     out(`  baseline: ${h(baselineHistory)}`);
-    out(`attempts after the first: ${retriedStepAttempts} in the orders' steps, ${pipelineHistory.retriedAttempts} in the sampled histories ${JSON.stringify(pipelineHistory.retriedByActivity)}`);
+    out(
+      `attempts after the first: ${retriedStepAttempts} in the orders' steps, ${pipelineHistory.retriedAttempts} in the sampled histories ${JSON.stringify(pipelineHistory.retriedByActivity)}`,
+    );
     out('targets:');
-    for (const [name, c] of Object.entries(checks)) out(`  ${name.padEnd(26)} ${String(c.value).padStart(8)}  ${c.target.padEnd(8)} ${c.met ? 'met' : 'MISSED'}`);
+    for (const [name, c] of Object.entries(checks))
+      out(`  ${name.padEnd(26)} ${String(c.value).padStart(8)}  ${c.target.padEnd(8)} ${c.met ? 'met' : 'MISSED'}`);
     out(`pipeline / baseline: ${(ratio * 100).toFixed(1)} % (target ≥ ${TARGETS.ratio * 100} %): ${ratio >= TARGETS.ratio ? 'met' : 'MISSED'}`);
 
     await mkdir(path.dirname(outFile), { recursive: true });
@@ -650,10 +691,16 @@ async function main() {
         `CPU regression check: ${round2(cpuPerOrderRatio)}x the baseline's CPU per order, reference ${reference.cpuPerOrderRatio}x (${reference.measuredAt}), ` +
           `limit ${round2(limit)}x (+${CHECK_TOLERANCE * 100} %): ${verdict}`,
       );
-      if (verdict === 'FAILED') regression = `an order costs ${round2(cpuPerOrderRatio)}x the baseline's CPU, more than ${round2(limit)}x (the reference ${reference.cpuPerOrderRatio}x + ${CHECK_TOLERANCE * 100} %); profile with --cpu-prof, or if the cost is intended, write a new reference with --save-reference`;
+      if (verdict === 'FAILED')
+        regression = `an order costs ${round2(cpuPerOrderRatio)}x the baseline's CPU, more than ${round2(limit)}x (the reference ${reference.cpuPerOrderRatio}x + ${CHECK_TOLERANCE * 100} %); profile with --cpu-prof, or if the cost is intended, write a new reference with --save-reference`;
     }
     if (values['save-reference']) {
-      const saved: CostReference = { cpuPerOrderRatio: round2(cpuPerOrderRatio), measuredAt: startedAt.toISOString().slice(0, 10), options: figures.options, machine: machineDescription() };
+      const saved: CostReference = {
+        cpuPerOrderRatio: round2(cpuPerOrderRatio),
+        measuredAt: startedAt.toISOString().slice(0, 10),
+        options: figures.options,
+        machine: machineDescription(),
+      };
       await writeFile(values['save-reference'], `${JSON.stringify(saved, null, 2)}\n`);
       note(`reference written to ${values['save-reference']}`);
     }

@@ -76,14 +76,15 @@ const stats = (xs: number[]) => {
   return { p50: round2(percentile(s, 0.5)), p95: round2(percentile(s, 0.95)), n: s.length };
 };
 
-
 /** A random valid item: any product, any option values, a quantity within its range. */
 function randomItem(rand: () => number): OrderItem {
   const p = CATALOG[Math.floor(rand() * CATALOG.length)]!;
-  const options = Object.fromEntries(Object.entries(p.options).map(([name, o]) => {
-    const vs = Object.keys(o.values);
-    return [name, vs[Math.floor(rand() * vs.length)]!];
-  }));
+  const options = Object.fromEntries(
+    Object.entries(p.options).map(([name, o]) => {
+      const vs = Object.keys(o.values);
+      return [name, vs[Math.floor(rand() * vs.length)]!];
+    }),
+  );
   const max = Math.min(p.maxQuantity, 50_000);
   const quantity = Math.max(p.minQuantity, Math.round(p.minQuantity + (max - p.minQuantity) * rand() ** 3));
   return { sku: p.sku, quantity, options };
@@ -93,7 +94,15 @@ const LIGHT: OrderItem[] = [{ sku: 'POS-A2', quantity: 20 }];
 /** 50 lines: every product, several option sets and quantities; the business cards dominate (densest imposition). */
 function heavyOrder(variant: number): OrderItem[] {
   const rand = seededRandom(42);
-  const items = Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? { sku: 'BC-STD', quantity: 250 + Math.floor(rand() * 20_000), options: { paper: ['matte-350', 'gloss-350', 'recycled-300'][i % 3]!, finish: ['none', 'soft-touch', 'foil'][i % 3]! } } : randomItem(rand)));
+  const items = Array.from({ length: 50 }, (_, i) =>
+    i % 2 === 0
+      ? {
+          sku: 'BC-STD',
+          quantity: 250 + Math.floor(rand() * 20_000),
+          options: { paper: ['matte-350', 'gloss-350', 'recycled-300'][i % 3]!, finish: ['none', 'soft-touch', 'foil'][i % 3]! },
+        }
+      : randomItem(rand),
+  );
   items[0] = { ...items[0]!, quantity: items[0]!.quantity + variant };
   return items;
 }
@@ -214,7 +223,9 @@ async function main() {
       latencyMs: stats(latencies),
       requestsPerSecond: Math.round(requests / (elapsed / 1000)),
     };
-    say(`mix: hit rate ${round2(hitRate * 100)} % (memory ${counts.memory}, shared ${counts.shared}, computed ${counts.miss}); ${Math.round(requests / (elapsed / 1000))} requests/s`);
+    say(
+      `mix: hit rate ${round2(hitRate * 100)} % (memory ${counts.memory}, shared ${counts.shared}, computed ${counts.miss}); ${Math.round(requests / (elapsed / 1000))} requests/s`,
+    );
   } finally {
     await dbs.close();
   }

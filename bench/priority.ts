@@ -70,7 +70,6 @@ const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0
 const urls = Object.fromEntries(SYSTEMS.map((s) => [s, withDatabase(serverUrl, `orders_bench_prio_${s}`)])) as Record<(typeof SYSTEMS)[number], string>;
 const say = (m: string) => console.log(m);
 
-
 const ascending = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const median = (xs: number[]) => percentile(ascending(xs), 0.5);
 
@@ -97,7 +96,12 @@ async function main() {
   const bundle = await writeWorkflowBundle(path.join('.data', 'bench', 'workflow-bundle.js'));
   const native = await connectWorkers(config.temporal.address);
   const workers = await createWorkers(
-    { config, connection: native, db: { shop: dbs.shop.db, crm: dbs.crm.db, mes: dbs.mes.db, carrier: dbs.carrier.db, pricing: dbs.pricing.db }, workflowBundlePath: bundle },
+    {
+      config,
+      connection: native,
+      db: { shop: dbs.shop.db, crm: dbs.crm.db, mes: dbs.mes.db, carrier: dbs.carrier.db, pricing: dbs.pricing.db },
+      workflowBundlePath: bundle,
+    },
     QUEUE_NAMES,
   );
   const running = workers.run();
@@ -119,7 +123,7 @@ async function main() {
   let next = startedAt;
   for (let i = 0; i < total; i++) {
     const r = (i * 0.6180339887) % 1; // deterministic, evenly spread mix
-    const kind = r < b2cShare ? 'b2c' : (i % 2 === 0 ? 'acme' : 'globex');
+    const kind = r < b2cShare ? 'b2c' : i % 2 === 0 ? 'acme' : 'globex';
     const order = OrderRequestSchema.parse({
       customer: { name: `Bench ${i}`, email: `bench-${i}@example.com` },
       items,
@@ -152,7 +156,10 @@ async function main() {
   const byKind = Object.fromEntries(
     ['b2c', 'b2b', 'acme', 'globex'].map((k) => {
       const w = wait(k).filter(Number.isFinite);
-      return [k, { orders: w.length, medianWaitMs: Math.round(median(w)), p90WaitMs: Math.round(percentile(ascending(w), 0.9)), maxWaitMs: Math.round(Math.max(...w)) }];
+      return [
+        k,
+        { orders: w.length, medianWaitMs: Math.round(median(w)), p90WaitMs: Math.round(percentile(ascending(w), 0.9)), maxWaitMs: Math.round(Math.max(...w)) },
+      ];
     }),
   );
   const escalated = results.filter((r) => r.timeline.some((t) => t.stage === 'escalate')).length;
@@ -165,7 +172,9 @@ async function main() {
   say('');
   say('class    orders  median wait  p90 wait  max wait   (queue wait for a production line)');
   for (const [k, v] of Object.entries(byKind)) {
-    say(`${k.padEnd(8)} ${String(v.orders).padStart(6)} ${`${v.medianWaitMs} ms`.padStart(12)} ${`${v.p90WaitMs} ms`.padStart(9)} ${`${v.maxWaitMs} ms`.padStart(9)}`);
+    say(
+      `${k.padEnd(8)} ${String(v.orders).padStart(6)} ${`${v.medianWaitMs} ms`.padStart(12)} ${`${v.p90WaitMs} ms`.padStart(9)} ${`${v.maxWaitMs} ms`.padStart(9)}`,
+    );
   }
   say(`B2C / B2B median wait: ${(ratio * 100).toFixed(1)} % (target ≤ ${TARGET_RATIO * 100} %): ${ratio <= TARGET_RATIO ? 'met' : 'MISSED'}`);
   say(`partners' median completion: acme ${(acmeMedianDone / 1000).toFixed(1)} s, globex ${(globexMedianDone / 1000).toFixed(1)} s after the start`);

@@ -103,12 +103,7 @@ export interface OpenOptions {
   poolSize?: number;
 }
 
-async function openOne<K extends SystemName>(
-  config: Config,
-  system: K,
-  url: string | undefined,
-  options: OpenOptions,
-): Promise<SystemDb<K>> {
+async function openOne<K extends SystemName>(config: Config, system: K, url: string | undefined, options: OpenOptions): Promise<SystemDb<K>> {
   const schema = SCHEMAS[system];
   if (url) {
     if (options.migrate) await migratePostgres(system, url);

@@ -24,7 +24,11 @@ export function outboxTable<N extends string>(name: N) {
       deliveredAt: ts('delivered_at'),
       lastError: text('last_error'),
     },
-    (t) => [index(`${name}_pending_idx`).on(t.nextAttemptAt).where(sql`delivered_at is null`)],
+    (t) => [
+      index(`${name}_pending_idx`)
+        .on(t.nextAttemptAt)
+        .where(sql`delivered_at is null`),
+    ],
   );
 }
 

@@ -131,15 +131,13 @@ async function spectral(file: string): Promise<{ findings: Finding[]; durationMs
   }
   const report = parseJson('spectral', result);
   if (!Array.isArray(report)) throw new LinterFailure(`spectral's report is not a list:\n${result.stdout.slice(0, 2000)}`);
-  const findings = report.map(
-    (r: { code: string | number; message: string; severity: number; path?: (string | number)[] }): Finding => ({
-      linter: 'spectral',
-      severity: SPECTRAL_SEVERITY[r.severity] ?? 'error',
-      rule: String(r.code),
-      message: r.message,
-      at: pointer(r.path ?? []),
-    }),
-  );
+  const findings = report.map((r: { code: string | number; message: string; severity: number; path?: (string | number)[] }): Finding => ({
+    linter: 'spectral',
+    severity: SPECTRAL_SEVERITY[r.severity] ?? 'error',
+    rule: String(r.code),
+    message: r.message,
+    at: pointer(r.path ?? []),
+  }));
   if (result.code === 1 && !findings.some((f) => f.severity === 'error')) {
     throw new LinterFailure(`spectral failed without reporting an error:\n${result.stderr.trim()}`);
   }
@@ -169,16 +167,15 @@ async function redocly(file: string): Promise<{ findings: Finding[]; durationMs:
     totals?: { errors: number; warnings: number };
     problems?: { ruleId: string; severity: string; message: string; location?: { pointer?: string }[] }[];
   };
-  if (!report.totals || !Array.isArray(report.problems)) throw new LinterFailure(`redocly's report has no totals and problems:\n${result.stdout.slice(0, 2000)}`);
-  const findings = report.problems.map(
-    (p): Finding => ({
-      linter: 'redocly',
-      severity: REDOCLY_SEVERITY[p.severity] ?? 'error',
-      rule: p.ruleId,
-      message: p.message,
-      at: (p.location?.[0]?.pointer ?? '#').replace(/^#/, ''),
-    }),
-  );
+  if (!report.totals || !Array.isArray(report.problems))
+    throw new LinterFailure(`redocly's report has no totals and problems:\n${result.stdout.slice(0, 2000)}`);
+  const findings = report.problems.map((p): Finding => ({
+    linter: 'redocly',
+    severity: REDOCLY_SEVERITY[p.severity] ?? 'error',
+    rule: p.ruleId,
+    message: p.message,
+    at: (p.location?.[0]?.pointer ?? '#').replace(/^#/, ''),
+  }));
   if (result.code === 1 && !findings.some((f) => f.severity === 'error')) {
     throw new LinterFailure(`redocly failed without reporting an error:\n${result.stderr.trim()}`);
   }
@@ -245,7 +242,13 @@ export function summarize(report: LintReport, options: { linters?: readonly Lint
   const errors = report.findings.filter((f) => f.severity === 'error');
   const shown = options.verbose ? report.findings : errors;
   if (shown.length > 0) {
-    lines.push('', options.verbose ? 'Findings:' : 'Errors:', ...formatFindings(shown).split('\n').map((l) => `  ${l}`));
+    lines.push(
+      '',
+      options.verbose ? 'Findings:' : 'Errors:',
+      ...formatFindings(shown)
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
   }
   lines.push('', errors.length === 0 ? 'No errors.' : `${errors.length} error${errors.length === 1 ? '' : 's'}: the document fails the lint.`);
   return lines.join('\n');

@@ -50,7 +50,11 @@ const EnvSchema = z.object({
   MAX_CACHED_WORKFLOWS: positiveInt(500),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   SLA_AT_RISK_SHARE: z.coerce.number().gt(0).lt(1).default(0.8),
-  IDEMPOTENCY_TTL_HOURS: z.coerce.number().positive().max(24 * 90).default(24),
+  IDEMPOTENCY_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 90)
+    .default(24),
   AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().positive().max(100_000).default(60),
 
   METRICS_PORT: port.optional(),
@@ -64,16 +68,31 @@ const EnvSchema = z.object({
   CARRIER_EVENTS_URL: optionalUrl,
   CARRIER_API_KEY: z.string().min(1).max(512).default('carrier-dev-key'),
   CARRIER_WEBHOOK_SECRET: z.string().min(8).default('carrier-dev-webhook-secret'),
-  CARRIER_EVENT_GRACE_SECONDS: z.coerce.number().min(0).max(7 * 24 * 3600).default(300),
+  CARRIER_EVENT_GRACE_SECONDS: z.coerce
+    .number()
+    .min(0)
+    .max(7 * 24 * 3600)
+    .default(300),
   PRODUCE_CALLBACK_SECRET: z.string().min(32).max(512).optional(),
   PAYLOAD_ENCRYPTION_KEYS: z.string().max(16_384).optional(),
-  OUTBOX_GIVE_UP_HOURS: z.coerce.number().positive().max(24 * 30).default(24),
+  OUTBOX_GIVE_UP_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(24),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: z.enum(['true', 'false']).default('false'),
   // OpenTelemetry's standard variables (the subset this product reads; see README, "Tracing").
   OTEL_SERVICE_NAME: z.string().trim().min(1).max(200).optional(),
   OTEL_TRACES_EXPORTER: z
     .string()
-    .transform((s) => [...new Set(s.split(',').map((e) => e.trim()).filter((e) => e !== ''))])
+    .transform((s) => [
+      ...new Set(
+        s
+          .split(',')
+          .map((e) => e.trim())
+          .filter((e) => e !== ''),
+      ),
+    ])
     .pipe(z.array(z.enum(TRACE_EXPORTERS)))
     .optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
@@ -291,7 +310,9 @@ function productionSecretIssues(given: Record<string, string | undefined>): stri
       continue; // not a URL: the schema names it
     }
     if (password !== '' && (PLACEHOLDER.test(password) || password === 'postgres')) {
-      issues.push(`  ${name}: its password is a placeholder or the default \`postgres\`; production refuses it: set a password of your own (e.g. \`openssl rand -hex 32\`)`);
+      issues.push(
+        `  ${name}: its password is a placeholder or the default \`postgres\`; production refuses it: set a password of your own (e.g. \`openssl rand -hex 32\`)`,
+      );
     }
   }
   return issues;
@@ -412,7 +433,9 @@ function payloadKeysOf(e: Env, issues: string[]): PayloadKey[] {
   const production = e.NODE_ENV === 'production';
   if (!e.PAYLOAD_ENCRYPTION_KEYS) {
     if (production) {
-      issues.push(`${name}: required in production: "keyId:base64key" with a 32-byte key (e.g. k1:$(openssl rand -base64 32)), the same on the API and every worker`);
+      issues.push(
+        `${name}: required in production: "keyId:base64key" with a 32-byte key (e.g. k1:$(openssl rand -base64 32)), the same on the API and every worker`,
+      );
     }
     return parsePayloadKeys(DEV_PAYLOAD_KEY_SPEC);
   }
@@ -436,8 +459,7 @@ function payloadKeysOf(e: Env, issues: string[]): PayloadKey[] {
  */
 function tracingConfig(e: Env): Config['tracing'] {
   const otlpTracesUrl =
-    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
-    (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined);
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined);
   const named = e.OTEL_TRACES_EXPORTER ?? (otlpTracesUrl ? ['otlp'] : ['none']);
   const exporters = named.includes('none') ? [] : named.filter((n): n is Exclude<TraceExporterName, 'none'> => n !== 'none');
   return {

@@ -9,12 +9,7 @@ import type { Channel, OrderRequest } from './domain/order.js';
 import { PRIORITY_KEYS, defaultPriority, taskPriority, type PriorityClass } from './domain/priority.js';
 import { DEFAULT_AT_RISK_SHARE } from './domain/sla.js';
 import { tierLimits } from './domain/tiers.js';
-import {
-  SEARCH_ATTRIBUTES,
-  TASK_QUEUES,
-  orderWorkflowId,
-  type OrderWorkflowInput,
-} from './workflows/order/contract.js';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES, orderWorkflowId, type OrderWorkflowInput } from './workflows/order/contract.js';
 import { orderWorkflow } from './workflows/order/workflow.js';
 
 /** Who places the order: decides channel and partner. */

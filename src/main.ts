@@ -72,7 +72,11 @@ if (local && !(await isListening(host === 'localhost' ? '127.0.0.1' : host!, tem
 }
 
 // 2. Databases and migrations.
-say(config.databaseServerUrl || config.databases.shop ? 'Connecting to PostgreSQL and migrating…' : `Opening embedded databases under ${config.dataDir}/pglite (first run takes a few seconds)…`);
+say(
+  config.databaseServerUrl || config.databases.shop
+    ? 'Connecting to PostgreSQL and migrating…'
+    : `Opening embedded databases under ${config.dataDir}/pglite (first run takes a few seconds)…`,
+);
 const dbs = await openDatabases(config, SYSTEMS, { migrate: true });
 
 // 3. Workers for every queue, then the API.

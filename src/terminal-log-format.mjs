@@ -16,7 +16,9 @@ const IGNORED = 'pid,hostname,name,component,span_id,trace_flags,req,res,respons
 
 /** `text` on one line: line breaks (and the indentation after them) become ` | `. */
 function oneLine(text) {
-  return String(text).replace(/\s*[\r\n]+\s*/g, ' | ').trim();
+  return String(text)
+    .replace(/\s*[\r\n]+\s*/g, ' | ')
+    .trim();
 }
 
 /** An error of a log entry in a few words: `Type: message (at first stack frame)`. */

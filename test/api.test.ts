@@ -150,7 +150,12 @@ describe('errors are problem+json, never a started order', () => {
   it('names the offending fields', async () => {
     const res = await call('POST', '/v1/orders', {
       key: SHOP,
-      body: sampleOrder({ items: [{ sku: 'NOPE-1', quantity: 5 }, { sku: 'BC-STD', quantity: 1.5 }] }),
+      body: sampleOrder({
+        items: [
+          { sku: 'NOPE-1', quantity: 5 },
+          { sku: 'BC-STD', quantity: 1.5 },
+        ],
+      }),
     });
     expect(res.status).toBe(422);
     expect(res.json.errors.map((e: any) => e.path)).toContain('items.1.quantity');

@@ -29,7 +29,10 @@ describe('embedded carrier', () => {
     // The simulator's next round finds nothing left to deliver for this order.
     await createDeliverySimulator(dbs.carrier.db, { events: true })();
 
-    const events = await dbs.carrier.db.select().from(carrierOutbox).where(eq(carrierOutbox.id, `${booked.id}:delivered`));
+    const events = await dbs.carrier.db
+      .select()
+      .from(carrierOutbox)
+      .where(eq(carrierOutbox.id, `${booked.id}:delivered`));
     expect(events).toHaveLength(1);
     expect(events[0]!.payload).toMatchObject({ type: 'shipment.delivered', shipment: { orderId, trackingNumber: booked.trackingNumber } });
   });

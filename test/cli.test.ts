@@ -29,7 +29,6 @@ beforeAll(async () => {
 });
 afterAll(() => stop?.());
 
-
 const cli = runCli;
 
 async function cliJson(...args: string[]): Promise<any> {
@@ -65,7 +64,8 @@ describe('orders CLI', () => {
     expect(help.stdout).toContain('Exit codes');
     const sim = await cli('simulate', '--help');
     expect(sim.code).toBe(0);
-    for (const flag of ['--orders <n>', '--rate <r>', '--mix <b2c=share>', '--api <url>', '--partner-keys <keys>', '--wait', '--json']) expect(sim.stdout).toContain(flag);
+    for (const flag of ['--orders <n>', '--rate <r>', '--mix <b2c=share>', '--api <url>', '--partner-keys <keys>', '--wait', '--json'])
+      expect(sim.stdout).toContain(flag);
   });
 
   it('simulate sends the orders at the rate and mix asked for; list, status and trace show them', async () => {
@@ -129,7 +129,8 @@ describe('orders CLI', () => {
     // trace: all five stages with durations, and the Web UI link once
     const trace = await cli('trace', id);
     expect(trace.code, trace.stderr).toBe(0);
-    for (const stage of STAGES) expect(trace.stdout).toMatch(new RegExp(`^${stage}\\s+completed\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+[\\d.]+ m?s`, 'm'));
+    for (const stage of STAGES)
+      expect(trace.stdout).toMatch(new RegExp(`^${stage}\\s+completed\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+[\\d.]+ m?s`, 'm'));
     expect(trace.stdout).toMatch(/^STAGE\s+STATUS\s+START\s+DURATION\s+QUEUE WAIT\s+ATTEMPTS\s+PRIORITY\s+DETAIL/m);
     expect(count(trace.stdout, uiUrl(id))).toBe(1);
     const traceJson = await cliJson('trace', id);
@@ -239,7 +240,9 @@ describe('orders CLI', () => {
       expect(overdue.map((r: any) => r.id)).toContain(id);
       expect(overdue.every((r: any) => r.overdueAt !== null)).toBe(true);
       const table = await cli('list', '--overdue', '--partner', 'acme');
-      expect(table.stdout).toMatch(new RegExp(`^${id}\\s+\\S+ \\S+Z\\s+b2b/acme\\s+in_production\\s+high\\s+1,234\\.56 EUR\\s+\\S+ \\S+Z\\s+overdue,at-risk$`, 'm'));
+      expect(table.stdout).toMatch(
+        new RegExp(`^${id}\\s+\\S+ \\S+Z\\s+b2b/acme\\s+in_production\\s+high\\s+1,234\\.56 EUR\\s+\\S+ \\S+Z\\s+overdue,at-risk$`, 'm'),
+      );
       const notOverdue = await cliJson('list', '--status', 'delivered', '--limit', '500');
       expect(notOverdue.map((r: any) => r.id)).not.toContain(id);
     } finally {
@@ -253,7 +256,11 @@ describe('orders CLI', () => {
     ['id that is no UUID', ['trace', 'order-42'], /^error: no order order-42 — order ids are UUIDs/],
     ['cancel of an unknown order', ['cancel', UNKNOWN, '--reason', 'x'], new RegExp(`^error: no order ${UNKNOWN}`)],
     ['reprioritize of an unknown order', ['reprioritize', UNKNOWN, '--priority', 'rush', '--reason', 'x'], new RegExp(`^error: no order ${UNKNOWN}`)],
-    ['unknown priority', ['reprioritize', UNKNOWN, '--priority', 'urgent', '--reason', 'x'], /argument 'urgent' is invalid\. Allowed choices are rush, high, normal, low\. — see 'orders reprioritize --help'/],
+    [
+      'unknown priority',
+      ['reprioritize', UNKNOWN, '--priority', 'urgent', '--reason', 'x'],
+      /argument 'urgent' is invalid\. Allowed choices are rush, high, normal, low\. — see 'orders reprioritize --help'/,
+    ],
     ['missing reason', ['cancel', UNKNOWN], /required option '--reason <text>' not specified — see 'orders cancel --help'/],
     ['empty reason', ['cancel', UNKNOWN, '--reason', '  '], /--reason must not be empty/],
     ['unknown flag', ['list', '--colour', 'red'], /unknown option '--colour' — see 'orders list --help'/],

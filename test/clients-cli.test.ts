@@ -113,7 +113,10 @@ describe('clients CLI', () => {
     const secret = /Webhook secret:\s+(whsec_\S+)/.exec(created.stdout)?.[1];
     expect(key).toBeDefined();
     expect(secret).toBeDefined();
-    const [row] = await dbs.shop.db.select().from(apiClients).where(eq(apiClients.keyHash, hashKey(key!)));
+    const [row] = await dbs.shop.db
+      .select()
+      .from(apiClients)
+      .where(eq(apiClients.keyHash, hashKey(key!)));
     expect(row).toMatchObject({ kind: 'shop', tier: 'shop', webhookUrl: 'https://hooks.example/orders', webhookSecret: secret });
     const listed = await cli('list');
     expect(listed.stdout).toContain('https://hooks.example/orders');

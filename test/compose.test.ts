@@ -209,9 +209,7 @@ describe('docker-compose.yml', () => {
   it('registers exactly the search attributes of the order workflow on its namespace', () => {
     const admin = service('temporal-admin-tools');
     const script = [...argv(admin.entrypoint), ...argv(admin.command)].join('\n');
-    const created = [
-      ...script.matchAll(/temporal operator search-attribute create\s+--namespace\s+(\S+)\s+--name\s+(\S+)\s+--type\s+(\S+)/g),
-    ];
+    const created = [...script.matchAll(/temporal operator search-attribute create\s+--namespace\s+(\S+)\s+--name\s+(\S+)\s+--type\s+(\S+)/g)];
     const namespace = loadConfig(envOf(service('api'))).temporal.namespace;
     expect(created.map((m) => m[1])).toEqual(created.map(() => namespace));
     const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
@@ -379,7 +377,10 @@ describe('docker-compose.yml', () => {
     for (const name of ['temporal-ui', 'grafana', 'prometheus', 'jaeger']) {
       const bindings = publishedBindings(service(name));
       expect(bindings.length, `${name} is reachable from the host`).toBeGreaterThan(0);
-      expect(bindings.map((b) => b.hostIp), name).toEqual(bindings.map(() => '127.0.0.1'));
+      expect(
+        bindings.map((b) => b.hostIp),
+        name,
+      ).toEqual(bindings.map(() => '127.0.0.1'));
     }
   });
 
@@ -411,7 +412,10 @@ describe('docker-compose.yml', () => {
     const address = loadConfig(envOf(service('api'))).temporal.address.split(':')[0];
     expect(address).toBe('temporal');
     for (const name of [...appServiceNames, 'temporal-admin-tools', 'temporal-ui']) {
-      expect(networksOf(service(name)).some((n) => temporalNetworks.includes(n)), name).toBe(true);
+      expect(
+        networksOf(service(name)).some((n) => temporalNetworks.includes(n)),
+        name,
+      ).toBe(true);
     }
   });
 
@@ -438,7 +442,8 @@ describe('docker-compose.yml', () => {
         expect(err).toBeInstanceOf(ConfigError);
         message = (err as Error).message;
       }
-      for (const secret of [...PRODUCTION_SECRET_NAMES, 'DATABASE_URL']) expect(message, `${name} refuses ${secret}`).toMatch(new RegExp(`^  ${secret}: `, 'm'));
+      for (const secret of [...PRODUCTION_SECRET_NAMES, 'DATABASE_URL'])
+        expect(message, `${name} refuses ${secret}`).toMatch(new RegExp(`^  ${secret}: `, 'm'));
     }
     expect(readFileSync(path.join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain('.env');
   });

@@ -106,9 +106,7 @@ describe('loadConfig', () => {
 
 describe('withDatabase', () => {
   it('replaces only the database name, keeping credentials, port and parameters', () => {
-    expect(withDatabase('postgres://u:p%40ss@db:6543/app?sslmode=require', 'orders_mes')).toBe(
-      'postgres://u:p%40ss@db:6543/orders_mes?sslmode=require',
-    );
+    expect(withDatabase('postgres://u:p%40ss@db:6543/app?sslmode=require', 'orders_mes')).toBe('postgres://u:p%40ss@db:6543/orders_mes?sslmode=require');
     expect(withDatabase('postgresql://db', 'orders_crm')).toBe('postgresql://db/orders_crm');
   });
 });
@@ -160,8 +158,7 @@ describe('tracing configuration', () => {
     });
     expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing.otlpTracesUrl).toBe('http://collector:4318/v1/traces');
     expect(
-      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://b.example/otlp/traces' }).tracing
-        .otlpTracesUrl,
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://b.example/otlp/traces' }).tracing.otlpTracesUrl,
     ).toBe('https://b.example/otlp/traces');
     expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp' }).tracing.otlpTracesUrl).toBe('http://localhost:4318/v1/traces');
   });
@@ -253,7 +250,8 @@ describe('production secrets', () => {
     expect(run.status, run.stderr).toBe(2);
     expect(run.stderr).toContain('Invalid configuration:');
     expect(run.stderr).toMatch(/^ {2}MES_API_KEY: is a development value/m);
-    for (const name of PRODUCTION_SECRET_NAMES.filter((n) => n !== 'MES_API_KEY')) expect(run.stderr).toMatch(new RegExp(`^  ${name}: required in production`, 'm'));
+    for (const name of PRODUCTION_SECRET_NAMES.filter((n) => n !== 'MES_API_KEY'))
+      expect(run.stderr).toMatch(new RegExp(`^  ${name}: required in production`, 'm'));
     expect(run.stderr).not.toMatch(/\bat .*\.ts:\d+/);
   });
 });

@@ -215,13 +215,13 @@ describe('the dashboard page', () => {
     expect(nOf('cancelled', 'b2b')).toBeGreaterThanOrEqual(1);
 
     // --- the figures on the page
-    expect(num(await page.textContent('[data-testid="kpi-total"]') ?? '')).toBe(total);
-    expect(num(await page.textContent('[data-testid="kpi-open"]') ?? '')).toBe(open);
-    expect(num(await page.textContent('[data-testid="kpi-overdue"]') ?? '')).toBe(Number(flags!.overdue));
-    expect(num(await page.textContent('[data-testid="kpi-at-risk"]') ?? '')).toBe(Number(flags!.at_risk));
+    expect(num((await page.textContent('[data-testid="kpi-total"]')) ?? '')).toBe(total);
+    expect(num((await page.textContent('[data-testid="kpi-open"]')) ?? '')).toBe(open);
+    expect(num((await page.textContent('[data-testid="kpi-overdue"]')) ?? '')).toBe(Number(flags!.overdue));
+    expect(num((await page.textContent('[data-testid="kpi-at-risk"]')) ?? '')).toBe(Number(flags!.at_risk));
     expect(Number(flags!.overdue)).toBeGreaterThanOrEqual(1);
-    expect(num(await page.textContent('[data-testid="kpi-created"]') ?? '')).toBe(Number(window!.created_b2c) + Number(window!.created_b2b));
-    expect(num(await page.textContent('[data-testid="kpi-delivered"]') ?? '')).toBe(Number(window!.delivered_b2c) + Number(window!.delivered_b2b));
+    expect(num((await page.textContent('[data-testid="kpi-created"]')) ?? '')).toBe(Number(window!.created_b2c) + Number(window!.created_b2b));
+    expect(num((await page.textContent('[data-testid="kpi-delivered"]')) ?? '')).toBe(Number(window!.delivered_b2c) + Number(window!.delivered_b2b));
 
     const statusRows = await tableRows(page, 'status-table');
     expect(statusRows.map((r) => r[0])).toEqual([...ORDER_STATUSES, 'all']);
@@ -266,7 +266,12 @@ describe('the dashboard page', () => {
         and coalesce(e.ended_at, e.started_at) >= ${from}
       group by grouping sets ((e.stage, o.channel), (o.channel))`;
     // Both channels have waits over all stages, so the comparisons below compare figures, not blanks.
-    expect(waits.filter((w) => w.stage === null).map((w) => w.channel).sort()).toEqual(['b2b', 'b2c']);
+    expect(
+      waits
+        .filter((w) => w.stage === null)
+        .map((w) => w.channel)
+        .sort(),
+    ).toEqual(['b2b', 'b2c']);
     const waitRows = await tableRows(page, 'queue-wait-table');
     expect(waitRows.map((r) => r[0])).toEqual(['accept', 'price', 'route to CRM', 'produce', 'ship', 'all stages']);
     for (const [i, stage] of [...STAGES, null].entries()) {
@@ -318,7 +323,7 @@ describe('the dashboard page', () => {
     placed.push(more.json.id);
     await page.waitForFunction((before) => (globalThis as any).document.body.dataset.generatedAt !== before, generatedAt, { timeout: 20_000 });
     const after = await db.$count(orders);
-    expect(num(await page.textContent('[data-testid="kpi-total"]') ?? '')).toBe(after);
+    expect(num((await page.textContent('[data-testid="kpi-total"]')) ?? '')).toBe(after);
     expect(after).toBe(total + 1);
 
     expect(errors).toEqual([]);

@@ -60,7 +60,10 @@ function systemsTouched(file: string): Set<string> {
   const touched = new Set<string>();
   for (const spec of importsOf(file)) {
     if (!spec.startsWith('.')) continue;
-    const target = path.relative(ROOT, path.resolve(path.dirname(file), spec)).split(path.sep).join('/');
+    const target = path
+      .relative(ROOT, path.resolve(path.dirname(file), spec))
+      .split(path.sep)
+      .join('/');
     const schema = /^db\/([a-z]+)\/schema\.js$/.exec(target);
     const adapter = /^src\/systems\/([a-z]+)\//.exec(target);
     if (schema) touched.add(schema[1]!);
@@ -84,7 +87,10 @@ describe('system boundaries in the code', () => {
       // From db/index.js only its own database type.
       const dbIndex = readFileSync(file, 'utf8').match(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+['"][./]*db\/index\.js['"]/);
       if (dbIndex) {
-        const names = dbIndex[1]!.split(',').map((n) => n.replace(/^\s*type\s+/, '').trim()).filter(Boolean);
+        const names = dbIndex[1]!
+          .split(',')
+          .map((n) => n.replace(/^\s*type\s+/, '').trim())
+          .filter(Boolean);
         expect(names, path.relative(ROOT, file)).toEqual([`${system[0]!.toUpperCase()}${system.slice(1)}Db`]);
       }
     }

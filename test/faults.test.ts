@@ -96,7 +96,10 @@ async function waitForClose(client: Client, orderId: string, timeoutMs: number):
   const handle = client.workflow.getHandle<(input: unknown) => Promise<OrderState>>(orderWorkflowId(orderId));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const status = await handle.describe().then((d) => d.status.name, () => 'UNKNOWN');
+    const status = await handle.describe().then(
+      (d) => d.status.name,
+      () => 'UNKNOWN',
+    );
     if (status !== 'RUNNING' && status !== 'UNKNOWN') return handle.result();
     if (Date.now() > deadline) throw new Error(`order ${orderId} still ${status} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 500));
@@ -273,9 +276,7 @@ describe('faults', () => {
       // promised in ~18 s: orders held up by the outage reach their at-risk timer during it
       PIPELINE_TIME_SCALE: '0.0002',
       MES_CAPACITY: '10',
-      ...Object.fromEntries(
-        ['SHOP', 'CRM', 'MES', 'CARRIER', 'PRICING'].map((s) => [`${s}_DATABASE_URL`, link.route(direct[`${s}_DATABASE_URL`]!)]),
-      ),
+      ...Object.fromEntries(['SHOP', 'CRM', 'MES', 'CARRIER', 'PRICING'].map((s) => [`${s}_DATABASE_URL`, link.route(direct[`${s}_DATABASE_URL`]!)])),
     });
     const processes = [start('src/workers/main.ts', ['all'], env, 'db-outage-workers'), start('src/api/main.ts', [], env, 'db-outage-api')];
     await waitForHttp(`${base}/healthz`);

@@ -51,7 +51,11 @@ async function expectRefused(call: HttpCall, pipeline: TestPipeline, orderId: st
     if (expected.status === 200) {
       expect({ name, status: a.status, accepted: a.json?.accepted }).toEqual({ name, status: 200, accepted: false });
     } else {
-      expect({ name, status: a.status, type: a.headers.get('content-type') }).toEqual({ name, status: expected.status, type: expect.stringContaining('application/problem+json') });
+      expect({ name, status: a.status, type: a.headers.get('content-type') }).toEqual({
+        name,
+        status: expected.status,
+        type: expect.stringContaining('application/problem+json'),
+      });
     }
     expect({ name, after: footprint(await state()) }).toEqual({ name, after: before });
   }
@@ -128,8 +132,16 @@ describe('hostile integration events', () => {
       // Forged: the old unsigned format with the real task token, a reference signed with another
       // key, and the real reference with its figures altered under the original signature.
       ['unsigned reference with the real task token', completed({ callbackRef: `pc1.${b64url(callback)}` }), { status: 200, accepted: false }],
-      ['reference signed with another key', completed({ callbackRef: encodeProduceCallback(callback, 'not-the-pipeline-secret-0123456789abcdef') }), { status: 200, accepted: false }],
-      ['altered reference under the original signature', completed({ callbackRef: `pc2.${b64url({ ...callback, queueWaitMs: 5 })}.${signature}` }), { status: 200, accepted: false }],
+      [
+        'reference signed with another key',
+        completed({ callbackRef: encodeProduceCallback(callback, 'not-the-pipeline-secret-0123456789abcdef') }),
+        { status: 200, accepted: false },
+      ],
+      [
+        'altered reference under the original signature',
+        completed({ callbackRef: `pc2.${b64url({ ...callback, queueWaitMs: 5 })}.${signature}` }),
+        { status: 200, accepted: false },
+      ],
       ['reference without its signature', completed({ callbackRef: `pc2.${payload}` }), { status: 200, accepted: false }],
       ['reference of another order', completed({ callbackRef: other.job.callbackRef }), { status: 200, accepted: false }],
       // Dates: an absurd completion never reaches the workflow.
@@ -216,14 +228,20 @@ describe('hostile integration events', () => {
     const { id } = await placeHeld();
     const handle = pipeline.client.workflow.getHandle(orderWorkflowId(id));
     const at = new Date().toISOString();
-    for (let i = 0; i < 11; i++) await handle.signal(carrierEventSignal, { id: `forged-${i}`, type: 'shipment.delivered', trackingNumber: `TRK-OTHER-${i}`, deliveredAt: at });
+    for (let i = 0; i < 11; i++)
+      await handle.signal(carrierEventSignal, { id: `forged-${i}`, type: 'shipment.delivered', trackingNumber: `TRK-OTHER-${i}`, deliveredAt: at });
     held.delete(id);
     const booked = await waitForOrder(pipeline.client, id, (s) => s.status === 'shipped' && s.shipment !== undefined, 40_000);
     const tracking = booked.shipment!.trackingNumber;
     // The booked shipment's own event, sent now, completes the delivery at once (not after the
     // minute the order would otherwise wait before asking the carrier).
     const sentAt = Date.now();
-    const genuine = { id: `evt-${Math.random().toString(36).slice(2)}`, type: 'shipment.delivered', occurredAt: new Date().toISOString(), shipment: { orderId: id, trackingNumber: tracking, deliveredAt: new Date().toISOString() } };
+    const genuine = {
+      id: `evt-${Math.random().toString(36).slice(2)}`,
+      type: 'shipment.delivered',
+      occurredAt: new Date().toISOString(),
+      shipment: { orderId: id, trackingNumber: tracking, deliveredAt: new Date().toISOString() },
+    };
     expect((await post(call, 'carrier', genuine)).json).toEqual({ eventId: genuine.id, accepted: true });
     const done = await waitForOrder(pipeline.client, id, (s) => s.status === 'delivered', 30_000);
     expect(Date.now() - sentAt).toBeLessThan(30_000);
@@ -239,7 +257,15 @@ describe('hostile integration events', () => {
       shipment: { orderId: '00000000-0000-4000-8000-000000000001', trackingNumber: 'TRK1', deliveredAt: new Date().toISOString() },
     });
     const claim = (eventId: string, ago: string) =>
-      shop.insert(integrationEvents).values({ system: 'carrier', eventId, type: 'shipment.delivered', orderId: 'x', accepted: -1, reason: 'claim:gone', receivedAt: sql`now() - ${ago}::interval` });
+      shop.insert(integrationEvents).values({
+        system: 'carrier',
+        eventId,
+        type: 'shipment.delivered',
+        orderId: 'x',
+        accepted: -1,
+        reason: 'claim:gone',
+        receivedAt: sql`now() - ${ago}::interval`,
+      });
     // Claimed ten minutes ago by a process that died: the next delivery handles it.
     const stale = `evt-stale-${Date.now()}`;
     await claim(stale, '10 minutes');

@@ -193,8 +193,7 @@ function rawRequest(method: string, path: string, headers: Record<string, string
 /** POSTs a Buffer body with exactly `headers` (no default content-type), e.g. gzip. */
 const sendBytes = (path: string, body: Buffer, headers: Record<string, string>) => call('POST', path, { raw: body, type: null, headers });
 
-const post = (body: unknown, options: { key?: string; headers?: Record<string, string> } = {}) =>
-  call('POST', '/v1/orders', { key: SHOP, body, ...options });
+const post = (body: unknown, options: { key?: string; headers?: Record<string, string> } = {}) => call('POST', '/v1/orders', { key: SHOP, body, ...options });
 const postRaw = (raw: string, type = 'application/json', key = SHOP) => call('POST', '/v1/orders', { key, raw, type });
 const get = (path: string, key = SHOP) => call('GET', path, { key });
 
@@ -233,7 +232,11 @@ const rows: Row[] = [
   { name: 'array instead of object', send: () => postRaw(JSON.stringify([hostile()])), status: 422, path: '(root)' },
   { name: `${DEEP}-level nested arrays as body`, send: () => postRaw(deepArray), status: 422, path: '(root)' },
   { name: `${DEEP}-level nested arrays in notes`, send: () => postRaw(withLiteral(hostile({ notes: '@@' }), deepArray)), status: 422, path: 'notes' },
-  { name: 'invalid UTF-16 decode (charset=utf-16 on UTF-8 bytes)', send: () => postRaw(JSON.stringify(hostile()), 'application/json; charset=utf-16'), status: 400 },
+  {
+    name: 'invalid UTF-16 decode (charset=utf-16 on UTF-8 bytes)',
+    send: () => postRaw(JSON.stringify(hostile()), 'application/json; charset=utf-16'),
+    status: 400,
+  },
 
   // --- wrong types, field by field ----------------------------------------------------------
   { name: 'customer is a string', send: () => post(hostile({ customer: 'Anna' })), status: 422, path: 'customer' },
@@ -252,14 +255,29 @@ const rows: Row[] = [
   { name: 'shipping is null', send: () => post(hostile({ shipping: null })), status: 422, path: 'shipping' },
   { name: 'shipping.method unknown', send: () => post(hostile({ shipping: { method: 'teleport' } })), status: 422, path: 'shipping.method' },
   { name: 'courier without address', send: () => post(hostile({ shipping: { method: 'courier' } })), status: 422, path: 'shipping.address' },
-  { name: 'address is a string', send: () => post(hostile({ shipping: { method: 'post', address: 'Hauptstr. 1, Berlin' } })), status: 422, path: 'shipping.address' },
+  {
+    name: 'address is a string',
+    send: () => post(hostile({ shipping: { method: 'post', address: 'Hauptstr. 1, Berlin' } })),
+    status: 422,
+    path: 'shipping.address',
+  },
   { name: 'country not ISO alpha-2', send: () => post(withAddress({ country: 'DEU' })), status: 422, path: 'shipping.address.country' },
   { name: 'dueBy is not a date', send: () => post(hostile({ dueBy: 'tomorrow' })), status: 422, path: 'dueBy' },
   { name: 'dueBy is a number', send: () => post(hostile({ dueBy: 1893456000000 })), status: 422, path: 'dueBy' },
   { name: 'dueBy February 30th', send: () => post(hostile({ dueBy: '2031-02-30T12:00:00Z' })), status: 422, path: 'dueBy' },
   { name: 'dueBy in the past', send: () => post(hostile({ dueBy: '2001-01-01T00:00:00Z' })), status: 422, path: 'dueBy' },
-  { name: 'dueBy in the year 9999 with an offset (10000 in UTC)', send: () => post(hostile({ dueBy: '9999-12-31T23:30:00-01:00' })), status: 422, path: 'dueBy' },
-  { name: 'dueBy two years ahead', send: () => post(hostile({ dueBy: new Date(Date.now() + 2 * 365 * 86_400_000).toISOString() })), status: 422, path: 'dueBy' },
+  {
+    name: 'dueBy in the year 9999 with an offset (10000 in UTC)',
+    send: () => post(hostile({ dueBy: '9999-12-31T23:30:00-01:00' })),
+    status: 422,
+    path: 'dueBy',
+  },
+  {
+    name: 'dueBy two years ahead',
+    send: () => post(hostile({ dueBy: new Date(Date.now() + 2 * 365 * 86_400_000).toISOString() })),
+    status: 422,
+    path: 'dueBy',
+  },
   {
     name: 'dueBy sooner than the lead time (a partner order due in 1 s)',
     send: () => post(hostile({ dueBy: new Date(Date.now() + 1_000).toISOString() }), { key: ACME }),
@@ -274,7 +292,12 @@ const rows: Row[] = [
   { name: 'quantity 1e309 (Infinity)', send: () => postRaw(withLiteral(withItem({ quantity: '@@' }), '1e309')), status: 422, path: 'items.0.quantity' },
   { name: 'quantity 2^53+1', send: () => postRaw(withLiteral(withItem({ quantity: '@@' }), '9007199254740993')), status: 422, path: 'items.0.quantity' },
   { name: 'quantity -0', send: () => postRaw(withLiteral(withItem({ quantity: '@@' }), '-0')), status: 422, path: 'items.0.quantity' },
-  { name: 'quantity 1e-400 (underflows to 0)', send: () => postRaw(withLiteral(withItem({ quantity: '@@' }), '1e-400')), status: 422, path: 'items.0.quantity' },
+  {
+    name: 'quantity 1e-400 (underflows to 0)',
+    send: () => postRaw(withLiteral(withItem({ quantity: '@@' }), '1e-400')),
+    status: 422,
+    path: 'items.0.quantity',
+  },
   { name: 'quantity 0', send: () => post(withItem({ quantity: 0 })), status: 422, path: 'items.0.quantity' },
   { name: 'quantity negative', send: () => post(withItem({ quantity: -100 })), status: 422, path: 'items.0.quantity' },
   { name: 'quantity fractional', send: () => post(withItem({ quantity: 100.5 })), status: 422, path: 'items.0.quantity' },
@@ -311,39 +334,85 @@ const rows: Row[] = [
   },
   {
     name: 'unknown content-encoding',
-    send: () => sendBytes('/v1/orders', Buffer.from(JSON.stringify(hostile())), { authorization: `Bearer ${SHOP}`, 'content-type': 'application/json', 'content-encoding': 'compress' }),
+    send: () =>
+      sendBytes('/v1/orders', Buffer.from(JSON.stringify(hostile())), {
+        authorization: `Bearer ${SHOP}`,
+        'content-type': 'application/json',
+        'content-encoding': 'compress',
+      }),
     status: 415,
   },
   { name: 'notes of 2001 characters', send: () => post(hostile({ notes: 'n'.repeat(2001) })), status: 422, path: 'notes' },
   { name: 'customer.name of 201 characters', send: () => post(withCustomer({ name: 'N'.repeat(201) })), status: 422, path: 'customer.name' },
   { name: 'sku of 65 characters', send: () => post(withItem({ sku: 'S'.repeat(65) })), status: 422, path: 'items.0.sku' },
-  { name: 'externalRef of 101 characters', send: () => post({ ...hostile(), externalRef: `${HOSTILE_REF}${'r'.repeat(101)}` }), status: 422, path: 'externalRef' },
-  { name: 'option name of 65 characters', send: () => post(withItem({ options: { ['o'.repeat(65)]: 'x' } })), status: 422, path: `items.0.options.${'o'.repeat(65)}` },
-  { name: '51 item lines', send: () => post(hostile({ items: Array.from({ length: 51 }, () => ({ sku: 'BC-STD', quantity: 100 })) })), status: 422, path: 'items' },
+  {
+    name: 'externalRef of 101 characters',
+    send: () => post({ ...hostile(), externalRef: `${HOSTILE_REF}${'r'.repeat(101)}` }),
+    status: 422,
+    path: 'externalRef',
+  },
+  {
+    name: 'option name of 65 characters',
+    send: () => post(withItem({ options: { ['o'.repeat(65)]: 'x' } })),
+    status: 422,
+    path: `items.0.options.${'o'.repeat(65)}`,
+  },
+  {
+    name: '51 item lines',
+    send: () => post(hostile({ items: Array.from({ length: 51 }, () => ({ sku: 'BC-STD', quantity: 100 })) })),
+    status: 422,
+    path: 'items',
+  },
 
   // --- unknown keys -------------------------------------------------------------------------
   { name: 'unknown top-level key', send: () => post(hostile({ isAdmin: true })), status: 422, mentions: 'isAdmin' },
   { name: 'unknown key in customer', send: () => post(withCustomer({ role: 'admin' })), status: 422, path: 'customer', mentions: 'role' },
-  { name: 'unknown key in an item (price override)', send: () => post(withItem({ unitPriceMinor: 0 })), status: 422, path: 'items.0', mentions: 'unitPriceMinor' },
+  {
+    name: 'unknown key in an item (price override)',
+    send: () => post(withItem({ unitPriceMinor: 0 })),
+    status: 422,
+    path: 'items.0',
+    mentions: 'unitPriceMinor',
+  },
   { name: 'unknown key in the address', send: () => post(withAddress({ geo: [52.5, 13.4] })), status: 422, path: 'shipping.address', mentions: 'geo' },
 
   // --- prototype pollution ------------------------------------------------------------------
-  { name: '__proto__ at the top level', send: () => postRaw(JSON.stringify(hostile()).replace(/^{/, '{"__proto__":{"polluted":"yes"},')), status: 422, path: '__proto__' },
-  { name: 'constructor.prototype at the top level', send: () => post(hostile({ constructor: { prototype: { polluted: 'yes' } } })), status: 422, mentions: 'constructor' },
+  {
+    name: '__proto__ at the top level',
+    send: () => postRaw(JSON.stringify(hostile()).replace(/^{/, '{"__proto__":{"polluted":"yes"},')),
+    status: 422,
+    path: '__proto__',
+  },
+  {
+    name: 'constructor.prototype at the top level',
+    send: () => post(hostile({ constructor: { prototype: { polluted: 'yes' } } })),
+    status: 422,
+    mentions: 'constructor',
+  },
   {
     name: '__proto__ in customer',
     send: () => postRaw(JSON.stringify(hostile()).replace('"customer":{', '"customer":{"__proto__":{"isAdmin":true},')),
     status: 422,
     path: 'customer.__proto__',
   },
-  { name: '__proto__ in an item', send: () => postRaw(withLiteral(hostile({ items: '@@' }), '[{"__proto__":{"polluted":"yes"},"sku":"BC-STD","quantity":100}]')), status: 422, path: 'items.0.__proto__' },
+  {
+    name: '__proto__ in an item',
+    send: () => postRaw(withLiteral(hostile({ items: '@@' }), '[{"__proto__":{"polluted":"yes"},"sku":"BC-STD","quantity":100}]')),
+    status: 422,
+    path: 'items.0.__proto__',
+  },
   {
     name: '__proto__ as an option name (object value)',
     send: () => postRaw(withLiteral(withItem({ options: '@@' }), '{"__proto__":{"paper":"gloss-350","polluted":"yes"}}')),
     status: 422,
     path: 'items.0.options.__proto__',
   },
-  { name: '__proto__ as an option name (string value)', send: () => postRaw(withLiteral(withItem({ options: '@@' }), '{"__proto__":"x"}')), status: 422, path: 'items.0.options.__proto__' },
+  {
+    name: '__proto__ as an option name (string value)',
+    send: () => postRaw(withLiteral(withItem({ options: '@@' }), '{"__proto__":"x"}')),
+    status: 422,
+    path: 'items.0.options.__proto__',
+  },
   { name: 'constructor as an option name', send: () => post(withItem({ options: { constructor: 'x' } })), status: 422, path: 'items.0.options.constructor' },
 
   // --- unicode that cannot be stored as sent ------------------------------------------------
@@ -356,7 +425,12 @@ const rows: Row[] = [
     status: 422,
     path: 'reason',
   },
-  { name: 'NUL byte in an option name', send: () => post(withItem({ options: { 'paper\u0000': 'matte-350' } })), status: 422, path: 'items.0.options.paper\u0000' },
+  {
+    name: 'NUL byte in an option name',
+    send: () => post(withItem({ options: { 'paper\u0000': 'matte-350' } })),
+    status: 422,
+    path: 'items.0.options.paper\u0000',
+  },
   { name: 'lone surrogate in notes', send: () => postRaw(withLiteral(hostile({ notes: '@@' }), '"broken \\ud800 pair"')), status: 422, path: 'notes' },
 
   // --- injection strings where they are identifiers -----------------------------------------
@@ -365,13 +439,23 @@ const rows: Row[] = [
   { name: 'NoSQL operator object as sku', send: () => post(withItem({ sku: { $ne: null } })), status: 422, path: 'items.0.sku' },
   { name: 'unknown SKU', send: () => post(withItem({ sku: 'NOPE-404' })), status: 422, path: 'items.0.sku', mentions: 'NOPE-404' },
   { name: 'unknown option', send: () => post(withItem({ options: { glitter: 'yes' } })), status: 422, path: 'items.0.options.glitter', mentions: 'glitter' },
-  { name: 'unknown option value', send: () => post(withItem({ options: { paper: 'gold-leaf' } })), status: 422, path: 'items.0.options.paper', mentions: 'gold-leaf' },
+  {
+    name: 'unknown option value',
+    send: () => post(withItem({ options: { paper: 'gold-leaf' } })),
+    status: 422,
+    path: 'items.0.options.paper',
+    mentions: 'gold-leaf',
+  },
 
   // --- order ids in the path ----------------------------------------------------------------
   { name: "GET /v1/orders/' OR 1=1--", send: () => get("/v1/orders/' OR 1=1--"), status: 404 },
   { name: 'GET /v1/orders/ with UNION SELECT', send: () => get('/v1/orders/x%27%20UNION%20SELECT%20*%20FROM%20api_clients--'), status: 404 },
   { name: 'encoded path traversal id', send: () => get('/v1/orders/..%2F..%2F..%2Fetc%2Fpasswd'), status: 404 },
-  { name: 'raw path traversal (not normalised by a client)', send: () => rawHttp(rawRequest('GET', '/v1/orders/../../etc/passwd', { Authorization: `Bearer ${SHOP}` })), status: 404 },
+  {
+    name: 'raw path traversal (not normalised by a client)',
+    send: () => rawHttp(rawRequest('GET', '/v1/orders/../../etc/passwd', { Authorization: `Bearer ${SHOP}` })),
+    status: 404,
+  },
   { name: 'NUL byte as id', send: () => get('/v1/orders/%00'), status: 404 },
   { name: 'malformed percent-encoding in id', send: () => get('/v1/orders/%E0%A4%A'), status: 400 },
   { name: 'id of 10,000 characters', send: () => get(`/v1/orders/${'9'.repeat(10_000)}`), status: 404 },
@@ -386,7 +470,10 @@ const rows: Row[] = [
   { name: 'key of 10,000 characters', send: () => post(hostile(), { key: 'k'.repeat(10_000) }), status: 401 },
   {
     name: 'key of 20,000 characters (over the header limit)',
-    send: () => rawHttp(rawRequest('POST', '/v1/orders', { Authorization: `Bearer ${'k'.repeat(20_000)}`, 'Content-Type': 'application/json' }, JSON.stringify(hostile()))),
+    send: () =>
+      rawHttp(
+        rawRequest('POST', '/v1/orders', { Authorization: `Bearer ${'k'.repeat(20_000)}`, 'Content-Type': 'application/json' }, JSON.stringify(hostile())),
+      ),
     status: 431,
   },
   { name: 'operator key places an order', send: () => post(hostile(), { key: OPS }), status: 403 },
@@ -395,10 +482,15 @@ const rows: Row[] = [
 
   // --- content types ------------------------------------------------------------------------
   { name: 'text/plain', send: () => postRaw(JSON.stringify(hostile()), 'text/plain'), status: 415 },
-  { name: 'form-encoded', send: () => postRaw(new URLSearchParams({ order: JSON.stringify(hostile()) }).toString(), 'application/x-www-form-urlencoded'), status: 415 },
+  {
+    name: 'form-encoded',
+    send: () => postRaw(new URLSearchParams({ order: JSON.stringify(hostile()) }).toString(), 'application/x-www-form-urlencoded'),
+    status: 415,
+  },
   {
     name: 'multipart/form-data',
-    send: () => postRaw(`--b\r\nContent-Disposition: form-data; name="order"\r\n\r\n${JSON.stringify(hostile())}\r\n--b--\r\n`, 'multipart/form-data; boundary=b'),
+    send: () =>
+      postRaw(`--b\r\nContent-Disposition: form-data; name="order"\r\n\r\n${JSON.stringify(hostile())}\r\n--b--\r\n`, 'multipart/form-data; boundary=b'),
     status: 415,
   },
   { name: 'application/json; charset=latin1', send: () => postRaw(JSON.stringify(hostile()), 'application/json; charset=latin1'), status: 415 },
@@ -430,28 +522,74 @@ const rows: Row[] = [
   { name: 'status twice', send: () => get('/v1/orders?status=received&status=accepted', OPS), status: 422, path: 'status', mentions: 'more than once' },
   { name: 'partnerId twice', send: () => get('/v1/orders?partnerId=acme&partnerId=globex', OPS), status: 422, path: 'partnerId' },
   { name: 'cursor twice', send: () => get(`/v1/orders?cursor=${cursorOf(['2030-01-01T00:00:00.000Z', 'a'])}&cursor=x`, OPS), status: 422, path: 'cursor' },
-  { name: 'cursor whose id is NUL', send: () => get(`/v1/orders?cursor=${cursorOf(['2030-01-01T00:00:00.000Z', '\u0000'])}`, OPS), status: 400, path: 'cursor' },
-  { name: 'cursor whose id holds a NUL', send: () => get(`/v1/orders?cursor=${cursorOf(['2030-01-01T00:00:00.000Z', 'ab\u0000cd'])}`, OPS), status: 400, path: 'cursor' },
-  { name: 'cursor whose id is a lone surrogate', send: () => get(`/v1/orders?cursor=${Buffer.from('["2030-01-01T00:00:00.000Z","\\ud800"]').toString('base64url')}`, OPS), status: 400, path: 'cursor' },
-  { name: 'cursor whose id is 201 characters', send: () => get(`/v1/orders?cursor=${cursorOf(['2030-01-01T00:00:00.000Z', 'i'.repeat(201)])}`, OPS), status: 400, path: 'cursor' },
+  {
+    name: 'cursor whose id is NUL',
+    send: () => get(`/v1/orders?cursor=${cursorOf(['2030-01-01T00:00:00.000Z', '\u0000'])}`, OPS),
+    status: 400,
+    path: 'cursor',
+  },
+  {
+    name: 'cursor whose id holds a NUL',
+    send: () => get(`/v1/orders?cursor=${cursorOf(['2030-01-01T00:00:00.000Z', 'ab\u0000cd'])}`, OPS),
+    status: 400,
+    path: 'cursor',
+  },
+  {
+    name: 'cursor whose id is a lone surrogate',
+    send: () => get(`/v1/orders?cursor=${Buffer.from('["2030-01-01T00:00:00.000Z","\\ud800"]').toString('base64url')}`, OPS),
+    status: 400,
+    path: 'cursor',
+  },
+  {
+    name: 'cursor whose id is 201 characters',
+    send: () => get(`/v1/orders?cursor=${cursorOf(['2030-01-01T00:00:00.000Z', 'i'.repeat(201)])}`, OPS),
+    status: 400,
+    path: 'cursor',
+  },
   { name: 'cursor in the year 0000', send: () => get(`/v1/orders?cursor=${cursorOf(['0000-01-01T00:00:00.000Z', 'a'])}`, OPS), status: 400, path: 'cursor' },
   { name: 'cursor before 1970', send: () => get(`/v1/orders?cursor=${cursorOf(['1969-12-31T23:59:59.999Z', 'a'])}`, OPS), status: 400, path: 'cursor' },
-  { name: 'cursor in the year +10000', send: () => get(`/v1/orders?cursor=${cursorOf(['+010000-01-01T00:00:00.000Z', 'a'])}`, OPS), status: 400, path: 'cursor' },
+  {
+    name: 'cursor in the year +10000',
+    send: () => get(`/v1/orders?cursor=${cursorOf(['+010000-01-01T00:00:00.000Z', 'a'])}`, OPS),
+    status: 400,
+    path: 'cursor',
+  },
   { name: 'cursor of 600 characters', send: () => get(`/v1/orders?cursor=${'A'.repeat(600)}`, OPS), status: 400, path: 'cursor' },
-  { name: 'cursor with a NUL (partner key)', send: () => get(`/v1/orders?cursor=${cursorOf(['2030-01-01T00:00:00.000Z', '\u0000'])}`, ACME), status: 400, path: 'cursor' },
+  {
+    name: 'cursor with a NUL (partner key)',
+    send: () => get(`/v1/orders?cursor=${cursorOf(['2030-01-01T00:00:00.000Z', '\u0000'])}`, ACME),
+    status: 400,
+    path: 'cursor',
+  },
   { name: 'dashboard window=%00', send: () => get('/v1/dashboard?window=%00', OPS), status: 422, path: 'window' },
   { name: 'dashboard window twice', send: () => get('/v1/dashboard?window=24h&window=7d', OPS), status: 422, path: 'window' },
 
   // --- cancel bodies (the order must stay as it is: checked after the table) ----------------
-  { name: 'cancel with a text/plain body', send: () => call('POST', `/v1/orders/${acmeOrderId}/cancel`, { key: ACME, raw: 'cancel it', type: 'text/plain' }), status: 415 },
+  {
+    name: 'cancel with a text/plain body',
+    send: () => call('POST', `/v1/orders/${acmeOrderId}/cancel`, { key: ACME, raw: 'cancel it', type: 'text/plain' }),
+    status: 415,
+  },
   {
     name: 'cancel with JSON sent as text/plain',
     send: () => call('POST', `/v1/orders/${acmeOrderId}/cancel`, { key: ACME, raw: JSON.stringify({ reason: 'x' }), type: 'text/plain' }),
     status: 415,
   },
-  { name: 'cancel with a form-encoded body', send: () => call('POST', `/v1/orders/${acmeOrderId}/cancel`, { key: ACME, raw: 'reason=x', type: 'application/x-www-form-urlencoded' }), status: 415 },
-  { name: 'cancel with a body but no content type', send: () => sendBytes(`/v1/orders/${acmeOrderId}/cancel`, Buffer.from('{"reason":"x"}'), { authorization: `Bearer ${ACME}` }), status: 415 },
-  { name: 'cancel with an empty text/plain body', send: () => call('POST', `/v1/orders/${acmeOrderId}/cancel`, { key: ACME, raw: '', type: 'text/plain' }), status: 415 },
+  {
+    name: 'cancel with a form-encoded body',
+    send: () => call('POST', `/v1/orders/${acmeOrderId}/cancel`, { key: ACME, raw: 'reason=x', type: 'application/x-www-form-urlencoded' }),
+    status: 415,
+  },
+  {
+    name: 'cancel with a body but no content type',
+    send: () => sendBytes(`/v1/orders/${acmeOrderId}/cancel`, Buffer.from('{"reason":"x"}'), { authorization: `Bearer ${ACME}` }),
+    status: 415,
+  },
+  {
+    name: 'cancel with an empty text/plain body',
+    send: () => call('POST', `/v1/orders/${acmeOrderId}/cancel`, { key: ACME, raw: '', type: 'text/plain' }),
+    status: 415,
+  },
   { name: 'cancel with a JSON array', send: () => call('POST', `/v1/orders/${acmeOrderId}/cancel`, { key: ACME, body: ['x'] }), status: 422 },
 
   // --- Idempotency-Key ----------------------------------------------------------------------
@@ -463,20 +601,39 @@ const rows: Row[] = [
     // fetch refuses to send this; a hand-written request reaches Node's HTTP parser.
     name: 'Idempotency-Key with a control character',
     send: () =>
-      rawHttp(rawRequest('POST', '/v1/orders', { Authorization: `Bearer ${SHOP}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'order\u00011' }, JSON.stringify(hostile()))),
+      rawHttp(
+        rawRequest(
+          'POST',
+          '/v1/orders',
+          { Authorization: `Bearer ${SHOP}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'order\u00011' },
+          JSON.stringify(hostile()),
+        ),
+      ),
     status: 400,
   },
   {
     name: 'Idempotency-Key with DEL',
     send: () =>
-      rawHttp(rawRequest('POST', '/v1/orders', { Authorization: `Bearer ${SHOP}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'order\u007f1' }, JSON.stringify(hostile()))),
+      rawHttp(
+        rawRequest(
+          'POST',
+          '/v1/orders',
+          { Authorization: `Bearer ${SHOP}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'order\u007f1' },
+          JSON.stringify(hostile()),
+        ),
+      ),
     status: 400,
   },
   {
     name: 'Idempotency-Key given twice',
     send: () =>
       rawHttp(
-        rawRequest('POST', '/v1/orders', { Authorization: `Bearer ${SHOP}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'a', 'idempotency-key': 'b' }, JSON.stringify(hostile())),
+        rawRequest(
+          'POST',
+          '/v1/orders',
+          { Authorization: `Bearer ${SHOP}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'a', 'idempotency-key': 'b' },
+          JSON.stringify(hostile()),
+        ),
       ),
     status: 400,
   },
@@ -489,11 +646,21 @@ const rows: Row[] = [
     name: 'Idempotency-Key with non-ASCII bytes',
     send: () =>
       rawHttp(
-        rawRequest('POST', '/v1/orders', { Authorization: `Bearer ${SHOP}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'cl\u00e9' }, JSON.stringify(hostile())),
+        rawRequest(
+          'POST',
+          '/v1/orders',
+          { Authorization: `Bearer ${SHOP}`, 'Content-Type': 'application/json', 'Idempotency-Key': 'cl\u00e9' },
+          JSON.stringify(hostile()),
+        ),
       ),
     status: 400,
   },
-  { name: 'valid Idempotency-Key, invalid body', send: () => post(withItem({ quantity: -1 }), { headers: { 'idempotency-key': randomUUID() } }), status: 422, path: 'items.0.quantity' },
+  {
+    name: 'valid Idempotency-Key, invalid body',
+    send: () => post(withItem({ quantity: -1 }), { headers: { 'idempotency-key': randomUUID() } }),
+    status: 422,
+    path: 'items.0.quantity',
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -679,7 +846,15 @@ describe('hostile requests: problem+json, never a 5xx, never an order', () => {
   });
 
   it('stored the odd-but-valid orders exactly as sent (projection in PostgreSQL)', async () => {
-    const projected = await pipeline.dbs.shop.db.select().from(orders).where(inArray(orders.id, accepted.map((a) => a.id)));
+    const projected = await pipeline.dbs.shop.db
+      .select()
+      .from(orders)
+      .where(
+        inArray(
+          orders.id,
+          accepted.map((a) => a.id),
+        ),
+      );
     expect(projected).toHaveLength(accepted.length);
     for (const a of accepted) {
       const row = projected.find((r) => r.id === a.id)!;

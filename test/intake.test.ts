@@ -63,9 +63,7 @@ describe('Idempotency-Key', () => {
     const k = key();
     // The shop's own reference: a search attribute (ExternalRef), unlike the customer's e-mail.
     const body = { ...pickup(), externalRef: `dup-${k}` };
-    const answers = await Promise.all(
-      Array.from({ length: 10 }, () => call('POST', '/v1/orders', { key: SHOP, body, headers: { 'idempotency-key': k } })),
-    );
+    const answers = await Promise.all(Array.from({ length: 10 }, () => call('POST', '/v1/orders', { key: SHOP, body, headers: { 'idempotency-key': k } })));
     expect(answers.map((a) => a.status)).toEqual(Array(10).fill(202));
     const ids = new Set(answers.map((a) => a.json.id));
     expect(ids.size).toBe(1);

@@ -80,13 +80,24 @@ describe('with the MES and carrier sending events', () => {
     expect(order.json.shipment.source).toBe('webhook');
 
     const received = await pipeline.dbs.shop.db.select().from(integrationEvents).where(eq(integrationEvents.orderId, id));
-    expect(received.filter((e) => e.accepted === 1).map((e) => e.type).sort()).toEqual(['job.completed', 'job.started', 'shipment.delivered']);
+    expect(
+      received
+        .filter((e) => e.accepted === 1)
+        .map((e) => e.type)
+        .sort(),
+    ).toEqual(['job.completed', 'job.started', 'shipment.delivered']);
     const [job] = await pipeline.dbs.mes.db.select().from(productionJobs).where(eq(productionJobs.orderId, id));
-    const sent = await pipeline.dbs.mes.db.select().from(mesOutbox).where(eq(mesOutbox.id, `${job!.id}:completed`));
+    const sent = await pipeline.dbs.mes.db
+      .select()
+      .from(mesOutbox)
+      .where(eq(mesOutbox.id, `${job!.id}:completed`));
     expect(sent[0]?.deliveredAt).toBeInstanceOf(Date);
 
     // The carrier sends its event again (its answer got lost): the same answer, nothing changes.
-    const [event] = await pipeline.dbs.carrier.db.select().from(carrierOutbox).where(eq(carrierOutbox.id, `${(await shipmentId(id))}:delivered`));
+    const [event] = await pipeline.dbs.carrier.db
+      .select()
+      .from(carrierOutbox)
+      .where(eq(carrierOutbox.id, `${await shipmentId(id)}:delivered`));
     const again = await post(call, 'carrier', event!.payload);
     expect(again.status).toBe(200);
     expect(again.json).toMatchObject({ eventId: event!.id, accepted: true, duplicate: true });
@@ -107,7 +118,10 @@ describe('with the MES and carrier sending events', () => {
 
   it('keeps one MES job per order when an attempt fails after submitting it', async () => {
     // About 3 s on the line, so the retry (1 s later) finds the job still in production.
-    const placed = await call('POST', '/v1/orders', { key: SHOP, body: sampleOrder({ items: [{ sku: 'BC-STD', quantity: 100_000 }], shipping: { method: 'pickup' } }) });
+    const placed = await call('POST', '/v1/orders', {
+      key: SHOP,
+      body: sampleOrder({ items: [{ sku: 'BC-STD', quantity: 100_000 }], shipping: { method: 'pickup' } }),
+    });
     const id: string = placed.json.id;
     flaky.add(id);
     const state = await waitForOrder(pipeline.client, id, (s) => s.status === 'delivered', 40_000);
@@ -122,12 +136,18 @@ describe('with the MES and carrier sending events', () => {
 
   it('submits a job the MES lost again, exactly once', async () => {
     // 100,000 business cards: about 3 s on the line at the test time scale.
-    const placed = await call('POST', '/v1/orders', { key: SHOP, body: sampleOrder({ items: [{ sku: 'BC-STD', quantity: 100_000 }], shipping: { method: 'pickup' } }) });
+    const placed = await call('POST', '/v1/orders', {
+      key: SHOP,
+      body: sampleOrder({ items: [{ sku: 'BC-STD', quantity: 100_000 }], shipping: { method: 'pickup' } }),
+    });
     const id: string = placed.json.id;
     const mes = pipeline.dbs.mes.db;
     let lost: string | undefined;
-    for (const deadline = Date.now() + 20_000; !lost && Date.now() < deadline; ) {
-      const [job] = await mes.select().from(productionJobs).where(and(eq(productionJobs.orderId, id), eq(productionJobs.status, 'in_production')));
+    for (const deadline = Date.now() + 20_000; !lost && Date.now() < deadline;) {
+      const [job] = await mes
+        .select()
+        .from(productionJobs)
+        .where(and(eq(productionJobs.orderId, id), eq(productionJobs.status, 'in_production')));
       if (job) {
         await mes.delete(productionJobs).where(eq(productionJobs.id, job.id));
         lost = job.id;
@@ -144,7 +164,12 @@ describe('with the MES and carrier sending events', () => {
   }, 60_000);
 
   it('refuses wrong keys, bad signatures and malformed bodies as problem+json', async () => {
-    const event = { id: 'evt-1', type: 'shipment.delivered', occurredAt: new Date().toISOString(), shipment: { orderId: '7c9e6679-7425-40de-944b-e07fc1f90ae7', trackingNumber: 'TRK1', deliveredAt: new Date().toISOString() } };
+    const event = {
+      id: 'evt-1',
+      type: 'shipment.delivered',
+      occurredAt: new Date().toISOString(),
+      shipment: { orderId: '7c9e6679-7425-40de-944b-e07fc1f90ae7', trackingNumber: 'TRK1', deliveredAt: new Date().toISOString() },
+    };
     const cases: [string, Promise<Awaited<ReturnType<typeof post>>>, number][] = [
       ['no key', call('POST', '/v1/integrations/carrier/events', { body: event }), 401],
       ['unknown key', post(call, 'carrier', event, { key: 'nope' }), 401],
@@ -154,18 +179,39 @@ describe('with the MES and carrier sending events', () => {
       ['no signature', call('POST', '/v1/integrations/carrier/events', { key: CARRIER, body: event }), 401],
       ['signed with another secret', post(call, 'carrier', event, { secret: 'not-the-secret' }), 401],
       ['signature of another body', post(call, 'carrier', event, { signature: signWebhook(CARRIER_SECRET, Math.floor(Date.now() / 1000), '{}') }), 401],
-      ['old signature', post(call, 'carrier', event, { signature: signWebhook(CARRIER_SECRET, Math.floor(Date.now() / 1000) - 3600, JSON.stringify(event)) }), 401],
+      [
+        'old signature',
+        post(call, 'carrier', event, { signature: signWebhook(CARRIER_SECRET, Math.floor(Date.now() / 1000) - 3600, JSON.stringify(event)) }),
+        401,
+      ],
       ['garbled signature header', post(call, 'carrier', event, { signature: 'v1=abc' }), 401],
       ['malformed JSON', post(call, 'carrier', undefined, { raw: '{"id":' }), 400],
       ['unknown event type', post(call, 'carrier', { ...event, type: 'shipment.lost' }), 422],
-      ['missing tracking number', post(call, 'carrier', { ...event, shipment: { orderId: event.shipment.orderId, deliveredAt: event.shipment.deliveredAt } }), 422],
+      [
+        'missing tracking number',
+        post(call, 'carrier', { ...event, shipment: { orderId: event.shipment.orderId, deliveredAt: event.shipment.deliveredAt } }),
+        422,
+      ],
       ['MES event without its job', post(call, 'mes', { id: 'evt-2', type: 'job.completed', occurredAt: event.occurredAt }), 422],
-      ['completed job without completion time', post(call, 'mes', { id: 'evt-3', type: 'job.completed', occurredAt: event.occurredAt, job: { id: 'job_1', orderId: event.shipment.orderId, status: 'done' } }), 422],
+      [
+        'completed job without completion time',
+        post(call, 'mes', {
+          id: 'evt-3',
+          type: 'job.completed',
+          occurredAt: event.occurredAt,
+          job: { id: 'job_1', orderId: event.shipment.orderId, status: 'done' },
+        }),
+        422,
+      ],
       ['not JSON', call('POST', '/v1/integrations/mes/events', { key: MES, raw: 'hello', type: 'text/plain' }), 415],
     ];
     for (const [name, answer, status] of cases) {
       const a = await answer;
-      expect({ name, status: a.status, type: a.headers.get('content-type') }).toEqual({ name, status, type: expect.stringContaining('application/problem+json') });
+      expect({ name, status: a.status, type: a.headers.get('content-type') }).toEqual({
+        name,
+        status,
+        type: expect.stringContaining('application/problem+json'),
+      });
     }
   });
 

@@ -84,7 +84,10 @@ describe('npm start', () => {
     expect(output.match(WEBPACK_REPORT), 'webpack report in the output').toBeNull();
     // The access line: time, level, component, method, path, status.
     expect(output).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: \[api\] GET \/v1\/catalog 200 \d+ ms request completed/m);
-    expect(lines.filter((l) => l.startsWith('{')), 'JSON log lines').toEqual([]);
+    expect(
+      lines.filter((l) => l.startsWith('{')),
+      'JSON log lines',
+    ).toEqual([]);
     // After the banner, every line is one log entry: time, level, message.
     const logLines = lines.slice(lines.findIndex((l) => l.startsWith('Press Ctrl-C')) + 1).filter((l) => !/^(\^C)?Stopping…$/.test(l)); // ^C: the terminal's echo
     expect(logLines.length).toBeGreaterThan(0);
@@ -105,9 +108,14 @@ describe('npm start', () => {
     log.info('two\nlines');
     await new Promise((r) => setTimeout(r, 100));
     const lines = text.split('\n').filter((l) => l !== '');
-    expect(lines.filter((l) => !LOG_LINE.test(l)), text).toEqual([]);
+    expect(
+      lines.filter((l) => !LOG_LINE.test(l)),
+      text,
+    ).toEqual([]);
     expect(lines).toHaveLength(4);
-    expect(lines[0]).toMatch(/WARN: \[temporal-sdk\] Activity failed — MES refused the job \| line 2 of its answer \(at .*logs\.test\.ts:\d+:\d+\)+ \{"activityType":"produce"\}$/);
+    expect(lines[0]).toMatch(
+      /WARN: \[temporal-sdk\] Activity failed — MES refused the job \| line 2 of its answer \(at .*logs\.test\.ts:\d+:\d+\)+ \{"activityType":"produce"\}$/,
+    );
     expect(lines[1]).toMatch(/WARN: \[api\] status query failed — TypeError: cannot read the projection \(at .*\) \{"orderId":"o-1"\}$/);
     expect(lines[2]).toMatch(/WARN: price cache read failed — connection reset$/);
     expect(lines[3]).toMatch(/INFO: two \| lines$/);

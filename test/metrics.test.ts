@@ -14,7 +14,6 @@ import { KNOWN_SDK_METRICS, parseMetrics, value, type Sample } from './support/m
 import { sampleOrder, startPipelineWithApi, waitForOrder, type TestPipeline } from './support/pipeline.js';
 import { freePort } from './support/processes.js';
 
-
 let pipeline: TestPipeline;
 let call: HttpCall;
 let api: RunningApi;
@@ -75,7 +74,10 @@ describe('GET /metrics', () => {
     const unique = () => 1_000 + Math.floor(Math.random() * 90_000);
     const shopItems = [{ sku: 'BC-STD', quantity: unique() }];
     const shop = await call('POST', '/v1/orders', { key: SHOP, body: sampleOrder({ items: shopItems }) });
-    const acme = await call('POST', '/v1/orders', { key: ACME, body: sampleOrder({ items: [{ sku: 'BC-STD', quantity: unique() }], shipping: { method: 'pickup' } }) });
+    const acme = await call('POST', '/v1/orders', {
+      key: ACME,
+      body: sampleOrder({ items: [{ sku: 'BC-STD', quantity: unique() }], shipping: { method: 'pickup' } }),
+    });
     expect([shop.status, acme.status]).toEqual([202, 202]);
     await waitForOrder(pipeline.client, shop.json.id, (s) => s.status === 'delivered');
     await waitForOrder(pipeline.client, acme.json.id, (s) => s.status === 'delivered');

@@ -28,11 +28,9 @@ interface Service {
 // As compose runs it, with an .env of strong secrets (test/support/compose.ts).
 const compose = interpolatedCompose<{ services: Record<string, Service> }>();
 const services = compose.services;
-const envOf = (name: string) =>
-  Object.fromEntries(Object.entries(services[name]?.environment ?? {}).map(([k, v]) => [k, v === null ? undefined : String(v)]));
+const envOf = (name: string) => Object.fromEntries(Object.entries(services[name]?.environment ?? {}).map(([k, v]) => [k, v === null ? undefined : String(v)]));
 /** `[host path, container path]` of the service's bind mounts. */
-const mounts = (name: string) =>
-  (services[name]?.volumes ?? []).filter((v) => v.startsWith('./')).map((v) => v.split(':').slice(0, 2) as [string, string]);
+const mounts = (name: string) => (services[name]?.volumes ?? []).filter((v) => v.startsWith('./')).map((v) => v.split(':').slice(0, 2) as [string, string]);
 
 interface Panel {
   type: string;
@@ -41,7 +39,9 @@ interface Panel {
   targets?: { expr?: string; datasource?: { uid?: string } }[];
 }
 const dashboard = JSON.parse(read('deploy/grafana/dashboards/order-pipeline.json')) as { uid: string; panels: Panel[] };
-const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr ?? '', uid: t.datasource?.uid ?? p.datasource?.uid })));
+const queries = dashboard.panels.flatMap((p) =>
+  (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr ?? '', uid: t.datasource?.uid ?? p.datasource?.uid })),
+);
 
 describe('PromQL metric names', () => {
   it('are the selected metrics, without functions, labels, strings, durations or suffixes', () => {
@@ -79,7 +79,11 @@ describe('Grafana dashboard', () => {
     const exported = new Set<string>([...exportedMetricNames(), ...KNOWN_SDK_METRICS]);
     expect(exported.has('orders_pricing_cache_hits_total')).toBe(true);
     expect(queries.length).toBeGreaterThan(10);
-    const unknown = queries.flatMap((q) => promqlMetricNames(q.expr).filter((n) => !exported.has(n)).map((n) => `${q.panel}: ${n}`));
+    const unknown = queries.flatMap((q) =>
+      promqlMetricNames(q.expr)
+        .filter((n) => !exported.has(n))
+        .map((n) => `${q.panel}: ${n}`),
+    );
     expect(unknown).toEqual([]);
     // and every query names at least one metric (a parser that finds nothing would pass the above)
     expect(queries.filter((q) => promqlMetricNames(q.expr).length === 0)).toEqual([]);
@@ -176,7 +180,9 @@ describe('deploy/prometheus/alerts.yml', () => {
   };
 
   it('is the rule file Prometheus loads, mounted next to prometheus.yml', () => {
-    const [configTarget] = mounts('prometheus').find(([host]) => host === './deploy/prometheus/prometheus.yml')!.slice(1);
+    const [configTarget] = mounts('prometheus')
+      .find(([host]) => host === './deploy/prometheus/prometheus.yml')!
+      .slice(1);
     const loaded = (config.rule_files ?? []).map((f) => path.posix.resolve(path.posix.dirname(configTarget!), f));
     expect(loaded.length).toBeGreaterThan(0);
     const hostFiles = loaded.map((target) => mounts('prometheus').find(([, t]) => t === target)?.[0]);
@@ -214,14 +220,22 @@ describe('deploy/prometheus/alerts.yml', () => {
       // `{{ $labels.x }}` renders empty when the expression aggregates x away.
       const kept = new Set([
         ...[...a.expr.matchAll(/\b(?:by|on)\s*\(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((l) => l.trim())),
-        ...promqlLabelMatchers(a.expr).filter((m) => m.op === '=').map((m) => m.label),
+        ...promqlLabelMatchers(a.expr)
+          .filter((m) => m.op === '=')
+          .map((m) => m.label),
         ...(/\b(?:sum|max|min|avg|count)\b/.test(a.expr) ? [] : [...TARGET_LABELS, ...promqlMetricNames(a.expr).flatMap((n) => labelNamesOf(n) ?? [])]),
       ]);
       const used = [...`${summary} ${description}`.matchAll(/\$labels\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!);
-      expect(used.filter((l) => !kept.has(l)), `${a.name}: labels of the annotations`).toEqual([]);
+      expect(
+        used.filter((l) => !kept.has(l)),
+        `${a.name}: labels of the annotations`,
+      ).toEqual([]);
       // Other alerts a description points to exist.
       const pointed = [...description.matchAll(/\bOrders[A-Z][A-Za-z]+\b/g)].map((m) => m[0]);
-      expect(pointed.filter((n) => !names.has(n)), `${a.name}: alerts it refers to`).toEqual([]);
+      expect(
+        pointed.filter((n) => !names.has(n)),
+        `${a.name}: alerts it refers to`,
+      ).toEqual([]);
     }
   });
 
@@ -232,7 +246,10 @@ describe('deploy/prometheus/alerts.yml', () => {
     for (const a of alerts) {
       const names = promqlMetricNames(a.expr);
       expect(names.length, `${a.name}: selects a metric`).toBeGreaterThan(0);
-      expect(names.filter((n) => !exported.has(n)), `${a.name}: metrics`).toEqual([]);
+      expect(
+        names.filter((n) => !exported.has(n)),
+        `${a.name}: metrics`,
+      ).toEqual([]);
       for (const { metric, label } of promqlLabelMatchers(a.expr)) {
         const known = SCRAPE_SERIES.includes(metric) ? [] : labelNamesOf(metric);
         if (!known) continue; // the SDK's metrics: not in our registry

@@ -192,7 +192,9 @@ describe('every route is documented, every documented route exists', () => {
     const app = api.server.listeners('request')[0] as any;
     expect(app?.router?.stack, 'an express app').toBeDefined();
     const routes = expressRoutes(app).sort();
-    const documented = documentedOperations().map((o) => o.key).sort();
+    const documented = documentedOperations()
+      .map((o) => o.key)
+      .sort();
     expect(routes).toContain('POST /v1/orders');
     expect(routes).toEqual(documented);
   });
@@ -444,7 +446,8 @@ describe('every documented example validates against its schema', () => {
       const media: [string, any][] = [];
       if (op.requestBody) media.push([`${key} request`, op.requestBody.content?.['application/json']]);
       if (path.startsWith('/v1/')) {
-        for (const [status, r] of Object.entries<any>(op.responses)) if (status.startsWith('2')) media.push([`${key} ${status}`, deref(r).content?.['application/json']]);
+        for (const [status, r] of Object.entries<any>(op.responses))
+          if (status.startsWith('2')) media.push([`${key} ${status}`, deref(r).content?.['application/json']]);
       }
       for (const [what, m] of media) {
         expect(m, `${what} (${at})`).toBeDefined();

@@ -64,7 +64,11 @@ for (let i = 0; i < 5; i++) seeds.push({ id: randomUUID(), ...owner(i + 3), stat
 const seedIds = new Set(seeds.map((s) => s.id));
 const byNewest = (a: Seed, b: Seed) => (a.at === b.at ? (a.id < b.id ? 1 : -1) : a.at < b.at ? 1 : -1);
 /** Ids of this run's rows that match, in the order the API must list them. */
-const expected = (match: (s: Seed) => boolean = () => true) => seeds.filter(match).sort(byNewest).map((s) => s.id);
+const expected = (match: (s: Seed) => boolean = () => true) =>
+  seeds
+    .filter(match)
+    .sort(byNewest)
+    .map((s) => s.id);
 const priced = (s: OrderStatus) => s !== 'received' && s !== 'accepted';
 
 function toRow(s: Seed) {
@@ -313,7 +317,10 @@ describe('GET /v1/orders', () => {
       expect(res.status, query).toBe(422);
       expect(res.type).toContain('application/problem+json');
       expect(res.json.type).toContain('/problems/validation-error');
-      expect(res.json.errors.map((e: any) => e.path), query).toEqual([path]);
+      expect(
+        res.json.errors.map((e: any) => e.path),
+        query,
+      ).toEqual([path]);
     }
   });
 

@@ -55,7 +55,14 @@ describe('event outbox', () => {
       { id: fresh, type: 'job.completed', payload: { id: fresh } },
     ]);
     const target = { apiKey: 'mes-dev-key', webhookSecret: 'mes-dev-webhook-secret', giveUpMs: 3_600_000 };
-    const send = createOutboxSender({ db, table: mesOutbox, deadLetters: mesDeadLetters, system: 'mes', target: { ...target, eventsUrl: apiUrl }, log: createLogger('silent') });
+    const send = createOutboxSender({
+      db,
+      table: mesOutbox,
+      deadLetters: mesDeadLetters,
+      system: 'mes',
+      target: { ...target, eventsUrl: apiUrl },
+      log: createLogger('silent'),
+    });
     expect(await send()).toBe(0);
 
     const [dead] = await db.select().from(mesDeadLetters).where(eq(mesDeadLetters.id, old));
@@ -70,7 +77,14 @@ describe('event outbox', () => {
     // An API that cannot be reached at all ends the same way.
     await db.delete(mesOutbox).where(inArray(mesOutbox.id, [fresh]));
     await db.insert(mesOutbox).values({ id: unreachable, type: 'job.started', payload: { id: unreachable }, createdAt: sql`now() - interval '3 hours'` });
-    const lost = createOutboxSender({ db, table: mesOutbox, deadLetters: mesDeadLetters, system: 'mes', target: { ...target, eventsUrl: 'http://127.0.0.1:9/v1/integrations/mes/events' }, log: createLogger('silent') });
+    const lost = createOutboxSender({
+      db,
+      table: mesOutbox,
+      deadLetters: mesDeadLetters,
+      system: 'mes',
+      target: { ...target, eventsUrl: 'http://127.0.0.1:9/v1/integrations/mes/events' },
+      log: createLogger('silent'),
+    });
     await lost();
     const [gone] = await db.select().from(mesDeadLetters).where(eq(mesDeadLetters.id, unreachable));
     expect(gone?.lastError).toContain('unreachable');

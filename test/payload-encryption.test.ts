@@ -32,7 +32,13 @@ let orderId: string;
 
 beforeAll(async () => {
   for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) rmSync(f, { force: true });
-  server = await startDevServer({ cliPath: inject('temporalCliPath'), port: PORT, headless: true, dbFile, logFile: path.join(TEST_DATA_DIR, 'encryption', 'temporal.log') });
+  server = await startDevServer({
+    cliPath: inject('temporalCliPath'),
+    port: PORT,
+    headless: true,
+    dbFile,
+    logFile: path.join(TEST_DATA_DIR, 'encryption', 'temporal.log'),
+  });
   stack = await startPipelineWithApi({ env: { TEMPORAL_ADDRESS: server.address } });
   const placed = await stack.call('POST', '/v1/orders', { key: SHOP, body: order });
   expect(placed.status, placed.text).toBe(202);
@@ -62,9 +68,13 @@ describe('the Temporal database', () => {
 
 describe('temporal workflow show', () => {
   const show = (...extra: string[]) =>
-    run(inject('temporalCliPath'), ['workflow', 'show', '--address', server.address, '--namespace', 'default', '--workflow-id', orderWorkflowId(orderId), '--output', 'json', ...extra], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    run(
+      inject('temporalCliPath'),
+      ['workflow', 'show', '--address', server.address, '--namespace', 'default', '--workflow-id', orderWorkflowId(orderId), '--output', 'json', ...extra],
+      {
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
 
   /** What the payloads of the printed history say: JSON output keeps every payload's bytes base64. */
   const payloadText = (json: string) =>
@@ -99,12 +109,16 @@ describe('the codec endpoint', () => {
     const [payload] = encoded.json.payloads;
     expect(Buffer.from(payload.metadata.encoding, 'base64').toString()).toBe(ENCRYPTED_ENCODING);
     expect(Buffer.from(payload.data, 'base64').toString('latin1')).not.toContain('max@example.com');
-    const decoded = await stack.call('POST', '/v1/codec/decode', { key: OPS, body: { payloads: [payload, asJson(plain)] }, headers: { 'x-namespace': 'default' } });
+    const decoded = await stack.call('POST', '/v1/codec/decode', {
+      key: OPS,
+      body: { payloads: [payload, asJson(plain)] },
+      headers: { 'x-namespace': 'default' },
+    });
     expect(decoded.status, decoded.text).toBe(200);
     expect(decoded.json.payloads).toEqual([asJson(plain), asJson(plain)]);
   });
 
-  it('answers 401 without a key or with an unknown one, 403 to a key that is not an operator\'s', async () => {
+  it("answers 401 without a key or with an unknown one, 403 to a key that is not an operator's", async () => {
     const body = { payloads: [asJson(plain)] };
     for (const key of [undefined, 'no-such-key']) {
       const res = await stack.call('POST', '/v1/codec/decode', { ...(key ? { key } : {}), body });
@@ -117,12 +131,19 @@ describe('the codec endpoint', () => {
     expect(shop.headers.get('content-type')).toContain('application/problem+json');
   });
 
-  it('answers 400 to a body that is not JSON or is encrypted with an unknown key, and 422 to one not in the protocol\'s shape', async () => {
+  it("answers 400 to a body that is not JSON or is encrypted with an unknown key, and 422 to one not in the protocol's shape", async () => {
     const bad = [
       await stack.call('POST', '/v1/codec/decode', { key: OPS, raw: '{"payloads": [' }),
       await stack.call('POST', '/v1/codec/decode', {
         key: OPS,
-        body: { payloads: [{ metadata: { encoding: Buffer.from(ENCRYPTED_ENCODING).toString('base64'), 'encryption-key-id': Buffer.from('k-retired').toString('base64') }, data: Buffer.alloc(40).toString('base64') }] },
+        body: {
+          payloads: [
+            {
+              metadata: { encoding: Buffer.from(ENCRYPTED_ENCODING).toString('base64'), 'encryption-key-id': Buffer.from('k-retired').toString('base64') },
+              data: Buffer.alloc(40).toString('base64'),
+            },
+          ],
+        },
       }),
     ];
     const misshapen = [

@@ -25,22 +25,54 @@ const unique = () => 5000 + Math.floor(Math.random() * 90_000);
 describe('canonical key', () => {
   it('ignores line order and spelled-out defaults, and depends on quantity, price list and rush', () => {
     const q = unique();
-    const a = canonicalize([{ sku: 'POS-A2', quantity: 3 }, { sku: 'BC-STD', quantity: q }]);
-    const b = canonicalize([{ sku: 'BC-STD', quantity: q, options: { paper: 'matte-350', sides: '2' } }, { sku: 'POS-A2', quantity: 3, options: { paper: 'silk-170' } }]);
+    const a = canonicalize([
+      { sku: 'POS-A2', quantity: 3 },
+      { sku: 'BC-STD', quantity: q },
+    ]);
+    const b = canonicalize([
+      { sku: 'BC-STD', quantity: q, options: { paper: 'matte-350', sides: '2' } },
+      { sku: 'POS-A2', quantity: 3, options: { paper: 'silk-170' } },
+    ]);
     expect(b.hash).toBe(a.hash);
     expect(a.spec.priceListVersion).toBe(PRICE_LIST_VERSION);
     expect(a.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(canonicalize([{ sku: 'BC-STD', quantity: q + 1 }, { sku: 'POS-A2', quantity: 3 }]).hash).not.toBe(a.hash);
-    expect(canonicalize([{ sku: 'BC-STD', quantity: q }, { sku: 'POS-A2', quantity: 3 }], { partnerId: 'acme' }).hash).not.toBe(a.hash);
-    expect(canonicalize([{ sku: 'BC-STD', quantity: q }, { sku: 'POS-A2', quantity: 3 }], { rush: true }).hash).not.toBe(a.hash);
+    expect(
+      canonicalize([
+        { sku: 'BC-STD', quantity: q + 1 },
+        { sku: 'POS-A2', quantity: 3 },
+      ]).hash,
+    ).not.toBe(a.hash);
+    expect(
+      canonicalize(
+        [
+          { sku: 'BC-STD', quantity: q },
+          { sku: 'POS-A2', quantity: 3 },
+        ],
+        { partnerId: 'acme' },
+      ).hash,
+    ).not.toBe(a.hash);
+    expect(
+      canonicalize(
+        [
+          { sku: 'BC-STD', quantity: q },
+          { sku: 'POS-A2', quantity: 3 },
+        ],
+        { rush: true },
+      ).hash,
+    ).not.toBe(a.hash);
     // partners on the same price list share entries
-    expect(canonicalize([{ sku: 'BC-STD', quantity: q }], { partnerId: 'globex' }).hash).toBe(canonicalize([{ sku: 'BC-STD', quantity: q }], { partnerId: 'initech' }).hash);
+    expect(canonicalize([{ sku: 'BC-STD', quantity: q }], { partnerId: 'globex' }).hash).toBe(
+      canonicalize([{ sku: 'BC-STD', quantity: q }], { partnerId: 'initech' }).hash,
+    );
   });
 });
 
 describe('pricing service', () => {
   it('answers from the engine, then memory, then (in another process) the shared table, always the same price', async () => {
-    const items = [{ sku: 'FLY-A5', quantity: unique() }, { sku: 'BC-STD', quantity: 250, options: { finish: 'foil' } }];
+    const items = [
+      { sku: 'FLY-A5', quantity: unique() },
+      { sku: 'BC-STD', quantity: 250, options: { finish: 'foil' } },
+    ];
     const expected = priceOrder(items, { partnerId: 'acme' });
     const first = createPricingService({ db: dbs.pricing.db });
     const miss = await first.price(items, { partnerId: 'acme' });
@@ -71,7 +103,17 @@ describe('pricing service', () => {
 
   it('keeps pricing when the shared table fails, and never caches a refusal', async () => {
     const errors: string[] = [];
-    const broken = createPricingService({ db: { update: () => { throw new Error('down'); }, insert: () => { throw new Error('down'); } } as never, onCacheError: (_e, what) => errors.push(what) });
+    const broken = createPricingService({
+      db: {
+        update: () => {
+          throw new Error('down');
+        },
+        insert: () => {
+          throw new Error('down');
+        },
+      } as never,
+      onCacheError: (_e, what) => errors.push(what),
+    });
     const items = [{ sku: 'BAN-PVC-2x1', quantity: 3 }];
     expect((await broken.price(items)).price).toEqual(priceOrder(items));
     expect(errors).toEqual(['read', 'write']);
@@ -101,7 +143,11 @@ describe('pricing activity', () => {
     it('prices a quote through the cache: computed once, then from memory', async () => {
       const items = [{ sku: 'BRO-A4-16', quantity: unique(), options: { binding: 'perfect-bound' } }];
       const quote = (): Promise<PriceResult> =>
-        pipeline.client.workflow.execute('quoteWorkflow', { taskQueue: TASK_QUEUES.orders, workflowId: `quote-test-${Math.random()}`, args: [{ items, partnerId: 'globex' }] });
+        pipeline.client.workflow.execute('quoteWorkflow', {
+          taskQueue: TASK_QUEUES.orders,
+          workflowId: `quote-test-${Math.random()}`,
+          args: [{ items, partnerId: 'globex' }],
+        });
       const first = await quote();
       expect(first.cache).toBe('miss');
       expect(first.price).toEqual(priceOrder(items, { partnerId: 'globex' }));
@@ -112,7 +158,12 @@ describe('pricing activity', () => {
 
     it("prices a partner's rush order with the partner's price list and the rush surcharge", async () => {
       const order = OrderRequestSchema.parse(sampleOrder({ items: [{ sku: 'FLY-A5', quantity: unique() }] }));
-      const input = newOrderInput({ source: { clientId: 'acme', kind: 'partner', partnerId: 'acme' }, order, timeScale: pipeline.config.timeScale, priority: 'rush' });
+      const input = newOrderInput({
+        source: { clientId: 'acme', kind: 'partner', partnerId: 'acme' },
+        order,
+        timeScale: pipeline.config.timeScale,
+        priority: 'rush',
+      });
       const handle = await startOrderWorkflow(pipeline.client, input);
       const deadline = Date.now() + 20_000;
       let state = await handle.query(statusQuery);

@@ -7,8 +7,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productionJobs } from '../db/mes/schema.js';
 import { OrderRequestSchema } from '../src/domain/order.js';
 import { newOrderInput, startOrderWorkflow, type OrderSource } from '../src/intake.js';
-import { MAX_PRIORITY_CHANGES, PRIORITY_CHANGE_LIMIT, orderWorkflowId, reprioritizeSignal, reprioritizeUpdate, statusQuery, type OrderState } from '../src/workflows/order/contract.js';
-import { ACME_SOURCE as ACME, GLOBEX_SOURCE as GLOBEX, SHOP_SOURCE as SHOP, sampleOrder, startPipeline, waitForOrder, type TestPipeline } from './support/pipeline.js';
+import {
+  MAX_PRIORITY_CHANGES,
+  PRIORITY_CHANGE_LIMIT,
+  orderWorkflowId,
+  reprioritizeSignal,
+  reprioritizeUpdate,
+  statusQuery,
+  type OrderState,
+} from '../src/workflows/order/contract.js';
+import {
+  ACME_SOURCE as ACME,
+  GLOBEX_SOURCE as GLOBEX,
+  SHOP_SOURCE as SHOP,
+  sampleOrder,
+  startPipeline,
+  waitForOrder,
+  type TestPipeline,
+} from './support/pipeline.js';
 
 let pipeline: TestPipeline;
 beforeAll(async () => {

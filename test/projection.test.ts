@@ -27,8 +27,7 @@ describe('projection writer', () => {
     const warnings: Record<string, unknown>[] = [];
     const { recordProgress } = createOrderActivities({ shop: dbs.shop.db, log: { warn: (_message, meta) => warnings.push(meta ?? {}) } });
     const base = initialOrderState(newOrderInput({ source: SHOP_SOURCE, order: OrderRequestSchema.parse(sampleOrder()), timeScale: 1 }));
-    const write = (status: OrderStatus, version: number) =>
-      recordProgress({ state: { ...base, status } satisfies OrderState, version });
+    const write = (status: OrderStatus, version: number) => recordProgress({ state: { ...base, status } satisfies OrderState, version });
     const recorded = async () =>
       (await dbs.shop.db.select({ status: orders.status, version: orders.version }).from(orders).where(eq(orders.id, base.orderId)))[0];
 

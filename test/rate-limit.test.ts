@@ -54,7 +54,10 @@ function structured(header: string | null): Record<string, string> {
 }
 
 async function hitsInDb(clientId: string): Promise<number | undefined> {
-  const [row] = await pipeline.dbs.shop.db.select().from(rateLimits).where(eq(rateLimits.key, `client:${clientId}`));
+  const [row] = await pipeline.dbs.shop.db
+    .select()
+    .from(rateLimits)
+    .where(eq(rateLimits.key, `client:${clientId}`));
   return row?.hits;
 }
 
@@ -230,7 +233,10 @@ describe('failed authentications per source address', () => {
     for (let i = 0; i < 4 && !statuses.includes(429); i++) {
       statuses.push((await call(guarded.url, `guess-${randomBytes(8).toString('hex')}`)).status);
     }
-    expect(statuses.every((s) => s === 401 || s === 429), statuses.join(',')).toBe(true);
+    expect(
+      statuses.every((s) => s === 401 || s === 429),
+      statuses.join(','),
+    ).toBe(true);
     expect(statuses).toContain(429);
     const valid = await call(guarded.url, SHOP);
     expect(valid.status).toBe(429);

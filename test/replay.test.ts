@@ -18,15 +18,23 @@ import { WORKFLOW_INTERCEPTOR_MODULES, bundlerOptions } from '../src/workflows/b
 import { localActivityCount, splitTaskAtLocalActivity } from './support/split-history.js';
 
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'histories');
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 type Event = { eventType: string } & Record<string, any>;
 const load = (file: string): { events: Event[] } => JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
 // The bundle of global-setup, as workers run it: with the workflow interceptors (tracing) inside,
 // and with the payload codec, which passes the committed (unencrypted) histories through as they are.
 const codec = dataConverter(loadConfig({ NODE_ENV: 'test' }));
-const replayOptions = (replayName: string) => ({ workflowBundle: { codePath: inject('workflowBundlePath') }, sinks: workflowSpanSinks(), dataConverter: codec, replayName });
+const replayOptions = (replayName: string) => ({
+  workflowBundle: { codePath: inject('workflowBundlePath') },
+  sinks: workflowSpanSinks(),
+  dataConverter: codec,
+  replayName,
+});
 const signals = (file: string, name: string) => load(file).events.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === name);
-const updates = (file: string, name: string) => load(file).events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === name);
+const updates = (file: string, name: string) =>
+  load(file).events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === name);
 
 describe('replay of recorded order histories', () => {
   it('has the 1.0 baseline: one history per outcome', () => {
@@ -58,13 +66,18 @@ describe('replay of recorded order histories', () => {
   it('records what each history is about', () => {
     // 1.0 asks no patch: every branch of the pre-release versions is folded in.
     for (const file of files.filter((f) => f.startsWith('order-1.0-'))) {
-      expect(load(file).events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch'), file).toEqual([]);
+      expect(
+        load(file).events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch'),
+        file,
+      ).toEqual([]);
     }
     // The job's start reported by the MES's event (via the API) and by the produce step; the carrier's event.
     expect(signals('order-1.0-delivered.json', 'productionStarted').length).toBeGreaterThan(0);
     expect(signals('order-1.0-delivered.json', 'carrierEvent')).toHaveLength(1);
     // Partner webhooks: one child workflow per status change.
-    expect(load('order-1.0-delivered-partner-webhooks.json').events.filter((e) => e.eventType === 'EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED').length).toBeGreaterThan(5);
+    expect(
+      load('order-1.0-delivered-partner-webhooks.json').events.filter((e) => e.eventType === 'EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED').length,
+    ).toBeGreaterThan(5);
     expect(updates('order-1.0-cancelled.json', 'cancel')).toHaveLength(1);
     // The refused order failed at its first projection write, without a step run.
     const failed = load('order-1.0-failed.json').events;
@@ -88,7 +101,10 @@ describe('replay of recorded order histories', () => {
       ...bundlerOptions,
     });
     await expect(
-      Worker.runReplayHistory({ workflowBundle: bundle, sinks: workflowSpanSinks(), dataConverter: codec, replayName: 'reordered' }, load('order-1.0-delivered.json')),
+      Worker.runReplayHistory(
+        { workflowBundle: bundle, sinks: workflowSpanSinks(), dataConverter: codec, replayName: 'reordered' },
+        load('order-1.0-delivered.json'),
+      ),
     ).rejects.toBeInstanceOf(DeterminismViolationError);
   });
 });

@@ -40,7 +40,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-
 const cli = runCli;
 
 /** PostgreSQL's percentile_cont: linear interpolation between the closest ranks. */
@@ -61,12 +60,20 @@ describe('orders report', () => {
     const since = Date.parse(report.since);
     const until = Date.parse(report.until);
     const rows = (await pipeline.dbs.shop.db.select().from(orderEvents)).filter(
-      (e) => (STAGES as readonly string[]).includes(e.stage) && e.status === 'completed' && e.endedAt && e.startedAt.getTime() >= since && e.startedAt.getTime() <= until,
+      (e) =>
+        (STAGES as readonly string[]).includes(e.stage) &&
+        e.status === 'completed' &&
+        e.endedAt &&
+        e.startedAt.getTime() >= since &&
+        e.startedAt.getTime() <= until,
     );
     const ms = (e: (typeof rows)[number]) => e.endedAt!.getTime() - e.startedAt.getTime();
     expect(report.stages.map((s: { stage: string }) => s.stage)).toEqual([...STAGES]);
     for (const s of report.stages) {
-      const durations = rows.filter((e) => e.stage === s.stage).map(ms).sort((a, b) => a - b);
+      const durations = rows
+        .filter((e) => e.stage === s.stage)
+        .map(ms)
+        .sort((a, b) => a - b);
       expect(s.count, s.stage).toBe(durations.length);
       expect(s.count, s.stage).toBeGreaterThanOrEqual(ids.length);
       expect(s.p50Ms, s.stage).toBeCloseTo(percentile(durations, 0.5), 3);

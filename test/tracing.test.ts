@@ -117,14 +117,21 @@ describe('tracing an order', () => {
     expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain(body.customer.email);
 
     // The API's access log line of this request carries the request span's ids.
-    const line = logLines.find((l) => (l.req as { url?: string } | undefined)?.url === '/v1/orders' && (l.res as { statusCode?: number } | undefined)?.statusCode === 202);
+    const line = logLines.find(
+      (l) => (l.req as { url?: string } | undefined)?.url === '/v1/orders' && (l.res as { statusCode?: number } | undefined)?.statusCode === 202,
+    );
     expect(line, 'the access log line of the POST').toBeDefined();
     expect(line).toMatchObject({ trace_id: traceId, span_id: request!.spanContext().spanId });
 
     // The traced run replays as a worker would after losing its cache (status queries included).
     const history = await pipeline!.client.workflow.getHandle(orderWorkflowId(orderId)).fetchHistory();
     await Worker.runReplayHistory(
-      { workflowBundle: { codePath: inject('workflowBundlePath') }, sinks: workflowSpanSinks(), dataConverter: testDataConverter(), replayName: 'traced-order' },
+      {
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+        sinks: workflowSpanSinks(),
+        dataConverter: testDataConverter(),
+        replayName: 'traced-order',
+      },
       history,
     );
   });

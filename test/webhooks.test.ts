@@ -59,8 +59,24 @@ beforeAll(async () => {
   // The receiver listens on loopback, which only an operator setting lets webhooks reach.
   pipeline = await startPipeline({ env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' } });
   await pipeline.dbs.shop.db.insert(apiClients).values([
-    { id: `hooks-${partnerKey}`, name: 'Hooked partner', kind: 'partner', partnerId: 'hooked', keyHash: hashKey(partnerKey), webhookUrl: `${url}/hooks`, webhookSecret: secret },
-    { id: `dead-${deadKey}`, name: 'Partner with a broken endpoint', kind: 'partner', partnerId: 'deadend', keyHash: hashKey(deadKey), webhookUrl: `${url}/dead`, webhookSecret: secret },
+    {
+      id: `hooks-${partnerKey}`,
+      name: 'Hooked partner',
+      kind: 'partner',
+      partnerId: 'hooked',
+      keyHash: hashKey(partnerKey),
+      webhookUrl: `${url}/hooks`,
+      webhookSecret: secret,
+    },
+    {
+      id: `dead-${deadKey}`,
+      name: 'Partner with a broken endpoint',
+      kind: 'partner',
+      partnerId: 'deadend',
+      keyHash: hashKey(deadKey),
+      webhookUrl: `${url}/dead`,
+      webhookSecret: secret,
+    },
   ]);
   api = await startApi({ config: pipeline.config, log: createLogger('silent'), shop: pipeline.dbs.shop });
 });
@@ -142,7 +158,13 @@ describe('partner webhooks to non-public addresses', () => {
     for (const [name, url] of cases) {
       const clientId = `private-${randomBytes(6).toString('hex')}`;
       await pipeline.dbs.shop.db.insert(apiClients).values({
-        id: clientId, name, kind: 'partner', partnerId: 'private', keyHash: hashKey(clientId), webhookUrl: url(port), webhookSecret: secret,
+        id: clientId,
+        name,
+        kind: 'partner',
+        partnerId: 'private',
+        keyHash: hashKey(clientId),
+        webhookUrl: url(port),
+        webhookSecret: secret,
       });
       const eventId = `${clientId}:1`;
       const input = {
@@ -155,15 +177,27 @@ describe('partner webhooks to non-public addresses', () => {
       );
       expect({ name, type: refused?.type, nonRetryable: refused?.nonRetryable }).toEqual({ name, type: 'WebhookTargetRefused', nonRetryable: true });
       expect(refused?.message).toContain('WEBHOOK_ALLOW_PRIVATE_TARGETS');
-      expect(received.some((r) => r.eventId === eventId), name).toBe(false);
+      expect(
+        received.some((r) => r.eventId === eventId),
+        name,
+      ).toBe(false);
     }
     // The same loopback receiver is reached once the operator allows private targets.
     const clientId = `allowed-${randomBytes(6).toString('hex')}`;
     await pipeline.dbs.shop.db.insert(apiClients).values({
-      id: clientId, name: 'Allowed', kind: 'partner', partnerId: 'private', keyHash: hashKey(clientId), webhookUrl: `http://localhost:${port}/hooks`, webhookSecret: secret,
+      id: clientId,
+      name: 'Allowed',
+      kind: 'partner',
+      partnerId: 'private',
+      keyHash: hashKey(clientId),
+      webhookUrl: `http://localhost:${port}/hooks`,
+      webhookSecret: secret,
     });
     const event = { id: `${clientId}:1`, type: 'order.status_changed', occurredAt: new Date().toISOString(), order: { id: clientId, status: 'accepted' } };
-    await expect(allowing.deliverWebhook({ clientId, event } as unknown as Parameters<typeof allowing.deliverWebhook>[0])).resolves.toMatchObject({ delivered: true, status: 204 });
+    await expect(allowing.deliverWebhook({ clientId, event } as unknown as Parameters<typeof allowing.deliverWebhook>[0])).resolves.toMatchObject({
+      delivered: true,
+      status: 204,
+    });
     expect(received.some((r) => r.eventId === event.id)).toBe(true);
   });
 
@@ -173,12 +207,20 @@ describe('partner webhooks to non-public addresses', () => {
     try {
       const clientId = `redirect-${randomBytes(6).toString('hex')}`;
       await pipeline.dbs.shop.db.insert(apiClients).values({
-        id: clientId, name: 'Redirecting', kind: 'partner', partnerId: 'private', keyHash: hashKey(clientId),
-        webhookUrl: `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/hooks`, webhookSecret: secret,
+        id: clientId,
+        name: 'Redirecting',
+        kind: 'partner',
+        partnerId: 'private',
+        keyHash: hashKey(clientId),
+        webhookUrl: `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/hooks`,
+        webhookSecret: secret,
       });
       const activities = createWebhookActivities({ shop: pipeline.dbs.shop.db, timeoutMs: 2_000, allowPrivateTargets: true });
       const event = { id: `${clientId}:1`, type: 'order.status_changed', occurredAt: new Date().toISOString(), order: { id: clientId, status: 'accepted' } };
-      await expect(activities.deliverWebhook({ clientId, event } as unknown as Parameters<typeof activities.deliverWebhook>[0])).rejects.toMatchObject({ type: 'WebhookRejected', message: expect.stringContaining('answered 307') });
+      await expect(activities.deliverWebhook({ clientId, event } as unknown as Parameters<typeof activities.deliverWebhook>[0])).rejects.toMatchObject({
+        type: 'WebhookRejected',
+        message: expect.stringContaining('answered 307'),
+      });
     } finally {
       await new Promise((r) => redirector.close(r));
     }

@@ -37,9 +37,15 @@ export const assignments = pgTable(
     orderId: text('order_id').primaryKey(),
     customerId: text('customer_id').notNull(),
     managerId: text('manager_id').notNull(),
-    status: text('status', { enum: ['open', 'closed'] }).notNull().default('open'),
+    status: text('status', { enum: ['open', 'closed'] })
+      .notNull()
+      .default('open'),
     createdAt: ts('created_at').notNull().defaultNow(),
     closedAt: ts('closed_at'),
   },
-  (t) => [index('assignments_open_manager_idx').on(t.managerId).where(sql`${t.status} = 'open'`)],
+  (t) => [
+    index('assignments_open_manager_idx')
+      .on(t.managerId)
+      .where(sql`${t.status} = 'open'`),
+  ],
 );

@@ -46,7 +46,9 @@ export const orders = pgTable(
     index('orders_created_idx').on(t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index('orders_status_created_idx').on(t.status, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index('orders_channel_created_idx').on(t.channel, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
-    index('orders_overdue_idx').on(t.overdueAt.desc().nullsFirst()).where(sql`${t.overdueAt} is not null`),
+    index('orders_overdue_idx')
+      .on(t.overdueAt.desc().nullsFirst())
+      .where(sql`${t.overdueAt} is not null`),
     index('orders_channel_status_created_idx').on(t.channel, t.status, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     index('orders_partner_created_idx')
       .on(t.partnerId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst())

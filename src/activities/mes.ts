@@ -54,13 +54,16 @@ export function createMesActivities(deps: { mes: MesAdapter; callbackSecret: str
         mes.submitJob({
           orderId: input.orderId,
           items: input.items,
-          callbackRef: encodeProduceCallback({
-            taskToken: ctx.info.base64TaskToken,
-            workflowId: ctx.info.workflowExecution?.workflowId ?? 'unknown',
-            attempt: meta.attempt,
-            queueWaitMs: meta.queueWaitMs,
-            resubmitted,
-          }, deps.callbackSecret),
+          callbackRef: encodeProduceCallback(
+            {
+              taskToken: ctx.info.base64TaskToken,
+              workflowId: ctx.info.workflowExecution?.workflowId ?? 'unknown',
+              attempt: meta.attempt,
+              queueWaitMs: meta.queueWaitMs,
+              resubmitted,
+            },
+            deps.callbackSecret,
+          ),
         });
       let job: ProductionJob = await submit();
       let doneSeenAt: number | undefined;

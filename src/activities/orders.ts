@@ -96,9 +96,18 @@ export function createOrderActivities(deps: { shop: ShopDb; log?: { warn(message
           throw ApplicationFailure.create({ type: PROJECTION_REJECTED, message: permanent, nonRetryable: true });
         }
         // A queued write whose time runs out before its next try: the order fails after this one.
-        const last = info && mode === 'queued' && info.scheduleToCloseTimeoutMs > 0 && Date.now() + QUEUED_MAX_INTERVAL_MS >= info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs;
+        const last =
+          info &&
+          mode === 'queued' &&
+          info.scheduleToCloseTimeoutMs > 0 &&
+          Date.now() + QUEUED_MAX_INTERVAL_MS >= info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs;
         recordProjectionWriteFailure(mode, last ? 'gave_up' : 'retried');
-        if (last) logger.warn('projection write gave up: the shop database did not take it in time', { orderId: input.state.orderId, version: input.version, error: String(err) });
+        if (last)
+          logger.warn('projection write gave up: the shop database did not take it in time', {
+            orderId: input.state.orderId,
+            version: input.version,
+            error: String(err),
+          });
         throw err;
       }
     },
@@ -122,11 +131,7 @@ export function createOrderActivities(deps: { shop: ShopDb; log?: { warn(message
     const finished = await shop.transaction(async (tx) => {
       // Version order already keeps a late write from winning; a newer version whose status the
       // order cannot reach from the recorded one would still move it backwards: refuse it.
-      const [recorded] = await tx
-        .select({ status: orders.status, version: orders.version })
-        .from(orders)
-        .where(eq(orders.id, state.orderId))
-        .for('update');
+      const [recorded] = await tx.select({ status: orders.status, version: orders.version }).from(orders).where(eq(orders.id, state.orderId)).for('update');
       // A late write (or a retry of one already committed): the order and its timeline already
       // hold this state or a newer one. Writing its timeline would move entries back (an ended
       // stage to running), so nothing is written.

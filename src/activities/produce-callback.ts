@@ -18,9 +18,17 @@ const MAX_QUEUE_WAIT_MS = 30 * 24 * 3_600_000;
 
 export const ProduceCallbackSchema = z.strictObject({
   /** Task token of the attempt, base64. */
-  taskToken: z.string().min(1).max(4096).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64'),
+  taskToken: z
+    .string()
+    .min(1)
+    .max(4096)
+    .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'base64'),
   /** Workflow of the order, so an event about another order's job cannot complete this one. */
-  workflowId: z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
+  workflowId: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
   attempt: z.int().min(1).max(10_000),
   queueWaitMs: z.number().int().min(0).max(MAX_QUEUE_WAIT_MS),
   /** How often this attempt submitted the job again because the MES had lost it. */

@@ -149,12 +149,18 @@ async function run(argv: string[]): Promise<void> {
   try {
     const shop = dbs.shop.db;
     if (command === 'create') {
-      const created = await createClient(shop, { ...input!, live: config.env === 'production', allowPrivateWebhookTargets: config.webhooks.allowPrivateTargets }).catch((err: unknown) => {
+      const created = await createClient(shop, {
+        ...input!,
+        live: config.env === 'production',
+        allowPrivateWebhookTargets: config.webhooks.allowPrivateTargets,
+      }).catch((err: unknown) => {
         throw err instanceof ClientInputError ? new UsageError(err.message) : err;
       });
       const c = created.client;
       if (json) {
-        console.log(JSON.stringify({ client: asJson(c), key: created.key, ...(created.webhookSecret ? { webhookSecret: created.webhookSecret } : {}) }, null, 2));
+        console.log(
+          JSON.stringify({ client: asJson(c), key: created.key, ...(created.webhookSecret ? { webhookSecret: created.webhookSecret } : {}) }, null, 2),
+        );
         return;
       }
       const limit = TIERS[c.tier as keyof typeof TIERS]?.requestsPerMinute;

@@ -43,9 +43,7 @@ export function hashKey(key: string): string {
 export async function seedDevClients(shop: ShopDb): Promise<void> {
   await shop
     .insert(apiClients)
-    .values(
-      DEV_CLIENTS.map((c) => ({ id: c.id, name: c.name, kind: c.kind, partnerId: c.partnerId ?? null, tier: c.tier, keyHash: hashKey(c.key) })),
-    )
+    .values(DEV_CLIENTS.map((c) => ({ id: c.id, name: c.name, kind: c.kind, partnerId: c.partnerId ?? null, tier: c.tier, keyHash: hashKey(c.key) })))
     .onConflictDoNothing();
 }
 
@@ -220,7 +218,9 @@ export function checkNewClient(input: NewClient): { id: string; tier: Tier } {
   if (!isTier(tier)) throw new ClientInputError(`Unknown tier "${tier}"; use one of ${TIER_NAMES.join(', ')}.`);
   if (input.webhookUrl !== undefined) {
     if (input.kind !== 'shop' && input.kind !== 'partner') {
-      throw new ClientInputError(`${input.kind === 'operator' ? 'Operator' : input.kind.toUpperCase()} keys place no orders, so they get no webhook; drop --webhook-url.`);
+      throw new ClientInputError(
+        `${input.kind === 'operator' ? 'Operator' : input.kind.toUpperCase()} keys place no orders, so they get no webhook; drop --webhook-url.`,
+      );
     }
     let url: URL;
     try {
@@ -276,10 +276,7 @@ export async function createClient(shop: ShopDb, input: NewClient): Promise<Crea
   return { client: summary(row), key, ...(webhookSecret ? { webhookSecret } : {}) };
 }
 
-export type RevokeResult =
-  | { outcome: 'revoked'; client: ClientSummary }
-  | { outcome: 'already-revoked'; client: ClientSummary }
-  | { outcome: 'unknown' };
+export type RevokeResult = { outcome: 'revoked'; client: ClientSummary } | { outcome: 'already-revoked'; client: ClientSummary } | { outcome: 'unknown' };
 
 /**
  * Revokes a client's key. Directories that looked the key up within the last

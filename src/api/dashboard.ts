@@ -62,7 +62,9 @@ export const DashboardSchema = z
         open: count.describe('Orders not yet delivered, cancelled, rejected or failed.'),
         overdue: count.describe('Open orders past their promised date.'),
         atRisk: count.describe('Open orders that used the at-risk share of their promised time, not yet overdue.'),
-        byStatus: z.array(z.strictObject({ status: z.enum(ORDER_STATUSES), b2c: count, b2b: count, total: count })).describe('Every status, in pipeline order.'),
+        byStatus: z
+          .array(z.strictObject({ status: z.enum(ORDER_STATUSES), b2c: count, b2b: count, total: count }))
+          .describe('Every status, in pipeline order.'),
       })
       .describe('All orders of the projection, now.'),
     throughput: z
@@ -101,7 +103,7 @@ export const DashboardSchema = z
       .describe('Duration of the stages completed in the window (start to end, both channels), per stage.'),
     queueWait: z
       .array(z.strictObject({ stage: z.enum([...STAGES, 'all']), b2c: timing, b2b: timing }))
-      .describe("Time stage activities waited in their task queue for a worker, shop (b2c) against partner (b2b) orders; `all` over every stage."),
+      .describe('Time stage activities waited in their task queue for a worker, shop (b2c) against partner (b2b) orders; `all` over every stage.'),
     percentileRelativeError: z.number().describe('Percentiles come from log-scale histograms: each is within this share of the exact one.'),
     taskQueues: z
       .array(
@@ -116,7 +118,7 @@ export const DashboardSchema = z
       .describe('Null when Temporal could not be asked; see taskQueuesError.'),
     taskQueuesError: z.string().optional(),
   })
-  .describe('Numbers of the operators\' dashboard.');
+  .describe("Numbers of the operators' dashboard.");
 export type Dashboard = z.output<typeof DashboardSchema>;
 
 // ---------------------------------------------------------------------------------------------

@@ -45,7 +45,12 @@ export const partnerOrderExample: OrderRequest = {
   notes: 'Deliver to the loading dock.',
 };
 
-export const quoteExample: z.input<typeof QuoteRequestSchema> = { items: [{ sku: 'BC-STD', quantity: 500, options: { paper: 'gloss-350', finish: 'soft-touch' } }, { sku: 'POS-A2', quantity: 20 }] };
+export const quoteExample: z.input<typeof QuoteRequestSchema> = {
+  items: [
+    { sku: 'BC-STD', quantity: 500, options: { paper: 'gloss-350', finish: 'soft-touch' } },
+    { sku: 'POS-A2', quantity: 20 },
+  ],
+};
 
 /** Every example of the document; those with trace links point at the Temporal Web UI of `trace`. */
 export function apiExamples(trace: (id: string) => TraceLink) {
@@ -91,7 +96,16 @@ export function apiExamples(trace: (id: string) => TraceLink) {
     timeline: [
       { seq: 0, stage: 'accept', status: 'completed', startedAt: at(0), endedAt: at(0.1), attempts: 1, priority: partnerReceived.priority, queueWaitMs: 20 },
       { seq: 1, stage: 'price', status: 'completed', startedAt: at(0.1), endedAt: at(0.2), attempts: 1, priority: partnerReceived.priority, queueWaitMs: 35 },
-      { seq: 2, stage: 'cancel', status: 'completed', startedAt: at(30), endedAt: at(30), attempts: 1, priority: partnerReceived.priority, detail: 'by partner-acme: artwork changed' },
+      {
+        seq: 2,
+        stage: 'cancel',
+        status: 'completed',
+        startedAt: at(30),
+        endedAt: at(30),
+        attempts: 1,
+        priority: partnerReceived.priority,
+        detail: 'by partner-acme: artwork changed',
+      },
     ],
   };
   const reprioritized: OrderResourceShape = {
@@ -141,7 +155,14 @@ export function apiExamples(trace: (id: string) => TraceLink) {
     id: `${EXAMPLE_PARTNER_ORDER_ID}:6`,
     type: 'order.status_changed',
     occurredAt: at(26 * 60),
-    order: { id: EXAMPLE_PARTNER_ORDER_ID, status: 'shipped', priority: 'normal', externalRef: 'PO-2025-0117', partnerId: 'acme', trackingNumber: EXAMPLE_TRACKING },
+    order: {
+      id: EXAMPLE_PARTNER_ORDER_ID,
+      status: 'shipped',
+      priority: 'normal',
+      externalRef: 'PO-2025-0117',
+      partnerId: 'acme',
+      trackingNumber: EXAMPLE_TRACKING,
+    },
   };
   const webhookTimestamp = Math.floor(Date.parse(webhookEvent.occurredAt) / 1000);
   return {
@@ -174,14 +195,29 @@ export function integrationExamples() {
       status: 'done',
       startedAt: at(60),
       completedAt: at(23 * 60),
-      callbackRef: encodeProduceCallback({ taskToken: 'CiQ3YzllNjY3OS03NDI1LTQwZGUtOTQ0Yi1lMDdmYzFmOTBhZTc=', workflowId: `order-${EXAMPLE_ORDER_ID}`, attempt: 1, queueWaitMs: 14, resubmitted: 0 }, 'example-callback-secret'),
+      callbackRef: encodeProduceCallback(
+        {
+          taskToken: 'CiQ3YzllNjY3OS03NDI1LTQwZGUtOTQ0Yi1lMDdmYzFmOTBhZTc=',
+          workflowId: `order-${EXAMPLE_ORDER_ID}`,
+          attempt: 1,
+          queueWaitMs: 14,
+          resubmitted: 0,
+        },
+        'example-callback-secret',
+      ),
     },
   };
   const carrierEvent: CarrierEventBody = {
     id: 'shp_9b2c7e41-5a77-4c1f-b8a0-0d6f3c2e1a55:delivered',
     type: 'shipment.delivered',
     occurredAt: at(27 * 60),
-    shipment: { id: 'shp_9b2c7e41-5a77-4c1f-b8a0-0d6f3c2e1a55', orderId: EXAMPLE_ORDER_ID, trackingNumber: EXAMPLE_TRACKING, status: 'delivered', deliveredAt: at(27 * 60) },
+    shipment: {
+      id: 'shp_9b2c7e41-5a77-4c1f-b8a0-0d6f3c2e1a55',
+      orderId: EXAMPLE_ORDER_ID,
+      trackingNumber: EXAMPLE_TRACKING,
+      status: 'delivered',
+      deliveredAt: at(27 * 60),
+    },
   };
   const sign = (secret: string, event: { occurredAt: string }) => signWebhook(secret, Math.floor(Date.parse(event.occurredAt) / 1000), JSON.stringify(event));
   const accepted: IntegrationAnswer = { eventId: mesEvent.id, accepted: true };

@@ -19,15 +19,19 @@ export function requestHash(body: unknown): string {
     Array.isArray(v)
       ? v.map(canonical)
       : v && typeof v === 'object'
-        ? Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+        ? Object.fromEntries(
+            Object.keys(v as object)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
         : v;
-  return createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(body)))
+    .digest('hex');
 }
 
 export type IdempotencyClaim =
-  | { outcome: 'new'; input: OrderWorkflowInput }
-  | { outcome: 'repeat'; input: OrderWorkflowInput; started: boolean }
-  | { outcome: 'mismatch' };
+  { outcome: 'new'; input: OrderWorkflowInput } | { outcome: 'repeat'; input: OrderWorkflowInput; started: boolean } | { outcome: 'mismatch' };
 
 export function createIdempotencyStore(shop: ShopDb, ttlMs: number) {
   return {
@@ -88,7 +92,10 @@ export function createIdempotencyStore(shop: ShopDb, ttlMs: number) {
 
     /** Deletes expired keys; returns how many. */
     async purgeExpired(): Promise<number> {
-      const gone = await shop.delete(idempotencyKeys).where(lte(idempotencyKeys.expiresAt, sql`now()`)).returning({ key: idempotencyKeys.key });
+      const gone = await shop
+        .delete(idempotencyKeys)
+        .where(lte(idempotencyKeys.expiresAt, sql`now()`))
+        .returning({ key: idempotencyKeys.key });
       return gone.length;
     },
   };

@@ -42,7 +42,11 @@ export function allow(...kinds: ApiClient['kind'][]): RequestHandler {
   return (req, _res, next) => {
     const kind = req.client?.kind;
     if (!kind || !kinds.includes(kind)) {
-      throw new HttpProblem(403, 'Forbidden', `A ${kind ?? 'missing'} key may not use ${req.method} ${req.baseUrl}${req.route?.path ?? ''}; allowed: ${kinds.join(', ')}.`);
+      throw new HttpProblem(
+        403,
+        'Forbidden',
+        `A ${kind ?? 'missing'} key may not use ${req.method} ${req.baseUrl}${req.route?.path ?? ''}; allowed: ${kinds.join(', ')}.`,
+      );
     }
     next();
   };

@@ -68,110 +68,116 @@ const API_ROUTES = [
 /** The OpenAPI 3.1 document of the API (cheap enough to build once per process). */
 export function openApiDocument(config: Pick<Config, 'temporal'>): OpenApiDocument {
   const ex = apiExamples((id: string) => traceLink(config.temporal.uiUrl, config.temporal.namespace, id));
-  const document: OpenApiDocument = createDocument({
-    openapi: '3.1.0',
-    info: {
-      title: 'Order pipeline API',
-      version: '1',
-      description:
-        'Every order is a durable Temporal workflow (accept → price → route-to-CRM → produce → ship). All business routes are under `/v1` and take an ' +
-        'API key as `Authorization: Bearer <key>`; each key has a rate limit by its tier. Errors are `application/problem+json` (RFC 9457) with ' +
-        '`errors[].path` naming offending fields. Partners with a webhook receive signed events on every status change of their orders (see Webhooks).',
-    },
-    // Relative: whichever deployment serves the document (local, staging or production) is the
-    // server; partners reach it through the public gateway.
-    servers: [{ url: '/', description: 'The server of this document: local, staging or production alike', 'x-internal': false }],
-    security: [{ [SECURITY_SCHEME]: [] }],
-    tags: [
-      { name: 'Orders', description: 'Place, read, list and cancel orders.' },
-      { name: 'Catalog', description: 'Products and prices.' },
-      { name: 'Dashboard', description: "The operators' analytics page and its figures." },
-      { name: 'Integrations', description: 'Events of the MES and the carrier about their work (keys of kind `mes` / `carrier`, signed bodies).' },
-      { name: 'Operations', description: 'Probes for orchestrators and load balancers (no key).' },
-      { name: 'Documentation', description: 'This document and its HTML rendering (no key).' },
-    ],
-    paths: openApiPaths(API_ROUTES, ex),
-    webhooks: {
-      orderStatusChanged: {
-        post: {
-          operationId: 'orderStatusChanged',
-          summary: 'Order status changed (sent to the partner)',
-          description:
-            'POSTed to the webhook URL of a partner client on every status change of its orders (`type: order.status_changed`) and when an order ' +
-            'goes past its promised date (`type: order.overdue`). Verify `Webhook-Signature` before trusting the body: recompute ' +
-            '`hex(HMAC-SHA256(secret, "<t>.<raw body>"))` with the webhook secret you were given and compare it (constant-time) with `v1`; ' +
-            'reject old `t` values to prevent replays. Events can repeat (deliveries are retried) and arrive out of order: deduplicate on ' +
-            '`Webhook-Id` (= `id`) and order by `occurredAt`. Any answer but 2xx (or none within 10 s) is retried with backoff.',
-          security: [],
-          requestParams: {
-            header: z.object({
-              [EVENT_ID_HEADER]: z.string().max(200).meta({ description: 'The event id (same as `id` in the body); deduplicate on it.', example: ex.webhookEvent.id }),
-              [SIGNATURE_HEADER]: z
-                .string()
-                .max(100)
-                .regex(/^t=\d+,v1=[0-9a-f]{64}$/)
-                .meta({
-                  description: '`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`; the example is signed with the secret `whsec_example_secret`.',
-                  example: ex.webhookSignature,
-                }),
-            }),
-          },
-          requestBody: { required: true, content: { [JSON_TYPE]: { schema: WebhookEventSchema, example: ex.webhookEvent } } },
-          responses: {
-            '2XX': { description: 'Received. Answer quickly; do the work afterwards.' },
-            default: { description: 'Not received: the event is delivered again later, with backoff.' },
+  const document: OpenApiDocument = createDocument(
+    {
+      openapi: '3.1.0',
+      info: {
+        title: 'Order pipeline API',
+        version: '1',
+        description:
+          'Every order is a durable Temporal workflow (accept → price → route-to-CRM → produce → ship). All business routes are under `/v1` and take an ' +
+          'API key as `Authorization: Bearer <key>`; each key has a rate limit by its tier. Errors are `application/problem+json` (RFC 9457) with ' +
+          '`errors[].path` naming offending fields. Partners with a webhook receive signed events on every status change of their orders (see Webhooks).',
+      },
+      // Relative: whichever deployment serves the document (local, staging or production) is the
+      // server; partners reach it through the public gateway.
+      servers: [{ url: '/', description: 'The server of this document: local, staging or production alike', 'x-internal': false }],
+      security: [{ [SECURITY_SCHEME]: [] }],
+      tags: [
+        { name: 'Orders', description: 'Place, read, list and cancel orders.' },
+        { name: 'Catalog', description: 'Products and prices.' },
+        { name: 'Dashboard', description: "The operators' analytics page and its figures." },
+        { name: 'Integrations', description: 'Events of the MES and the carrier about their work (keys of kind `mes` / `carrier`, signed bodies).' },
+        { name: 'Operations', description: 'Probes for orchestrators and load balancers (no key).' },
+        { name: 'Documentation', description: 'This document and its HTML rendering (no key).' },
+      ],
+      paths: openApiPaths(API_ROUTES, ex),
+      webhooks: {
+        orderStatusChanged: {
+          post: {
+            operationId: 'orderStatusChanged',
+            summary: 'Order status changed (sent to the partner)',
+            description:
+              'POSTed to the webhook URL of a partner client on every status change of its orders (`type: order.status_changed`) and when an order ' +
+              'goes past its promised date (`type: order.overdue`). Verify `Webhook-Signature` before trusting the body: recompute ' +
+              '`hex(HMAC-SHA256(secret, "<t>.<raw body>"))` with the webhook secret you were given and compare it (constant-time) with `v1`; ' +
+              'reject old `t` values to prevent replays. Events can repeat (deliveries are retried) and arrive out of order: deduplicate on ' +
+              '`Webhook-Id` (= `id`) and order by `occurredAt`. Any answer but 2xx (or none within 10 s) is retried with backoff.',
+            security: [],
+            requestParams: {
+              header: z.object({
+                [EVENT_ID_HEADER]: z
+                  .string()
+                  .max(200)
+                  .meta({ description: 'The event id (same as `id` in the body); deduplicate on it.', example: ex.webhookEvent.id }),
+                [SIGNATURE_HEADER]: z
+                  .string()
+                  .max(100)
+                  .regex(/^t=\d+,v1=[0-9a-f]{64}$/)
+                  .meta({
+                    description: '`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`; the example is signed with the secret `whsec_example_secret`.',
+                    example: ex.webhookSignature,
+                  }),
+              }),
+            },
+            requestBody: { required: true, content: { [JSON_TYPE]: { schema: WebhookEventSchema, example: ex.webhookEvent } } },
+            responses: {
+              '2XX': { description: 'Received. Answer quickly; do the work afterwards.' },
+              default: { description: 'Not received: the event is delivered again later, with backoff.' },
+            },
           },
         },
       },
-    },
-    components: {
-      securitySchemes: {
-        [SECURITY_SCHEME]: {
-          type: 'http',
-          scheme: 'bearer',
-          bearerFormat: 'API key',
-          description:
-            'An API key: `Authorization: Bearer <key>`. Kinds: `shop` (orders are b2c), `partner` (orders are b2b, tagged with the partner), `operator` ' +
-            '(read and cancel any order), and `mes` / `carrier` (the systems\' integration events only). Keys are made with `npm run clients -- create`; development keys are seeded outside production.',
+      components: {
+        securitySchemes: {
+          [SECURITY_SCHEME]: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'API key',
+            description:
+              'An API key: `Authorization: Bearer <key>`. Kinds: `shop` (orders are b2c), `partner` (orders are b2b, tagged with the partner), `operator` ' +
+              "(read and cancel any order), and `mes` / `carrier` (the systems' integration events only). Keys are made with `npm run clients -- create`; development keys are seeded outside production.",
+          },
         },
+        schemas: {
+          OrderRequest: OrderRequestSchema,
+          Customer: CustomerSchema,
+          OrderItem: OrderItemSchema,
+          Shipping: ShippingSchema,
+          Address: AddressSchema,
+          CancelRequest: CancelBodySchema,
+          PriorityRequest: PriorityBodySchema,
+          QuoteRequest: QuoteRequestSchema,
+          OrderResource: OrderResourceSchema,
+          TimelineEntry: TimelineEntrySchema,
+          OrderFailure: OrderFailureSchema,
+          Shipment: ShipmentSchema,
+          Sla: SlaSchema,
+          OrderSummary: OrderSummarySchema,
+          OrderList: OrderListSchema,
+          Price: PriceSchema,
+          PriceLine: PriceLineSchema,
+          TraceLink: TraceLinkSchema,
+          Catalog: CatalogSchema,
+          QuoteResponse: QuoteResponseSchema,
+          Problem: ProblemSchema,
+          RateLimitProblem: RateLimitProblemSchema,
+          FieldError: FieldErrorSchema,
+          Health: HealthSchema,
+          Readiness: ReadinessSchema,
+          WebhookEvent: WebhookEventSchema,
+          MesEvent: MesEventSchema,
+          CarrierEvent: CarrierEventSchema,
+          IntegrationAnswer: IntegrationAnswerSchema,
+        },
+        headers: {
+          ...headerSchemas,
+        },
+        responses: errorResponses(),
       },
-      schemas: {
-        OrderRequest: OrderRequestSchema,
-        Customer: CustomerSchema,
-        OrderItem: OrderItemSchema,
-        Shipping: ShippingSchema,
-        Address: AddressSchema,
-        CancelRequest: CancelBodySchema,
-        PriorityRequest: PriorityBodySchema,
-        QuoteRequest: QuoteRequestSchema,
-        OrderResource: OrderResourceSchema,
-        TimelineEntry: TimelineEntrySchema,
-        OrderFailure: OrderFailureSchema,
-        Shipment: ShipmentSchema,
-        Sla: SlaSchema,
-        OrderSummary: OrderSummarySchema,
-        OrderList: OrderListSchema,
-        Price: PriceSchema,
-        PriceLine: PriceLineSchema,
-        TraceLink: TraceLinkSchema,
-        Catalog: CatalogSchema,
-        QuoteResponse: QuoteResponseSchema,
-        Problem: ProblemSchema,
-        RateLimitProblem: RateLimitProblemSchema,
-        FieldError: FieldErrorSchema,
-        Health: HealthSchema,
-        Readiness: ReadinessSchema,
-        WebhookEvent: WebhookEventSchema,
-        MesEvent: MesEventSchema,
-        CarrierEvent: CarrierEventSchema,
-        IntegrationAnswer: IntegrationAnswerSchema,
-      },
-      headers: {
-        ...headerSchemas,
-      },
-      responses: errorResponses(),
     },
-  }, { override: integerFormat });
+    { override: integerFormat },
+  );
   return document;
 }
 

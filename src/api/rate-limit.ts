@@ -175,7 +175,11 @@ function countedLimiter(spec: CountedLimiter): { limiter: RequestHandler; store:
         log.warn(line.fields, line.message);
       }
       const { title, detail } = spec.refusal(req, limit, retryAfter, info?.resetTime);
-      sendProblem(res, new HttpProblem(429, title, detail, { limit, windowSeconds: Math.round(windowMs / 1000), retryAfterSeconds: retryAfter }), req.originalUrl);
+      sendProblem(
+        res,
+        new HttpProblem(429, title, detail, { limit, windowSeconds: Math.round(windowMs / 1000), retryAfterSeconds: retryAfter }),
+        req.originalUrl,
+      );
     },
   });
   return { limiter, store };
@@ -249,7 +253,10 @@ export function createAuthFailureLimiter(options: { shop: ShopDb; log: Logger; l
     keyGenerator: addressKey,
     limit: options.limit ?? AUTH_FAILURE_LIMIT,
     identifier: 'auth-failures',
-    saturated: (_req, info, limit) => ({ fields: { address: info.key, limit, resetAt: info.resetTime }, message: 'too many failed authentications from one address' }),
+    saturated: (_req, info, limit) => ({
+      fields: { address: info.key, limit, resetAt: info.resetTime },
+      message: 'too many failed authentications from one address',
+    }),
     refusal: (_req, limit, retryAfter) => ({
       title: 'Too many failed authentications',
       detail: `This address sent more than ${limit} requests without a valid API key within ${Math.round(windowMs / 1000)} s. Retry in ${retryAfter} s with a valid key.`,

@@ -45,15 +45,22 @@ export const headerSchemas = {
   RetryAfter: z.string().max(10).regex(/^\d+$/).meta({ description: 'Seconds to wait before retrying.', example: '5' }),
   // Absent only when the limiter cannot count (it then lets the request pass).
   RateLimit: z.string().max(200).optional().meta({
-    description: 'Remaining requests (`r`) and seconds until the window resets (`t`) for the key\'s tier policy (IETF draft-ietf-httpapi-ratelimit-headers-08).',
+    description: "Remaining requests (`r`) and seconds until the window resets (`t`) for the key's tier policy (IETF draft-ietf-httpapi-ratelimit-headers-08).",
     example: '"standard"; r=0; t=42',
   }),
-  RateLimitPolicy: z.string().max(200).optional().meta({
-    description: `Quota (\`q\`) per window (\`w\`, ${RATE_LIMIT_WINDOW_MS / 1000} s) of the key's tier, and the partition key (\`pk\`).`,
-    example: '"standard"; q=600; w=60; pk=:YjRiZWQ0ZWEzMWQ0:',
-  }),
+  RateLimitPolicy: z
+    .string()
+    .max(200)
+    .optional()
+    .meta({
+      description: `Quota (\`q\`) per window (\`w\`, ${RATE_LIMIT_WINDOW_MS / 1000} s) of the key's tier, and the partition key (\`pk\`).`,
+      example: '"standard"; q=600; w=60; pk=:YjRiZWQ0ZWEzMWQ0:',
+    }),
   WwwAuthenticate: z.literal('Bearer').meta({ description: 'The API takes a bearer API key.' }),
-  Location: z.string().max(100).meta({ description: 'Where the order can be read.', example: `/v1/orders/${EXAMPLE_ORDER_ID}` }),
+  Location: z
+    .string()
+    .max(100)
+    .meta({ description: 'Where the order can be read.', example: `/v1/orders/${EXAMPLE_ORDER_ID}` }),
   IdempotentReplayed: z.enum(['true', 'false']).meta({
     description: '`true` when this answer repeats the order of an earlier request with the same `Idempotency-Key`.',
     example: 'false',
@@ -148,7 +155,12 @@ export function errorResponses(): Record<string, ZodOpenApiResponseObject> {
 }
 
 /** 422 answer with an example that fits the route. */
-export function validationFailed(description: string, instance: string, errors: { path: string; message: string }[], detail = 'The request does not match the schema.'): ZodOpenApiResponseObject {
+export function validationFailed(
+  description: string,
+  instance: string,
+  errors: { path: string; message: string }[],
+  detail = 'The request does not match the schema.',
+): ZodOpenApiResponseObject {
   return {
     description,
     headers: rateLimitHeaders,
@@ -182,6 +194,11 @@ export const JSON_BODY_ERRORS: ZodOpenApiResponsesObject = {
   '415': response('UnsupportedMediaType'),
 };
 
-export function ok(description: string, schema: z.ZodType, example: unknown, headers: Record<string, { $ref: string }> = rateLimitHeaders): ZodOpenApiResponseObject {
+export function ok(
+  description: string,
+  schema: z.ZodType,
+  example: unknown,
+  headers: Record<string, { $ref: string }> = rateLimitHeaders,
+): ZodOpenApiResponseObject {
   return { description, headers, content: { [JSON_TYPE]: { schema, example } } };
 }

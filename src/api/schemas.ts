@@ -48,7 +48,7 @@ export const RateLimitProblemSchema = ProblemSchema.extend({
   limit: z.int().describe('Requests the key may make per window (its tier).'),
   windowSeconds: z.int().describe('Length of the rate-limit window in seconds.'),
   retryAfterSeconds: z.int().describe('Seconds until the window resets; also sent as `Retry-After`.'),
-}).describe('Problem of a request over the key\'s rate limit.');
+}).describe("Problem of a request over the key's rate limit.");
 
 // ---------------------------------------------------------------------------------------------
 // Prices and trace links
@@ -87,7 +87,7 @@ export const PriceSchema = z
     subtotalMinor: z.int(),
     vatMinor: z.int(),
     totalMinor: z.int(),
-    priceList: z.string().optional().describe('Price list applied: `list` for the shop, a partner\'s own otherwise.'),
+    priceList: z.string().optional().describe("Price list applied: `list` for the shop, a partner's own otherwise."),
     priceListVersion: z.string().optional().describe('Version of the figures the price was made with.'),
     rush: z.boolean().optional().describe('Priced as a rush order (rush surcharge on every line).'),
   })
@@ -241,14 +241,11 @@ export const OrderListQuerySchema = z.strictObject({
 });
 export type OrderListQuery = z.output<typeof OrderListQuerySchema>;
 
-
 // ---------------------------------------------------------------------------------------------
 // Request bodies of orders and quotes (the order itself: src/domain/order.ts)
 
 /** Body of `POST /v1/orders/{id}/priority` (operators). */
-export const PriorityBodySchema = z
-  .object({ priority: z.enum(PRIORITY_CLASSES), reason: z.string().trim().min(1).max(500) })
-  .strict();
+export const PriorityBodySchema = z.object({ priority: z.enum(PRIORITY_CLASSES), reason: z.string().trim().min(1).max(500) }).strict();
 
 /** Optional body of `POST /v1/orders/{id}/cancel`. */
 export const CancelBodySchema = z.object({ reason: z.string().trim().min(1).max(500).optional() }).strict();
@@ -260,7 +257,7 @@ export const QuoteRequestSchema = z.object({ items: z.array(OrderItemSchema).min
 // Catalog and quotes
 
 export const CatalogOptionSchema = z.strictObject({
-  name: z.string().describe('Key to use in an item\'s `options`.'),
+  name: z.string().describe("Key to use in an item's `options`."),
   label: z.string(),
   default: z.string().describe('Value used when the item does not choose one.'),
   values: z.array(z.strictObject({ value: z.string(), label: z.string() })),
@@ -286,9 +283,7 @@ export const CatalogSchema = z
   .describe('Orderable products, their options with defaults, quantities and lead times.');
 
 /** `POST /v1/quotes`. */
-export const QuoteResponseSchema = z
-  .strictObject({ price: PriceSchema })
-  .describe('The price the items would have as an order (nothing is ordered).');
+export const QuoteResponseSchema = z.strictObject({ price: PriceSchema }).describe('The price the items would have as an order (nothing is ordered).');
 
 // ---------------------------------------------------------------------------------------------
 // Integration events (MES, carrier)
@@ -303,14 +298,17 @@ const EVENT_TIME_PAST_MS = 366 * 24 * 3_600_000;
 const EVENT_TIME_FUTURE_MS = SIGNATURE_TOLERANCE_S * 1000;
 
 /** A time the event reports: an ISO date-time in UTC, not in the future and not more than a year ago. */
-const EventTime = z.iso.datetime().max(40).refine(
-  (s) => {
-    const t = Date.parse(s);
-    const now = Date.now();
-    return t >= now - EVENT_TIME_PAST_MS && t <= now + EVENT_TIME_FUTURE_MS;
-  },
-  { message: `must lie within the last year and at most ${SIGNATURE_TOLERANCE_S} s ahead of the pipeline's clock` },
-);
+const EventTime = z.iso
+  .datetime()
+  .max(40)
+  .refine(
+    (s) => {
+      const t = Date.parse(s);
+      const now = Date.now();
+      return t >= now - EVENT_TIME_PAST_MS && t <= now + EVENT_TIME_FUTURE_MS;
+    },
+    { message: `must lie within the last year and at most ${SIGNATURE_TOLERANCE_S} s ahead of the pipeline's clock` },
+  );
 
 const JobSchema = z.strictObject({
   id: z.string().min(1).max(200).regex(PRINTABLE, 'printable ASCII without spaces').describe("The MES's job id."),
@@ -318,7 +316,13 @@ const JobSchema = z.strictObject({
   status: z.enum(['queued', 'in_production', 'done', 'cancelled']),
   startedAt: EventTime.optional(),
   completedAt: EventTime.optional(),
-  callbackRef: z.string().min(1).max(8192).regex(PRINTABLE, 'printable ASCII without spaces').optional().describe('The reference the pipeline gave with the job, echoed unchanged.'),
+  callbackRef: z
+    .string()
+    .min(1)
+    .max(8192)
+    .regex(PRINTABLE, 'printable ASCII without spaces')
+    .optional()
+    .describe('The reference the pipeline gave with the job, echoed unchanged.'),
 });
 
 /** Body of `POST /v1/integrations/mes/events`. */
@@ -399,7 +403,7 @@ export const WebhookEventSchema = z
       trackingNumber: z.string().optional(),
     }),
   })
-  .describe('Sent to a partner\'s webhook on every status change of its order (and when it goes overdue).');
+  .describe("Sent to a partner's webhook on every status change of its order (and when it goes overdue).");
 
 // Fail to compile when the workflow contract and these shapes drift apart.
 const timelineIsContract: Same<z.output<typeof TimelineEntrySchema>, TimelineEntry> = true;

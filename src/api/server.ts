@@ -56,7 +56,12 @@ export async function startApi(options: {
   }
   const reader = await openShopReader(config, shop);
   const connection = Connection.lazy({ address: config.temporal.address, connectTimeout: 3_000 });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config), interceptors: { workflow: workflowClientInterceptors() } });
+  const temporal = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverter(config),
+    interceptors: { workflow: workflowClientInterceptors() },
+  });
   const apiLog = log.child({ component: 'api' });
   const app = createApp({
     config,

@@ -25,7 +25,6 @@ export class CliError extends Error {
 }
 export const usageError = (message: string) => new CliError(message, 2);
 
-
 export function noOrder(id: string): CliError {
   return usageError(`no order ${id.slice(0, 80)} — order ids are UUIDs; find one with 'orders list'`);
 }
@@ -79,9 +78,7 @@ export class CliContext {
     this.temporalClient ??= Connection.connect({ address, connectTimeout: CONNECT_TIMEOUT_MS }).then(
       (connection) => ({ connection, client: new Client({ connection, namespace, dataConverter: dataConverter(config) }) }),
       (err: unknown) => {
-        throw new CliError(
-          `cannot reach Temporal at ${address} (${(err as Error).message}) — is \`npm start\` running, or TEMPORAL_ADDRESS wrong?`,
-        );
+        throw new CliError(`cannot reach Temporal at ${address} (${(err as Error).message}) — is \`npm start\` running, or TEMPORAL_ADDRESS wrong?`);
       },
     );
     return (await this.temporalClient).client;
@@ -126,10 +123,7 @@ export class CliContext {
     const shop = this.shopDb;
     this.temporalClient = undefined;
     this.shopDb = undefined;
-    await Promise.allSettled([
-      temporal?.then(({ connection }) => connection.close()),
-      shop?.then((s) => s.close()),
-    ]);
+    await Promise.allSettled([temporal?.then(({ connection }) => connection.close()), shop?.then((s) => s.close())]);
   }
 }
 
@@ -147,10 +141,14 @@ function databaseError(err: unknown, location: string): unknown {
   let e = err as { code?: string; message?: string; cause?: unknown };
   while (e.code === undefined && e.cause && typeof e.cause === 'object') e = e.cause as typeof e;
   if (e.code === '42P01' || e.code === '42703') {
-    return new CliError(`the shop database at ${location} is not migrated to this version (${e.message}) — run \`npm run db:migrate\` (or \`npm start\`) first`);
+    return new CliError(
+      `the shop database at ${location} is not migrated to this version (${e.message}) — run \`npm run db:migrate\` (or \`npm start\`) first`,
+    );
   }
   if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'ETIMEDOUT' || e.code === 'CONNECT_TIMEOUT' || e.code === '3D000') {
-    return new CliError(`cannot reach the shop database at ${location} (${e.message ?? e.code}) — is PostgreSQL running, and DATABASE_URL / SHOP_DATABASE_URL right?`);
+    return new CliError(
+      `cannot reach the shop database at ${location} (${e.message ?? e.code}) — is PostgreSQL running, and DATABASE_URL / SHOP_DATABASE_URL right?`,
+    );
   }
   if (e !== err) return new CliError(`the shop database at ${location} failed: ${e.message ?? e.code} — rerun with --verbose for details`);
   return err;

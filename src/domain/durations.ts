@@ -46,13 +46,7 @@ export function leadTimeMs(items: readonly OrderItem[]): number {
  * The date the pipeline promises: the customer's due date when given, else now plus lead time,
  * production and transit, all scaled.
  */
-export function promiseDate(input: {
-  createdAt: Date;
-  items: readonly OrderItem[];
-  method: ShippingMethod;
-  dueBy?: string | undefined;
-  scale: number;
-}): Date {
+export function promiseDate(input: { createdAt: Date; items: readonly OrderItem[]; method: ShippingMethod; dueBy?: string | undefined; scale: number }): Date {
   if (input.dueBy) return new Date(input.dueBy);
   const ms = leadTimeMs(input.items) + productionMs(input.items) + TRANSIT_MS[input.method];
   return new Date(input.createdAt.getTime() + scaled(ms, input.scale));

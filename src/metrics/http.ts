@@ -76,7 +76,8 @@ export async function startMetricsServer(options: { port: number; host?: string 
     else server.listen(options.port, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const host = !options.host || options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host.includes(':') ? `[${options.host}]` : options.host;
+  const host =
+    !options.host || options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     port,
     url: `http://${host}:${port}/metrics`,

@@ -155,7 +155,10 @@ export function createOutboxSender<S extends Record<string, unknown>>(options: {
       }
       if (failure === undefined) {
         delivered += 1;
-        await db.update(t).set({ deliveredAt: sql`now()`, lastError: null }).where(eq(t.id, event.id));
+        await db
+          .update(t)
+          .set({ deliveredAt: sql`now()`, lastError: null })
+          .where(eq(t.id, event.id));
       } else if (Date.now() - event.createdAt.getTime() >= target.giveUpMs) {
         log.error(
           { eventId: event.id, type: event.type, attempts: event.attempts, createdAt: event.createdAt.toISOString() },

@@ -136,7 +136,9 @@ async function setup(): Promise<number> {
     if (err instanceof TemporalSetupError) {
       console.error(`error: ${err.message}`);
     } else if (grpcCode(err) === 14 || grpcCode(err) === 4) {
-      console.error(`error: Temporal at ${address} stopped answering (${(err as Error).message}). Run the setup again once it is up; it continues where it stopped.`);
+      console.error(
+        `error: Temporal at ${address} stopped answering (${(err as Error).message}). Run the setup again once it is up; it continues where it stopped.`,
+      );
     } else {
       console.error(
         `error: the setup of namespace "${namespace}" failed: ${(err as Error).message}\n` +

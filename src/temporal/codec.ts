@@ -69,7 +69,9 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     const id = decoder.decode(rawId);
     const entry = this.byId.get(id);
     if (!entry) {
-      throw new PayloadDecryptionError(`payload is encrypted with key id "${id}", which is not in PAYLOAD_ENCRYPTION_KEYS (known: ${[...this.byId.keys()].join(', ')})`);
+      throw new PayloadDecryptionError(
+        `payload is encrypted with key id "${id}", which is not in PAYLOAD_ENCRYPTION_KEYS (known: ${[...this.byId.keys()].join(', ')})`,
+      );
     }
     const data = payload.data ?? new Uint8Array();
     if (data.length < IV_BYTES + TAG_BYTES) throw new PayloadDecryptionError(`encrypted payload (key id "${id}") is truncated`);
@@ -82,7 +84,9 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     try {
       plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
     } catch {
-      throw new PayloadDecryptionError(`encrypted payload (key id "${id}") failed authentication: it was altered, or the key with that id is not the one it was encrypted with`);
+      throw new PayloadDecryptionError(
+        `encrypted payload (key id "${id}") failed authentication: it was altered, or the key with that id is not the one it was encrypted with`,
+      );
     }
     const inner = ProtoPayload.decode(plain);
     return { metadata: inner.metadata, data: inner.data };

@@ -70,7 +70,9 @@ export function buildTemporalCli(progress: Progress = () => {}): string {
     );
   }
   mkdirSync(LOCAL_CLI_DIR, { recursive: true });
-  progress(`Building Temporal CLI ${TEMPORAL_CLI_VERSION} with Go into ${path.relative(process.cwd(), LOCAL_CLI_DIR) || LOCAL_CLI_DIR} (first run only; a few minutes on a cold Go cache)…`);
+  progress(
+    `Building Temporal CLI ${TEMPORAL_CLI_VERSION} with Go into ${path.relative(process.cwd(), LOCAL_CLI_DIR) || LOCAL_CLI_DIR} (first run only; a few minutes on a cold Go cache)…`,
+  );
   const started = Date.now();
   const result = spawnSync(
     go,

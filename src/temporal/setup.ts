@@ -26,7 +26,15 @@ export const REQUIRED_SEARCH_ATTRIBUTES: readonly RequiredSearchAttribute[] = Ob
 export const DEFAULT_RETENTION_DAYS = 30;
 
 /** gRPC status codes the setup tells apart (@grpc/grpc-js `status`). */
-const GRPC = { INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, PERMISSION_DENIED: 7, UNAVAILABLE: 14, UNAUTHENTICATED: 16 } as const;
+const GRPC = {
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
 
 /** The gRPC status code of a failed call, looking through the SDK's wrappers. */
 export function grpcCode(err: unknown): number | undefined {
@@ -82,14 +90,18 @@ export function describeSetupStatus(status: SetupStatus): string {
   }
   for (const w of status.wrongType) parts.push(`has ${w.name} as ${w.actual}, but orders set it as ${w.expected}`);
   if (parts.length === 0 && !status.usable) parts.push('does not accept its new search attributes in queries yet');
-  return parts.length === 0 ? `the Temporal namespace "${status.namespace}" is set up for orders` : `the Temporal namespace "${status.namespace}" ${parts.join('; ')}`;
+  return parts.length === 0
+    ? `the Temporal namespace "${status.namespace}" is set up for orders`
+    : `the Temporal namespace "${status.namespace}" ${parts.join('; ')}`;
 }
 
 /** The `temporal` CLI commands that do the same as the setup, for an operator without the product's tools. */
 export function manualSetupCommands(namespace: string, retentionDays = DEFAULT_RETENTION_DAYS): string[] {
   return [
     `temporal operator namespace create --namespace ${namespace} --retention ${retentionDays * 24}h`,
-    ...REQUIRED_SEARCH_ATTRIBUTES.map((a) => `temporal operator search-attribute create --namespace ${namespace} --name ${a.name} --type ${a.type === 'INT' ? 'Int' : 'Keyword'}`),
+    ...REQUIRED_SEARCH_ATTRIBUTES.map(
+      (a) => `temporal operator search-attribute create --namespace ${namespace} --name ${a.name} --type ${a.type === 'INT' ? 'Int' : 'Keyword'}`,
+    ),
   ];
 }
 
@@ -184,7 +196,7 @@ function explain(err: unknown, what: string, namespace: string): unknown {
   if (code === GRPC.PERMISSION_DENIED || code === GRPC.UNAUTHENTICATED) {
     return new TemporalSetupError(
       `Temporal refused to ${what} (${message}). The credentials of this process may not change namespace "${namespace}": ` +
-        'run `npm run temporal:setup` with an administrator\'s credentials, or ask the cluster\'s administrator to run:\n  ' +
+        "run `npm run temporal:setup` with an administrator's credentials, or ask the cluster's administrator to run:\n  " +
         manualSetupCommands(namespace).join('\n  '),
     );
   }
@@ -238,7 +250,8 @@ export async function ensureTemporalSetup(connection: ConnectionLike, namespace:
     }
   }
   for (const deadline = settleDeadline(); status.namespaceState !== 'ok'; await sleep(500)) {
-    if (Date.now() > deadline) throw new TemporalSetupError(`Namespace "${namespace}" is registered, but the server does not serve it yet; run the setup again in a minute.`);
+    if (Date.now() > deadline)
+      throw new TemporalSetupError(`Namespace "${namespace}" is registered, but the server does not serve it yet; run the setup again in a minute.`);
     status = (await settling(deadline)) ?? status;
     if (status.namespaceState === 'unusable') throw new TemporalSetupError(`${describeSetupStatus(status)}.`);
   }
@@ -354,7 +367,10 @@ export async function startupSetup(
     };
   }
   try {
-    const report = await ensureTemporalSetup(connection, namespace, { retentionDays: options.retentionDays, ...(options.progress ? { progress: options.progress } : {}) });
+    const report = await ensureTemporalSetup(connection, namespace, {
+      retentionDays: options.retentionDays,
+      ...(options.progress ? { progress: options.progress } : {}),
+    });
     return { ready: true, message: describeSetupReport(report), report };
   } catch (err) {
     if (!(err instanceof TemporalSetupError)) throw err;

@@ -11,13 +11,7 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  ConsoleSpanExporter,
-  NodeTracerProvider,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-node';
+import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import {
@@ -56,17 +50,12 @@ let installed: Installed | undefined;
  * and the exporters of `config` (plus `exporters`, e.g. a test's in-memory one). One per
  * process; call before the API or the workers start and `shutdown()` after they stopped.
  */
-export function startTracing(
-  config: Config['tracing'],
-  options: { serviceName: string; exporters?: SpanExporter[] },
-): Tracing {
+export function startTracing(config: Config['tracing'], options: { serviceName: string; exporters?: SpanExporter[] }): Tracing {
   if (installed) throw new Error('tracing is already started in this process');
   const serviceName = config.serviceName ?? options.serviceName;
   const resource = Resource.default().merge(new Resource({ [ATTR_SERVICE_NAME]: serviceName }));
   const exporters: SpanExporter[] = [
-    ...config.exporters.map((name): SpanExporter =>
-      name === 'otlp' ? new OTLPTraceExporter({ url: config.otlpTracesUrl }) : new ConsoleSpanExporter(),
-    ),
+    ...config.exporters.map((name): SpanExporter => (name === 'otlp' ? new OTLPTraceExporter({ url: config.otlpTracesUrl }) : new ConsoleSpanExporter())),
     ...(options.exporters ?? []),
   ];
   const spanProcessors: SpanProcessor[] = exporters.map((e) => new BatchSpanProcessor(e));

@@ -32,7 +32,14 @@ export async function createMesWorker(ctx: WorkerContext): Promise<QueueWorkers>
   });
   // The API completes an attempt from the MES's event; the attempt learns it on its next
   // heartbeat, so heartbeats go out every second and a finished job frees its line at once.
-  const common = { ...tracedWorkerOptions(), connection: ctx.connection, namespace: ctx.config.temporal.namespace, dataConverter: dataConverter(ctx.config), activities, maxHeartbeatThrottleInterval: '1s' };
+  const common = {
+    ...tracedWorkerOptions(),
+    connection: ctx.connection,
+    namespace: ctx.config.temporal.namespace,
+    dataConverter: dataConverter(ctx.config),
+    activities,
+    maxHeartbeatThrottleInterval: '1s',
+  };
   const workers = [
     await Worker.create({ ...common, taskQueue: TASK_QUEUES.mes, maxConcurrentActivityTaskExecutions: ctx.config.concurrency.mes }),
     // Cancel requests must not queue behind production jobs for a line.
@@ -40,15 +47,22 @@ export async function createMesWorker(ctx: WorkerContext): Promise<QueueWorkers>
   ];
   const log = createLogger(ctx.config.logLevel).child({ component: 'mes' });
   const background: BackgroundLoop[] = [];
-  const send = target.eventsUrl ? createOutboxSender({ db, table: mesOutbox, deadLetters: mesDeadLetters, system: 'mes', target: { ...target, eventsUrl: target.eventsUrl }, log }) : undefined;
+  const send = target.eventsUrl
+    ? createOutboxSender({ db, table: mesOutbox, deadLetters: mesDeadLetters, system: 'mes', target: { ...target, eventsUrl: target.eventsUrl }, log })
+    : undefined;
   const sender = send ? startLoop('mes event sender', 500, async () => void (await send()), log) : undefined;
   const lines = createLineController(db, { events });
-  lineLoop = startLoop('mes line controller', LINE_TICK_MS, async () => {
-    const moved = await lines();
-    if (moved.started + moved.completed > 0) sender?.wake();
-    // The next round when the next job's production time is up, not up to a tick later.
-    return moved.nextFinishMs === undefined ? undefined : Math.max(20, moved.nextFinishMs);
-  }, log);
+  lineLoop = startLoop(
+    'mes line controller',
+    LINE_TICK_MS,
+    async () => {
+      const moved = await lines();
+      if (moved.started + moved.completed > 0) sender?.wake();
+      // The next round when the next job's production time is up, not up to a tick later.
+      return moved.nextFinishMs === undefined ? undefined : Math.max(20, moved.nextFinishMs);
+    },
+    log,
+  );
   background.push(lineLoop);
   if (sender) background.push(sender);
   return { workers, background };

@@ -41,7 +41,10 @@ export async function createWorkers(ctx: WorkerContext, queues: readonly QueueNa
   return {
     workers,
     /** Resolves once every worker has shut down and the loops beside them have stopped. */
-    run: () => Promise.all(workers.map((w) => w.run())).finally(stopBackground).then(() => undefined),
+    run: () =>
+      Promise.all(workers.map((w) => w.run()))
+        .finally(stopBackground)
+        .then(() => undefined),
     shutdown: () => {
       void stopBackground();
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();

@@ -34,13 +34,27 @@ export async function createShippingWorker(ctx: WorkerContext): Promise<QueueWor
   });
   const log = createLogger(ctx.config.logLevel).child({ component: 'carrier' });
   const background: BackgroundLoop[] = [];
-  const send = target.eventsUrl ? createOutboxSender({ db, table: carrierOutbox, deadLetters: carrierDeadLetters, system: 'carrier', target: { ...target, eventsUrl: target.eventsUrl }, log }) : undefined;
+  const send = target.eventsUrl
+    ? createOutboxSender({
+        db,
+        table: carrierOutbox,
+        deadLetters: carrierDeadLetters,
+        system: 'carrier',
+        target: { ...target, eventsUrl: target.eventsUrl },
+        log,
+      })
+    : undefined;
   const sender = send ? startLoop('carrier event sender', 500, async () => void (await send()), log) : undefined;
   const deliver = createDeliverySimulator(db, { events });
   background.push(
-    startLoop('carrier delivery simulator', DELIVERY_TICK_MS, async () => {
-      if ((await deliver()) > 0) sender?.wake();
-    }, log),
+    startLoop(
+      'carrier delivery simulator',
+      DELIVERY_TICK_MS,
+      async () => {
+        if ((await deliver()) > 0) sender?.wake();
+      },
+      log,
+    ),
   );
   if (sender) background.push(sender);
   return { workers: [worker], background };

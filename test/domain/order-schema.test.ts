@@ -80,9 +80,7 @@ describe('OrderRequestSchema', () => {
   });
 
   it.each(['de', 'DEU', 'D', ' DE'])('rejects the country code %j', (country) => {
-    expect(issuePaths({ ...minimal, shipping: { method: 'post', address: { ...address, country } } })).toEqual([
-      ['shipping', 'address', 'country'],
-    ]);
+    expect(issuePaths({ ...minimal, shipping: { method: 'post', address: { ...address, country } } })).toEqual([['shipping', 'address', 'country']]);
   });
 
   it('accepts ISO date-times with Z or an offset as dueBy', () => {

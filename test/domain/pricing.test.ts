@@ -82,7 +82,13 @@ describe('price calculation (hand-computed)', () => {
       totalMinor: 8250,
     });
     // VAT 19 % of 8,250 = 1,567.5 → 1,568
-    expect(priceOrder([{ sku: 'STK-CIRC-50', quantity: 2000 }])).toMatchObject({ subtotalMinor: 8250, vatMinor: 1568, totalMinor: 9818, priceList: 'list', rush: false });
+    expect(priceOrder([{ sku: 'STK-CIRC-50', quantity: 2000 }])).toMatchObject({
+      subtotalMinor: 8250,
+      vatMinor: 1568,
+      totalMinor: 9818,
+      priceList: 'list',
+      rush: false,
+    });
   });
 
   it('applies a partner price list and the rush minimum', () => {
@@ -144,7 +150,10 @@ describe('price-list version', () => {
         options: Object.fromEntries(
           Object.entries(p.options).map(([name, o]) => [
             name,
-            { default: o.default, values: Object.fromEntries(Object.entries(o.values).map(([v, c]) => [v, { material: c.material, sides: c.sides, finishing: c.finishing }])) },
+            {
+              default: o.default,
+              values: Object.fromEntries(Object.entries(o.values).map(([v, c]) => [v, { material: c.material, sides: c.sides, finishing: c.finishing }])),
+            },
           ]),
         ),
       })),
@@ -170,7 +179,9 @@ const itemArb: fc.Arbitrary<OrderItem> = fc
     fc.record({
       sku: fc.constant(p.sku),
       quantity: fc.integer({ min: p.minQuantity, max: Math.min(p.maxQuantity, 20_000) }),
-      options: fc.record(Object.fromEntries(Object.entries(p.options).map(([name, o]) => [name, fc.constantFrom(...Object.keys(o.values))])), { requiredKeys: [] }),
+      options: fc.record(Object.fromEntries(Object.entries(p.options).map(([name, o]) => [name, fc.constantFrom(...Object.keys(o.values))])), {
+        requiredKeys: [],
+      }),
     }),
   )
   .map((item) => ({ ...item, options: item.options as Record<string, string> }));
@@ -185,7 +196,19 @@ describe('price properties', () => {
         expect(price.subtotalMinor).toBe(price.lines.reduce((s, l) => s + l.totalMinor, 0));
         const amounts = [price.subtotalMinor, price.vatMinor, price.totalMinor];
         for (const l of price.lines) {
-          amounts.push(l.setupMinor, l.runMinor, l.totalMinor, l.materialMinor, l.pressMinor, l.finishingMinor, l.quantityDiscountMinor, l.priceListDiscountMinor, l.rushSurchargeMinor, l.sheets, l.upsPerSheet);
+          amounts.push(
+            l.setupMinor,
+            l.runMinor,
+            l.totalMinor,
+            l.materialMinor,
+            l.pressMinor,
+            l.finishingMinor,
+            l.quantityDiscountMinor,
+            l.priceListDiscountMinor,
+            l.rushSurchargeMinor,
+            l.sheets,
+            l.upsPerSheet,
+          );
         }
         for (const a of amounts) expect(Number.isSafeInteger(a) && a >= 0, `amount ${a}`).toBe(true);
       }),
@@ -258,7 +281,11 @@ describe('price properties', () => {
           for (let j = i + 1; j < boxes.length; j++) {
             const a = boxes[i]!;
             const b = boxes[j]!;
-            const apart = a.x + a.width + piece.gutter <= b.x || b.x + b.width + piece.gutter <= a.x || a.y + a.height + piece.gutter <= b.y || b.y + b.height + piece.gutter <= a.y;
+            const apart =
+              a.x + a.width + piece.gutter <= b.x ||
+              b.x + b.width + piece.gutter <= a.x ||
+              a.y + a.height + piece.gutter <= b.y ||
+              b.y + b.height + piece.gutter <= a.y;
             expect(apart).toBe(true);
           }
         }

@@ -6,7 +6,17 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PRIORITY_CLASSES, PRIORITY_KEYS, defaultPriority, escalate, escalateForPromise, fairnessKey, isPriorityClass, taskPriority, type PriorityClass } from '../../src/domain/priority.js';
+import {
+  PRIORITY_CLASSES,
+  PRIORITY_KEYS,
+  defaultPriority,
+  escalate,
+  escalateForPromise,
+  fairnessKey,
+  isPriorityClass,
+  taskPriority,
+  type PriorityClass,
+} from '../../src/domain/priority.js';
 import { ORDER_STATUSES, TERMINAL_STATUSES, canReach, canTransition, type OrderStatus } from '../../src/domain/status.js';
 import { TIERS, TIER_NAMES, tierLimits } from '../../src/domain/tiers.js';
 import { NOT_CANCELLABLE } from '../../src/workflows/order/contract.js';
@@ -75,13 +85,19 @@ describe('priority (properties)', () => {
 
   it('schedules with the class key, one fairness key per partner, the shop apart, and the tier weight', () => {
     fc.assert(
-      fc.property(priorityClass, channel, fc.option(partnerId, { nil: undefined }), fc.option(fc.double({ min: 0.1, max: 10, noNaN: true }), { nil: undefined }), (p, ch, partner, weight) => {
-        const t = taskPriority({ priority: p, channel: ch, partnerId: partner, fairnessWeight: weight });
-        expect(t.priorityKey).toBe(PRIORITY_KEYS[p]);
-        expect(t.fairnessWeight).toBe(weight ?? 1);
-        if (ch === 'b2c') expect(t.fairnessKey).toBe('shop');
-        else expect(t.fairnessKey).toBe(`partner:${partner ?? 'unknown'}`);
-      }),
+      fc.property(
+        priorityClass,
+        channel,
+        fc.option(partnerId, { nil: undefined }),
+        fc.option(fc.double({ min: 0.1, max: 10, noNaN: true }), { nil: undefined }),
+        (p, ch, partner, weight) => {
+          const t = taskPriority({ priority: p, channel: ch, partnerId: partner, fairnessWeight: weight });
+          expect(t.priorityKey).toBe(PRIORITY_KEYS[p]);
+          expect(t.fairnessWeight).toBe(weight ?? 1);
+          if (ch === 'b2c') expect(t.fairnessKey).toBe('shop');
+          else expect(t.fairnessKey).toBe(`partner:${partner ?? 'unknown'}`);
+        },
+      ),
     );
     fc.assert(
       fc.property(partnerId, partnerId, (a, b) => {
@@ -160,7 +176,7 @@ describe('order status (properties)', () => {
   it('reaches exactly what a chain of allowed transitions reaches', () => {
     for (const from of ORDER_STATUSES) {
       const reached = new Set<OrderStatus>([from]);
-      for (let grew = true; grew; ) {
+      for (let grew = true; grew;) {
         grew = false;
         for (const at of [...reached]) {
           for (const next of ORDER_STATUSES) {

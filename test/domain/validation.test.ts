@@ -35,7 +35,13 @@ describe('validateOrder', () => {
   });
 
   it('reports an unknown sku with its index and name', () => {
-    const issues = validateOrder(order([{ sku: 'BC-STD', quantity: 100 }, { sku: 'MUG-WHITE', quantity: 10 }]), NOW);
+    const issues = validateOrder(
+      order([
+        { sku: 'BC-STD', quantity: 100 },
+        { sku: 'MUG-WHITE', quantity: 10 },
+      ]),
+      NOW,
+    );
     expect(issues).toHaveLength(1);
     expect(issues[0]!.path).toBe('items.1.sku');
     expect(issues[0]!.message).toContain('"MUG-WHITE"');
@@ -49,7 +55,13 @@ describe('validateOrder', () => {
 
   it('reports a quantity above the maximum', () => {
     // BAN-PVC-2x1 maximum is 500
-    const issues = validateOrder(order([{ sku: 'POS-A2', quantity: 5 }, { sku: 'BAN-PVC-2x1', quantity: 501 }]), NOW);
+    const issues = validateOrder(
+      order([
+        { sku: 'POS-A2', quantity: 5 },
+        { sku: 'BAN-PVC-2x1', quantity: 501 },
+      ]),
+      NOW,
+    );
     expect(issues).toEqual([{ path: 'items.1.quantity', message: 'BAN-PVC-2x1 is made in quantities from 1 to 500' }]);
   });
 
@@ -98,13 +110,7 @@ describe('validateOrder', () => {
       NOW,
     );
     // the unknown sku's options are not checked (there is nothing to check them against)
-    expect(issues.map((i) => i.path)).toEqual([
-      'items.0.sku',
-      'items.1.quantity',
-      'items.1.options.sides',
-      'items.1.options.lamination',
-      'dueBy',
-    ]);
+    expect(issues.map((i) => i.path)).toEqual(['items.0.sku', 'items.1.quantity', 'items.1.options.sides', 'items.1.options.lamination', 'dueBy']);
   });
 
   it('does not take inherited object properties for options or values', () => {

@@ -34,7 +34,14 @@ export default async function setup(project: TestProject) {
 
   const urls = testDatabaseUrls();
   await Promise.all(Object.values(urls).map(recreateDatabase));
-  const config = loadConfig({ NODE_ENV: 'test', SHOP_DATABASE_URL: urls.shop, CRM_DATABASE_URL: urls.crm, MES_DATABASE_URL: urls.mes, CARRIER_DATABASE_URL: urls.carrier, PRICING_DATABASE_URL: urls.pricing });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    SHOP_DATABASE_URL: urls.shop,
+    CRM_DATABASE_URL: urls.crm,
+    MES_DATABASE_URL: urls.mes,
+    CARRIER_DATABASE_URL: urls.carrier,
+    PRICING_DATABASE_URL: urls.pricing,
+  });
   const dbs = await openDatabases(config, ['shop', 'crm', 'mes', 'carrier', 'pricing'], { migrate: true });
   await dbs.close();
 

@@ -156,12 +156,7 @@ export const ACME_SOURCE: OrderSource = { clientId: 'partner-acme', kind: 'partn
 export const GLOBEX_SOURCE: OrderSource = { clientId: 'partner-globex', kind: 'partner', partnerId: 'globex', tier: 'standard' };
 
 /** Polls the order's `status` query until `done(state)` holds; fails after `timeoutMs`. */
-export async function waitForOrder(
-  client: Client,
-  orderId: string,
-  done: (state: OrderState) => boolean,
-  timeoutMs = 30_000,
-): Promise<OrderState> {
+export async function waitForOrder(client: Client, orderId: string, done: (state: OrderState) => boolean, timeoutMs = 30_000): Promise<OrderState> {
   const deadline = Date.now() + timeoutMs;
   let last: OrderState | undefined;
   let lastError: unknown;
@@ -174,7 +169,9 @@ export async function waitForOrder(
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`order ${orderId} did not reach the expected state in ${timeoutMs} ms; last status ${last?.status ?? 'unknown'} ${lastError ? String(lastError) : ''}`);
+  throw new Error(
+    `order ${orderId} did not reach the expected state in ${timeoutMs} ms; last status ${last?.status ?? 'unknown'} ${lastError ? String(lastError) : ''}`,
+  );
 }
 
 export { sampleOrder } from './sample-order.js';

@@ -7,13 +7,7 @@ export function testSecret(name: string): string {
 }
 
 /** Every variable production requires to be a secret of its own, with test values. */
-export const PRODUCTION_SECRET_NAMES = [
-  'PRODUCE_CALLBACK_SECRET',
-  'MES_WEBHOOK_SECRET',
-  'CARRIER_WEBHOOK_SECRET',
-  'MES_API_KEY',
-  'CARRIER_API_KEY',
-] as const;
+export const PRODUCTION_SECRET_NAMES = ['PRODUCE_CALLBACK_SECRET', 'MES_WEBHOOK_SECRET', 'CARRIER_WEBHOOK_SECRET', 'MES_API_KEY', 'CARRIER_API_KEY'] as const;
 
 export function productionSecrets(): Record<(typeof PRODUCTION_SECRET_NAMES)[number] | 'PAYLOAD_ENCRYPTION_KEYS', string> {
   return {

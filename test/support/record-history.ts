@@ -21,7 +21,14 @@ import { cancelUpdate, reprioritizeUpdate, statusQuery } from '../../src/workflo
 import { sampleOrder } from './sample-order.js';
 
 const { values, positionals } = parseArgs({
-  options: { reject: { type: 'boolean' }, cancel: { type: 'boolean' }, webhooks: { type: 'boolean' }, 'refused-date': { type: 'boolean' }, reprioritize: { type: 'boolean' }, waiting: { type: 'boolean' } },
+  options: {
+    reject: { type: 'boolean' },
+    cancel: { type: 'boolean' },
+    webhooks: { type: 'boolean' },
+    'refused-date': { type: 'boolean' },
+    reprioritize: { type: 'boolean' },
+    waiting: { type: 'boolean' },
+  },
   allowPositionals: true,
 });
 const file = positionals[0];
@@ -55,11 +62,13 @@ try {
   console.log(`started ${handle.workflowId}; waiting for it to complete…`);
   if (waiting) {
     for (let state = await handle.query(statusQuery); state.status !== 'awaiting_production'; state = await handle.query(statusQuery)) {
-      if (state.status !== 'received' && state.status !== 'accepted' && state.status !== 'priced' && state.status !== 'routed') throw new Error(`the order did not wait for the line (${state.status})`);
+      if (state.status !== 'received' && state.status !== 'accepted' && state.status !== 'priced' && state.status !== 'routed')
+        throw new Error(`the order did not wait for the line (${state.status})`);
       await new Promise((r) => setTimeout(r, 50));
     }
     await new Promise((r) => setTimeout(r, 300));
-    if (values.reprioritize) await handle.executeUpdate(reprioritizeUpdate, { args: [{ priority: 'rush', reason: 'recorded for the replay tests', by: 'ops' }] });
+    if (values.reprioritize)
+      await handle.executeUpdate(reprioritizeUpdate, { args: [{ priority: 'rush', reason: 'recorded for the replay tests', by: 'ops' }] });
   }
   if (values.cancel) await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'recorded for the replay tests', by: 'ops' }] });
   const result = await handle.result().catch(async (err: unknown) => {

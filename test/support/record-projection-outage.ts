@@ -38,7 +38,9 @@ const { values, positionals } = parseArgs({
 });
 const file = positionals[0];
 if (!file) {
-  console.error('usage: tsx test/support/record-projection-outage.ts <file.json> [--outage-seconds 20] [--outage-from accepted] [--mes-after-seconds 0] [--query-every-ms 0]');
+  console.error(
+    'usage: tsx test/support/record-projection-outage.ts <file.json> [--outage-seconds 20] [--outage-from accepted] [--mes-after-seconds 0] [--query-every-ms 0]',
+  );
   process.exit(2);
 }
 const outageMs = Number(values['outage-seconds']) * 1000;
@@ -50,7 +52,12 @@ const config = loadConfig();
 const dbs = await openDatabases(config, SYSTEMS);
 const native = await connectWorkers(config.temporal.address);
 const others = await createWorkers(
-  { config, connection: native, db: { crm: dbs.crm.db, mes: dbs.mes.db, carrier: dbs.carrier.db, pricing: dbs.pricing.db }, workflowBundlePath: config.workflowBundlePath },
+  {
+    config,
+    connection: native,
+    db: { crm: dbs.crm.db, mes: dbs.mes.db, carrier: dbs.carrier.db, pricing: dbs.pricing.db },
+    workflowBundlePath: config.workflowBundlePath,
+  },
   ['pricing', 'crm', 'shipping'],
 );
 // production lines come up late when asked: the order then waits in the mes backlog
@@ -101,7 +108,10 @@ try {
   const replayed = await client.workflow
     .getHandle(orderWorkflowId(input.orderId))
     .query(statusQuery)
-    .then((s) => `the closed order answers its status query: ${s.status}`, (err: unknown) => `the closed order does not answer its status query: ${String(err)}`);
+    .then(
+      (s) => `the closed order answers its status query: ${s.status}`,
+      (err: unknown) => `the closed order does not answer its status query: ${String(err)}`,
+    );
   console.log(replayed);
 } finally {
   others.shutdown();

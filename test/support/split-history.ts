@@ -59,7 +59,11 @@ export function splitTaskAtLocalActivity(history: HistoryJson, n = 0): HistoryJs
       eventTime: time,
       eventType: 'EVENT_TYPE_WORKFLOW_TASK_STARTED',
       taskId: '0',
-      workflowTaskStartedEventAttributes: { scheduledEventId: String(scheduledId), identity: 'replay-test', requestId: 'request-from-RespondWorkflowTaskCompleted' },
+      workflowTaskStartedEventAttributes: {
+        scheduledEventId: String(scheduledId),
+        identity: 'replay-test',
+        requestId: 'request-from-RespondWorkflowTaskCompleted',
+      },
     },
     {
       eventId: String(scheduledId + 2),

@@ -104,7 +104,11 @@
         labels: statuses.map((s) => s.status.replace('_', ' ')),
         datasets: CHANNELS.map((c) => ({ label: c.label, data: statuses.map((s) => s[c.key]), backgroundColor: c.color, borderRadius: 3 })),
       },
-      options: { ...common, indexAxis: 'y', scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } }, y: { stacked: true, ticks: { autoSkip: false } } } },
+      options: {
+        ...common,
+        indexAxis: 'y',
+        scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } }, y: { stacked: true, ticks: { autoSkip: false } } },
+      },
     });
 
     const iv = d.throughput.intervals;
@@ -124,7 +128,10 @@
         labels: iv.map((i) => intervalLabel(i.start, d.window.interval)),
         datasets: CHANNELS.flatMap((c) => [series('created', 'created', c, false), series('delivered', 'delivered', c, true)]),
       },
-      options: { ...common, scales: { y: { beginAtZero: true, ticks: { precision: 0 } }, x: { ticks: { autoSkip: true, maxTicksLimit: 12, maxRotation: 0 } } } },
+      options: {
+        ...common,
+        scales: { y: { beginAtZero: true, ticks: { precision: 0 } }, x: { ticks: { autoSkip: true, maxTicksLimit: 12, maxRotation: 0 } } },
+      },
     });
 
     chart('chart-stages', {
@@ -189,7 +196,12 @@
     fillRows('status-table', [
       ...d.orders.byStatus.map((s) => row([cell(s.status), numCell(s.b2c), numCell(s.b2b), numCell(s.total)])),
       row(
-        [cell('all'), numCell(d.orders.byStatus.reduce((n, s) => n + s.b2c, 0)), numCell(d.orders.byStatus.reduce((n, s) => n + s.b2b, 0)), numCell(d.orders.total)],
+        [
+          cell('all'),
+          numCell(d.orders.byStatus.reduce((n, s) => n + s.b2c, 0)),
+          numCell(d.orders.byStatus.reduce((n, s) => n + s.b2b, 0)),
+          numCell(d.orders.total),
+        ],
         'sum',
       ),
     ]);
@@ -206,7 +218,13 @@
       'queue-wait-table',
       d.queueWait.map((q) =>
         row(
-          [cell(STAGE_LABELS[q.stage]), cell(duration(q.b2c.p50Ms), 'num'), cell(duration(q.b2c.p95Ms), 'num'), cell(duration(q.b2b.p50Ms), 'num'), cell(duration(q.b2b.p95Ms), 'num')],
+          [
+            cell(STAGE_LABELS[q.stage]),
+            cell(duration(q.b2c.p50Ms), 'num'),
+            cell(duration(q.b2c.p95Ms), 'num'),
+            cell(duration(q.b2b.p50Ms), 'num'),
+            cell(duration(q.b2b.p95Ms), 'num'),
+          ],
           q.stage === 'all' ? 'sum' : '',
         ),
       ),

@@ -47,28 +47,33 @@ export const CATALOG_ROUTES = [
     responses: (ex) => ({
       '200': ok('The price.', QuoteResponseSchema, ex.quote),
       ...JSON_BODY_ERRORS,
-      '422': validationFailed('The items do not fit the schema or break a business rule of the catalog.', '/v1/quotes', [
-        { path: 'items.0.sku', message: 'unknown product "BC-XXL"' },
-      ], 'The items break business rules of the catalog.'),
+      '422': validationFailed(
+        'The items do not fit the schema or break a business rule of the catalog.',
+        '/v1/quotes',
+        [{ path: 'items.0.sku', message: 'unknown product "BC-XXL"' }],
+        'The items break business rules of the catalog.',
+      ),
       '503': response('ServiceUnavailable'),
       ...AUTHENTICATED,
     }),
     before: () => jsonBody,
-    handler: (deps) => async (req, res, { body }) => {
-      const issues = validateItems(body.items);
-      if (issues.length > 0) throw validationProblem(issues, 'The items break business rules of the catalog.');
-      const client = caller(req);
-      const input: QuoteInput = { items: body.items, ...(client.partnerId ? { partnerId: client.partnerId } : {}) };
-      try {
-        const result = await deps.temporal.withDeadline(Date.now() + 15_000, () =>
-          deps.temporal.workflow.execute(quoteWorkflow, { taskQueue: TASK_QUEUES.orders, workflowId: `quote-${randomUUID()}`, args: [input] }),
-        );
-        res.json({ price: result.price });
-      } catch (err) {
-        if (err instanceof WorkflowFailedError) throw new HttpProblem(422, 'Cannot be priced', err.cause?.message ?? err.message);
-        deps.log.warn({ err }, 'quote failed');
-        throw temporalUnavailable(err);
-      }
-    },
+    handler:
+      (deps) =>
+      async (req, res, { body }) => {
+        const issues = validateItems(body.items);
+        if (issues.length > 0) throw validationProblem(issues, 'The items break business rules of the catalog.');
+        const client = caller(req);
+        const input: QuoteInput = { items: body.items, ...(client.partnerId ? { partnerId: client.partnerId } : {}) };
+        try {
+          const result = await deps.temporal.withDeadline(Date.now() + 15_000, () =>
+            deps.temporal.workflow.execute(quoteWorkflow, { taskQueue: TASK_QUEUES.orders, workflowId: `quote-${randomUUID()}`, args: [input] }),
+          );
+          res.json({ price: result.price });
+        } catch (err) {
+          if (err instanceof WorkflowFailedError) throw new HttpProblem(422, 'Cannot be priced', err.cause?.message ?? err.message);
+          deps.log.warn({ err }, 'quote failed');
+          throw temporalUnavailable(err);
+        }
+      },
   }),
 ];

@@ -22,7 +22,10 @@ import { AUTHENTICATED, JSON_BODY_ERRORS, ok, response, validationFailed } from 
 export const CODEC_BODY_LIMIT = '8mb';
 
 // Standard or URL-safe alphabet, padding optional (proto3 JSON parsers accept both).
-const base64 = z.string().max(3_000_000).regex(/^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2,3}={0,2})?$/, 'base64');
+const base64 = z
+  .string()
+  .max(3_000_000)
+  .regex(/^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2,3}={0,2})?$/, 'base64');
 const PayloadJson = z.object({ metadata: z.record(z.string().max(256), base64).optional(), data: base64.optional() });
 /** Body of `POST /v1/codec/encode` and `/v1/codec/decode`. */
 export const CodecBodySchema = z.object({ payloads: z.array(PayloadJson).max(10_000) });
@@ -86,7 +89,9 @@ function codecDeclaration(direction: 'encode' | 'decode') {
     responses: () => ({
       '200': ok('The payloads, in the same order.', CodecBodySchema, { payloads: [to] }),
       ...JSON_BODY_ERRORS,
-      '422': validationFailed('The body is not of the protocol\'s shape.', `/v1/codec/${direction}`, [{ path: 'payloads', message: 'Invalid input: expected array, received undefined' }]),
+      '422': validationFailed("The body is not of the protocol's shape.", `/v1/codec/${direction}`, [
+        { path: 'payloads', message: 'Invalid input: expected array, received undefined' },
+      ]),
       '403': response('Forbidden'),
       ...AUTHENTICATED,
     }),

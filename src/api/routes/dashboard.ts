@@ -68,9 +68,14 @@ export const DASHBOARD_PAGE_ROUTES = [
       'A static page: it asks for an operator key and draws `GET /v1/dashboard` with Chart.js (served from this server), refreshing every 10 s. ' +
       'The page itself holds no data.',
     responses: () => ({ '200': { description: 'The dashboard page.', content: { 'text/html': { schema: { type: 'string' } } } } }),
-    handler: ({ html, security }) => (_req, res) => {
-      res.set({ ...security, 'Cache-Control': 'no-cache' }).type('html').send(html);
-    },
+    handler:
+      ({ html, security }) =>
+      (_req, res) => {
+        res
+          .set({ ...security, 'Cache-Control': 'no-cache' })
+          .type('html')
+          .send(html);
+      },
   }),
 ];
 
@@ -124,18 +129,23 @@ export const DASHBOARD_ROUTES = [
     responses: (ex) => ({
       '200': ok('The figures.', DashboardSchema, ex.dashboard),
       '403': response('Forbidden'),
-      '422': validationFailed('An unknown `window` or query parameter.', '/v1/dashboard?window=1y', [
-        { path: 'window', message: 'Invalid option: expected one of "24h"|"7d"|"30d"' },
-      ], 'The query parameters do not match the schema.'),
+      '422': validationFailed(
+        'An unknown `window` or query parameter.',
+        '/v1/dashboard?window=1y',
+        [{ path: 'window', message: 'Invalid option: expected one of "24h"|"7d"|"30d"' }],
+        'The query parameters do not match the schema.',
+      ),
       ...AUTHENTICATED,
     }),
-    handler: ({ deps, closedHours, backlog }) => async (_req, res, { query }) => {
-      const { config } = deps;
-      const body = await readDashboard(
-        { shopReader: deps.shopReader, closedHours, backlog, uiUrl: config.temporal.uiUrl, namespace: config.temporal.namespace },
-        query.window ?? DEFAULT_WINDOW,
-      );
-      res.set('Cache-Control', 'no-store').json(body);
-    },
+    handler:
+      ({ deps, closedHours, backlog }) =>
+      async (_req, res, { query }) => {
+        const { config } = deps;
+        const body = await readDashboard(
+          { shopReader: deps.shopReader, closedHours, backlog, uiUrl: config.temporal.uiUrl, namespace: config.temporal.namespace },
+          query.window ?? DEFAULT_WINDOW,
+        );
+        res.set('Cache-Control', 'no-store').json(body);
+      },
   }),
 ];

@@ -65,9 +65,11 @@ export const DOCS_ROUTES = [
     summary: 'This document',
     description: 'OpenAPI 3.1, generated from the zod schemas the API validates with.',
     responses: () => ({ '200': { description: 'The OpenAPI document.', content: { [JSON_TYPE]: { schema: { type: 'object' } } } } }),
-    handler: ({ document }) => (_req, res) => {
-      res.set('Cache-Control', 'no-cache').type('application/json').send(document);
-    },
+    handler:
+      ({ document }) =>
+      (_req, res) => {
+        res.set('Cache-Control', 'no-cache').type('application/json').send(document);
+      },
   }),
   docsRoute({
     method: 'get',

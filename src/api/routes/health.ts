@@ -9,8 +9,7 @@ import { createSetupProbe, describeSetupStatus, type SetupStatus } from '../../t
 function setupChecks(status: SetupStatus): { namespace: string; searchAttributes: string } {
   if (status.namespaceState === 'missing') return { namespace: 'missing', searchAttributes: 'missing' };
   if (status.namespaceState === 'unusable' || status.namespaceState === 'pending') return { namespace: status.namespaceState, searchAttributes: 'unknown' };
-  const searchAttributes =
-    status.wrongType.length > 0 ? 'wrong type' : status.missing.length > 0 ? 'missing' : status.usable ? 'ok' : 'pending';
+  const searchAttributes = status.wrongType.length > 0 ? 'wrong type' : status.missing.length > 0 ? 'missing' : status.usable ? 'ok' : 'pending';
   return { namespace: 'ok', searchAttributes };
 }
 
@@ -131,9 +130,11 @@ export const HEALTH_ROUTES = [
         },
       },
     }),
-    handler: ({ readiness }) => async (_req, res) => {
-      const { ok, checks } = await readiness();
-      res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks });
-    },
+    handler:
+      ({ readiness }) =>
+      async (_req, res) => {
+        const { ok, checks } = await readiness();
+        res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks });
+      },
   }),
 ];

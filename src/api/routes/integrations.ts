@@ -38,7 +38,6 @@ import { route } from '../route.js';
 import { AUTHENTICATED, JSON_BODY_ERRORS, JSON_TYPE, conflict, header, rateLimitHeaders, requestHeader, response, validationFailed } from '../route-docs.js';
 import { CarrierEventSchema, IntegrationAnswerSchema, MesEventSchema, type CarrierEventBody, type IntegrationAnswer, type MesEventBody } from '../schemas.js';
 
-
 type Outcome = { accepted: true } | { accepted: false; reason: string };
 type SystemName = 'mes' | 'carrier';
 
@@ -60,7 +59,11 @@ function signedJsonBody(secret: () => string): RequestHandler[] {
     (req, _res, next) => {
       const problem = signatureProblem(secret(), req.get(SIGNATURE_HEADER), (req as Request & { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0));
       if (problem) {
-        throw new HttpProblem(401, 'Invalid signature', `${problem}. Sign "<t>.<raw body>" with HMAC-SHA256 and the system's webhook secret: ${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex>.`);
+        throw new HttpProblem(
+          401,
+          'Invalid signature',
+          `${problem}. Sign "<t>.<raw body>" with HMAC-SHA256 and the system's webhook secret: ${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex>.`,
+        );
       }
       next();
     },
@@ -112,7 +115,8 @@ async function deliverMesEvent(temporal: Client, event: MesEventBody, callbackSe
   if (event.type === 'job.started') return signalProductionStarted(temporal, event);
   const callback = event.job.callbackRef ? decodeProduceCallback(event.job.callbackRef, callbackSecret) : undefined;
   if (!callback) return { accepted: false, reason: 'the job carries no callback reference of this pipeline (or one that does not verify)' };
-  if (callback.workflowId !== orderWorkflowId(event.job.orderId)) return { accepted: false, reason: `the callback reference belongs to another order than ${event.job.orderId}` };
+  if (callback.workflowId !== orderWorkflowId(event.job.orderId))
+    return { accepted: false, reason: `the callback reference belongs to another order than ${event.job.orderId}` };
   const token = Buffer.from(callback.taskToken, 'base64');
   try {
     if (event.type === 'job.completed') {
@@ -196,9 +200,16 @@ export function integrationRoutesContext(deps: ApiDeps) {
   purge.unref();
 
   /** Handles a checked event once and answers what became of it. */
-  const receive = async <E extends { id: string; type: string }>(system: SystemName, event: E, orderOf: (e: E) => string, handle: (e: E) => Promise<Outcome>, res: Response) => {
+  const receive = async <E extends { id: string; type: string }>(
+    system: SystemName,
+    event: E,
+    orderOf: (e: E) => string,
+    handle: (e: E) => Promise<Outcome>,
+    res: Response,
+  ) => {
     const answer = await once(system, event, orderOf(event), () => handle(event));
-    if (!answer.duplicate) log.info({ system, eventId: event.id, type: event.type, orderId: orderOf(event), accepted: answer.accepted, reason: answer.reason }, 'integration event');
+    if (!answer.duplicate)
+      log.info({ system, eventId: event.id, type: event.type, orderId: orderOf(event), accepted: answer.accepted, reason: answer.reason }, 'integration event');
     res.json(answer);
   };
 
@@ -211,7 +222,7 @@ export function integrationRoutesContext(deps: ApiDeps) {
   async function once(system: SystemName, event: { id: string; type: string }, orderId: string, handle: () => Promise<Outcome>): Promise<IntegrationAnswer> {
     const t = integrationEvents;
     const key = and(eq(t.system, system), eq(t.eventId, event.id));
-    for (const deadline = Date.now() + TWIN_WAIT_MS; ; ) {
+    for (const deadline = Date.now() + TWIN_WAIT_MS; ;) {
       const token = `claim:${randomUUID()}`;
       const [claim] = await shop
         .insert(t)
@@ -228,7 +239,10 @@ export function integrationRoutesContext(deps: ApiDeps) {
         try {
           outcome = await handle();
         } catch (err) {
-          await shop.delete(t).where(mine).catch((e: unknown) => log.warn({ err: e, system, eventId: event.id }, 'releasing the claim of an integration event failed; it expires by itself'));
+          await shop
+            .delete(t)
+            .where(mine)
+            .catch((e: unknown) => log.warn({ err: e, system, eventId: event.id }, 'releasing the claim of an integration event failed; it expires by itself'));
           throw err;
         }
         await shop
@@ -243,7 +257,13 @@ export function integrationRoutesContext(deps: ApiDeps) {
       }
       // Claimed by a delivery under way, or just given up (then the next round claims it).
       if (Date.now() >= deadline) {
-        throw new HttpProblem(409, 'Event being handled', `Event ${event.id} is being handled by an earlier delivery; send it again later for its answer.`, {}, { 'Retry-After': '5' });
+        throw new HttpProblem(
+          409,
+          'Event being handled',
+          `Event ${event.id} is being handled by an earlier delivery; send it again later for its answer.`,
+          {},
+          { 'Retry-After': '5' },
+        );
       }
       if (seen) await new Promise((r) => setTimeout(r, 50));
     }
@@ -265,15 +285,18 @@ export const INTEGRATION_ROUTES = [
     tags: ['Integrations'],
     summary: 'An event of the MES about a production job',
     description:
-      'MES keys only (kind `mes`), signed with the MES webhook secret. `job.completed` completes the order\'s production step ' +
-      '(the job\'s `callbackRef`, which the pipeline handed over with the job, names the waiting step); `job.cancelled` ends it as ' +
+      "MES keys only (kind `mes`), signed with the MES webhook secret. `job.completed` completes the order's production step " +
+      "(the job's `callbackRef`, which the pipeline handed over with the job, names the waiting step); `job.cancelled` ends it as " +
       'cancelled; `job.started` is recorded. Events that name no known order or come too late are answered `200` with ' +
       '`accepted: false` and a reason: do not send them again. A repeated event id gets the first answer again (`duplicate: true`).',
     allow: ['mes'],
     request: {
       headers: z.object({
-        [SIGNATURE_HEADER]: requestHeader()
-          .meta({ description: '`t=<unix seconds>,v1=<hex HMAC-SHA256(MES_WEBHOOK_SECRET, "<t>.<raw body>")>`, at most 5 minutes old; the example is signed with `mes-example-secret`.', example: mesSignature }),
+        [SIGNATURE_HEADER]: requestHeader().meta({
+          description:
+            '`t=<unix seconds>,v1=<hex HMAC-SHA256(MES_WEBHOOK_SECRET, "<t>.<raw body>")>`, at most 5 minutes old; the example is signed with `mes-example-secret`.',
+          example: mesSignature,
+        }),
       }),
       body: { schema: MesEventSchema, required: true, example: mesEvent },
     },
@@ -302,13 +325,23 @@ export const INTEGRATION_ROUTES = [
         ),
         headers: { 'Retry-After': header('RetryAfter'), ...rateLimitHeaders },
       },
-      '422': validationFailed('The body is not an MES event.', '/v1/integrations/mes/events', [{ path: 'job.completedAt', message: 'Invalid input: expected string, received undefined' }]),
+      '422': validationFailed('The body is not an MES event.', '/v1/integrations/mes/events', [
+        { path: 'job.completedAt', message: 'Invalid input: expected string, received undefined' },
+      ]),
       '503': response('ServiceUnavailable'),
       ...AUTHENTICATED,
     }),
     before: ({ deps }) => signedJsonBody(() => deps.config.integrations.mes.webhookSecret),
-    handler: ({ deps, receive }) => (_req, res, { body }) =>
-      receive('mes', body, (e) => e.job.orderId, (e) => handleMesEvent(deps.temporal, e, deps.config.integrations.callbackSecret), res),
+    handler:
+      ({ deps, receive }) =>
+      (_req, res, { body }) =>
+        receive(
+          'mes',
+          body,
+          (e) => e.job.orderId,
+          (e) => handleMesEvent(deps.temporal, e, deps.config.integrations.callbackSecret),
+          res,
+        ),
   }),
   integrationRoute({
     method: 'post',
@@ -317,15 +350,18 @@ export const INTEGRATION_ROUTES = [
     tags: ['Integrations'],
     summary: 'An event of the carrier about a shipment',
     description:
-      'Carrier keys only (kind `carrier`), signed with the carrier webhook secret. `shipment.delivered` becomes the order workflow\'s ' +
+      "Carrier keys only (kind `carrier`), signed with the carrier webhook secret. `shipment.delivered` becomes the order workflow's " +
       'signal `carrierEvent`: the order is delivered at once instead of waiting for its fallback (asking the carrier once the expected ' +
       'delivery plus the grace time has passed). Unknown orders, other tracking numbers and deliveries already known are answered `200` with ' +
       '`accepted: false`; a repeated event id gets the first answer again (`duplicate: true`); an event before the shipment is booked is `409`: send it again later.',
     allow: ['carrier'],
     request: {
       headers: z.object({
-        [SIGNATURE_HEADER]: requestHeader()
-          .meta({ description: '`t=<unix seconds>,v1=<hex HMAC-SHA256(CARRIER_WEBHOOK_SECRET, "<t>.<raw body>")>`, at most 5 minutes old; the example is signed with `carrier-example-secret`.', example: carrierSignature }),
+        [SIGNATURE_HEADER]: requestHeader().meta({
+          description:
+            '`t=<unix seconds>,v1=<hex HMAC-SHA256(CARRIER_WEBHOOK_SECRET, "<t>.<raw body>")>`, at most 5 minutes old; the example is signed with `carrier-example-secret`.',
+          example: carrierSignature,
+        }),
       }),
       body: { schema: CarrierEventSchema, required: true, example: carrierEvent },
     },
@@ -354,11 +390,22 @@ export const INTEGRATION_ROUTES = [
         ),
         headers: { 'Retry-After': header('RetryAfter'), ...rateLimitHeaders },
       },
-      '422': validationFailed('The body is not a carrier event.', '/v1/integrations/carrier/events', [{ path: 'shipment.trackingNumber', message: 'Invalid input: expected string, received undefined' }]),
+      '422': validationFailed('The body is not a carrier event.', '/v1/integrations/carrier/events', [
+        { path: 'shipment.trackingNumber', message: 'Invalid input: expected string, received undefined' },
+      ]),
       '503': response('ServiceUnavailable'),
       ...AUTHENTICATED,
     }),
     before: ({ deps }) => signedJsonBody(() => deps.config.integrations.carrier.webhookSecret),
-    handler: ({ deps, receive }) => (_req, res, { body }) => receive('carrier', body, (e) => e.shipment.orderId, (e) => handleCarrierEvent(deps.temporal, e), res),
+    handler:
+      ({ deps, receive }) =>
+      (_req, res, { body }) =>
+        receive(
+          'carrier',
+          body,
+          (e) => e.shipment.orderId,
+          (e) => handleCarrierEvent(deps.temporal, e),
+          res,
+        ),
   }),
 ];

@@ -217,25 +217,27 @@ export const ORDER_LIST_ROUTES = [
       ...AUTHENTICATED,
     }),
     before: () => [queryShapeCheck],
-    handler: (deps) => async (req, res, { query }) => {
-      const { config } = deps;
-      const client = caller(req);
-      const cursor = req.query.cursor;
-      const after = typeof cursor === 'string' ? decodeCursor(cursor) : undefined;
-      if (query.partnerId !== undefined && client.kind !== 'operator') {
-        throw validationProblem([{ path: 'partnerId', message: 'only operator keys may filter by partner; a partner key always lists its own orders' }]);
-      }
-      const limit = query.limit ?? DEFAULT_LIMIT;
-      const filter = visibleFilter(client, query);
+    handler:
+      (deps) =>
+      async (req, res, { query }) => {
+        const { config } = deps;
+        const client = caller(req);
+        const cursor = req.query.cursor;
+        const after = typeof cursor === 'string' ? decodeCursor(cursor) : undefined;
+        if (query.partnerId !== undefined && client.kind !== 'operator') {
+          throw validationProblem([{ path: 'partnerId', message: 'only operator keys may filter by partner; a partner key always lists its own orders' }]);
+        }
+        const limit = query.limit ?? DEFAULT_LIMIT;
+        const filter = visibleFilter(client, query);
 
-      const rows = filter ? await listOrdersQuery(deps.shopReader, filter, after, limit) : [];
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      const body: OrderList = {
-        data: page.map((row) => toOrderSummary(row, visibleTrace(traceLink(config.temporal.uiUrl, config.temporal.namespace, row.id), client))),
-        nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.position, id: last.id }) : null,
-      };
-      res.json(body);
-    },
+        const rows = filter ? await listOrdersQuery(deps.shopReader, filter, after, limit) : [];
+        const page = rows.slice(0, limit);
+        const last = page[page.length - 1];
+        const body: OrderList = {
+          data: page.map((row) => toOrderSummary(row, visibleTrace(traceLink(config.temporal.uiUrl, config.temporal.namespace, row.id), client))),
+          nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.position, id: last.id }) : null,
+        };
+        res.json(body);
+      },
   }),
 ];

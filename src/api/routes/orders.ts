@@ -145,7 +145,7 @@ export const ORDER_ROUTES = [
     tags: ['Orders'],
     summary: 'Place an order',
     description:
-      'Shop and partner keys. Answers `202` once Temporal has durably recorded the order\'s workflow; the order then runs ' +
+      "Shop and partner keys. Answers `202` once Temporal has durably recorded the order's workflow; the order then runs " +
       'accept → price → route-to-CRM → produce → ship. Shop orders are `b2c`, partner orders `b2b` and tagged with the partner. ' +
       'Send an `Idempotency-Key` to make retries safe.',
     allow: ['shop', 'partner'],
@@ -195,71 +195,73 @@ export const ORDER_ROUTES = [
       ...AUTHENTICATED,
     }),
     before: () => [...jsonBody, idempotencyKeyCheck],
-    handler: ({ deps, trace, idempotency }) => async (req, res, { body: order }) => {
-      const { config, log, temporal } = deps;
-      const client = caller(req);
-      const idempotencyKey = req.get('idempotency-key');
-      const keyed = idempotencyKey === undefined ? undefined : { clientId: client.id, key: idempotencyKey, hash: requestHash(req.body) };
+    handler:
+      ({ deps, trace, idempotency }) =>
+      async (req, res, { body: order }) => {
+        const { config, log, temporal } = deps;
+        const client = caller(req);
+        const idempotencyKey = req.get('idempotency-key');
+        const keyed = idempotencyKey === undefined ? undefined : { clientId: client.id, key: idempotencyKey, hash: requestHash(req.body) };
 
-      // A repeat of a remembered key gets the order the first request decided, without checking
-      // the business rules again: they held then, and a due date that has passed since must not
-      // turn the same request into a 422.
-      let claim: IdempotencyClaim | undefined = keyed ? await idempotency.lookup(keyed) : undefined;
-      if (!claim) {
-        const createdAt = new Date();
-        const issues = validateOrder(order, createdAt, { timeScale: config.timeScale });
-        if (issues.length > 0) throw validationProblem(issues, 'The order breaks business rules of the catalog.');
-        const input = newOrderInput({
-          source: {
-            clientId: client.id,
-            kind: client.kind === 'partner' ? 'partner' : 'shop',
-            ...(client.partnerId ? { partnerId: client.partnerId } : {}),
-            ...(client.hasWebhook ? { notify: true } : {}),
-            tier: client.tier,
-          },
-          order,
-          createdAt,
-          timeScale: config.timeScale,
-          atRiskShare: config.atRiskShare,
-          carrierEventGraceMs: config.integrations.carrierEventGraceMs,
-        });
-        claim = keyed ? await idempotency.claim({ ...keyed, input }) : { outcome: 'new', input };
-      }
-      if (claim.outcome === 'mismatch') {
-        throw new HttpProblem(
-          422,
-          'Idempotency-Key reused',
-          'This Idempotency-Key was already used with a different request body. Send a new key for a new order.',
-        );
-      }
-      const { input } = claim;
-      const replayed = claim.outcome === 'repeat';
-      tagOrder(input.orderId);
-      if (!(claim.outcome === 'repeat' && claim.started)) {
-        try {
-          await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => startOrderWorkflow(temporal, input));
-        } catch (err) {
-          if (err instanceof WorkflowExecutionAlreadyStartedError) {
-            // A repeat (or a concurrent twin) of a keyed request finds the order already started: same order.
-            if (!replayed) throw new HttpProblem(409, 'Conflict', `Order ${input.orderId} exists already.`);
-          } else {
-            // The start may have been recorded even though its answer did not arrive in time.
-            const outcome = await startOutcome(deps, input.orderId, err);
-            if (outcome !== 'started') {
-              log.warn({ err, orderId: input.orderId, outcome }, 'could not start order workflow');
-              throw outcome === 'absent' ? temporalUnavailable(err) : startOutcomeUnknown(input.orderId, keyed !== undefined);
-            }
-            log.warn({ err, orderId: input.orderId }, 'order workflow start answered late, but it was recorded');
-          }
+        // A repeat of a remembered key gets the order the first request decided, without checking
+        // the business rules again: they held then, and a due date that has passed since must not
+        // turn the same request into a 422.
+        let claim: IdempotencyClaim | undefined = keyed ? await idempotency.lookup(keyed) : undefined;
+        if (!claim) {
+          const createdAt = new Date();
+          const issues = validateOrder(order, createdAt, { timeScale: config.timeScale });
+          if (issues.length > 0) throw validationProblem(issues, 'The order breaks business rules of the catalog.');
+          const input = newOrderInput({
+            source: {
+              clientId: client.id,
+              kind: client.kind === 'partner' ? 'partner' : 'shop',
+              ...(client.partnerId ? { partnerId: client.partnerId } : {}),
+              ...(client.hasWebhook ? { notify: true } : {}),
+              tier: client.tier,
+            },
+            order,
+            createdAt,
+            timeScale: config.timeScale,
+            atRiskShare: config.atRiskShare,
+            carrierEventGraceMs: config.integrations.carrierEventGraceMs,
+          });
+          claim = keyed ? await idempotency.claim({ ...keyed, input }) : { outcome: 'new', input };
         }
-        if (keyed) await idempotency.markStarted(client.id, keyed.key);
-      }
-      res
-        .status(202)
-        .location(`/v1/orders/${input.orderId}`)
-        .set('Idempotent-Replayed', String(replayed))
-        .json(toOrderResource(initialOrderState(input), trace(input.orderId), client));
-    },
+        if (claim.outcome === 'mismatch') {
+          throw new HttpProblem(
+            422,
+            'Idempotency-Key reused',
+            'This Idempotency-Key was already used with a different request body. Send a new key for a new order.',
+          );
+        }
+        const { input } = claim;
+        const replayed = claim.outcome === 'repeat';
+        tagOrder(input.orderId);
+        if (!(claim.outcome === 'repeat' && claim.started)) {
+          try {
+            await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => startOrderWorkflow(temporal, input));
+          } catch (err) {
+            if (err instanceof WorkflowExecutionAlreadyStartedError) {
+              // A repeat (or a concurrent twin) of a keyed request finds the order already started: same order.
+              if (!replayed) throw new HttpProblem(409, 'Conflict', `Order ${input.orderId} exists already.`);
+            } else {
+              // The start may have been recorded even though its answer did not arrive in time.
+              const outcome = await startOutcome(deps, input.orderId, err);
+              if (outcome !== 'started') {
+                log.warn({ err, orderId: input.orderId, outcome }, 'could not start order workflow');
+                throw outcome === 'absent' ? temporalUnavailable(err) : startOutcomeUnknown(input.orderId, keyed !== undefined);
+              }
+              log.warn({ err, orderId: input.orderId }, 'order workflow start answered late, but it was recorded');
+            }
+          }
+          if (keyed) await idempotency.markStarted(client.id, keyed.key);
+        }
+        res
+          .status(202)
+          .location(`/v1/orders/${input.orderId}`)
+          .set('Idempotent-Replayed', String(replayed))
+          .json(toOrderResource(initialOrderState(input), trace(input.orderId), client));
+      },
   }),
   orderRoute({
     method: 'get',
@@ -269,7 +271,7 @@ export const ORDER_ROUTES = [
     summary: 'Read one order',
     description:
       'The order with its status, price, promised date, timeline (every stage with start, end, attempts, priority and queue wait) and `trace.url`, ' +
-      'its page in the Temporal Web UI. Asked of the order\'s workflow; when no worker can answer, read from the projection.',
+      "its page in the Temporal Web UI. Asked of the order's workflow; when no worker can answer, read from the projection.",
     allow: ['shop', 'partner', 'operator'],
     request: { params: orderIdParams },
     responses: (ex) => ({
@@ -290,11 +292,13 @@ export const ORDER_ROUTES = [
       '503': response('ServiceUnavailable'),
       ...AUTHENTICATED,
     }),
-    handler: ({ deps, trace }) => async (req, res) => {
-      const client = caller(req);
-      const state = await readVisibleOrder(deps, req.params.id as string, client);
-      res.json(toOrderResource(state, trace(state.orderId), client));
-    },
+    handler:
+      ({ deps, trace }) =>
+      async (req, res) => {
+        const client = caller(req);
+        const state = await readVisibleOrder(deps, req.params.id as string, client);
+        res.json(toOrderResource(state, trace(state.orderId), client));
+      },
   }),
   orderRoute({
     method: 'post',
@@ -330,24 +334,26 @@ export const ORDER_ROUTES = [
       ...AUTHENTICATED,
     }),
     before: () => optionalJsonBody,
-    handler: ({ deps, trace, send }) => async (req, res, { body }) => {
-      const client = caller(req);
-      const state = await readVisibleOrder(deps, req.params.id as string, client);
-      const tooLate = (why: string) => new HttpProblem(409, 'Too late to cancel', why, { orderStatus: state.status });
-      if (NOT_CANCELLABLE.includes(state.status)) {
-        throw tooLate(`The order is ${state.status}; orders can be cancelled until their production has started.`);
-      }
-      const request = { reason: body.reason ?? 'no reason given', by: client.id };
-      const outcome = await send(state.orderId, { kind: 'cancel', request }, 30_000);
-      if (outcome.ok) {
-        res.status(202).json(toOrderResource(outcome.state, trace(state.orderId), client));
-        return;
-      }
-      if (outcome.reason === 'undecided') {
-        throw new HttpProblem(503, 'Cancel not decided', `${outcome.message}.`, { orderStatus: state.status }, { 'Retry-After': '60' });
-      }
-      throw tooLate(outcome.message);
-    },
+    handler:
+      ({ deps, trace, send }) =>
+      async (req, res, { body }) => {
+        const client = caller(req);
+        const state = await readVisibleOrder(deps, req.params.id as string, client);
+        const tooLate = (why: string) => new HttpProblem(409, 'Too late to cancel', why, { orderStatus: state.status });
+        if (NOT_CANCELLABLE.includes(state.status)) {
+          throw tooLate(`The order is ${state.status}; orders can be cancelled until their production has started.`);
+        }
+        const request = { reason: body.reason ?? 'no reason given', by: client.id };
+        const outcome = await send(state.orderId, { kind: 'cancel', request }, 30_000);
+        if (outcome.ok) {
+          res.status(202).json(toOrderResource(outcome.state, trace(state.orderId), client));
+          return;
+        }
+        if (outcome.reason === 'undecided') {
+          throw new HttpProblem(503, 'Cancel not decided', `${outcome.message}.`, { orderStatus: state.status }, { 'Retry-After': '60' });
+        }
+        throw tooLate(outcome.message);
+      },
   }),
   orderRoute({
     method: 'post',
@@ -356,7 +362,7 @@ export const ORDER_ROUTES = [
     tags: ['Orders'],
     summary: "Change a live order's priority (operators)",
     description:
-      'Operator keys only. The new priority applies to the order\'s next activities on every queue; the change and its reason are recorded in the timeline. ' +
+      "Operator keys only. The new priority applies to the order's next activities on every queue; the change and its reason are recorded in the timeline. " +
       'Asking for the priority the order has already changes nothing and answers the order. ' +
       `Not possible once the order has ended, nor after ${MAX_PRIORITY_CHANGES} changes of one order (409).`,
     allow: ['operator'],
@@ -382,21 +388,23 @@ export const ORDER_ROUTES = [
       ...AUTHENTICATED,
     }),
     before: () => jsonBody,
-    handler: ({ deps, trace, send }) => async (req, res, { body }) => {
-      const client = caller(req);
-      const state = await readVisibleOrder(deps, req.params.id as string, client);
-      if (isTerminal(state.status)) {
-        throw new HttpProblem(409, 'Order has ended', `The order is ${state.status}; its priority can no longer change.`, { orderStatus: state.status });
-      }
-      const request = { priority: body.priority, reason: body.reason, by: client.id };
-      const outcome = await send(state.orderId, { kind: 'reprioritize', request }, 10_000);
-      if (outcome.ok) {
-        res.json(toOrderResource(outcome.state, trace(state.orderId), client));
-        return;
-      }
-      if (outcome.reason === 'too-many-changes') throw new HttpProblem(409, 'Too many priority changes', outcome.message, { orderStatus: state.status });
-      throw new HttpProblem(409, 'Priority not changed', outcome.message, { orderStatus: state.status });
-    },
+    handler:
+      ({ deps, trace, send }) =>
+      async (req, res, { body }) => {
+        const client = caller(req);
+        const state = await readVisibleOrder(deps, req.params.id as string, client);
+        if (isTerminal(state.status)) {
+          throw new HttpProblem(409, 'Order has ended', `The order is ${state.status}; its priority can no longer change.`, { orderStatus: state.status });
+        }
+        const request = { priority: body.priority, reason: body.reason, by: client.id };
+        const outcome = await send(state.orderId, { kind: 'reprioritize', request }, 10_000);
+        if (outcome.ok) {
+          res.json(toOrderResource(outcome.state, trace(state.orderId), client));
+          return;
+        }
+        if (outcome.reason === 'too-many-changes') throw new HttpProblem(409, 'Too many priority changes', outcome.message, { orderStatus: state.status });
+        throw new HttpProblem(409, 'Priority not changed', outcome.message, { orderStatus: state.status });
+      },
   }),
 ];
 

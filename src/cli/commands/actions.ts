@@ -84,7 +84,9 @@ export function registerReprioritize(program: Command, ctx: CliContext): Command
       if (opts.signal) {
         await signal(ctx, id, action);
         if (opts.json) return printJson({ orderId: id, sent: 'signal', name: 'reprioritize', request });
-        console.log(`sent signal reprioritize (${request.priority}) to order ${id}; check the timeline with 'orders trace ${id}' (a refusal is recorded there)`);
+        console.log(
+          `sent signal reprioritize (${request.priority}) to order ${id}; check the timeline with 'orders trace ${id}' (a refusal is recorded there)`,
+        );
         return;
       }
       const state = await update(ctx, id, action);

@@ -53,9 +53,7 @@ export function registerList(program: Command, ctx: CliContext): Command {
       if (opts.partner) where.push(eq(orders.partnerId, opts.partner));
       if (opts.overdue) where.push(isNotNull(orders.overdueAt));
       // Plain DESC is the order the list indexes are built in (db/shop/schema.ts): an ordered index scan.
-      const order = opts.overdue
-        ? [desc(orders.overdueAt), desc(orders.createdAt), desc(orders.id)]
-        : [desc(orders.createdAt), desc(orders.id)];
+      const order = opts.overdue ? [desc(orders.overdueAt), desc(orders.createdAt), desc(orders.id)] : [desc(orders.createdAt), desc(orders.id)];
       const rows = await ctx.onShop((db) =>
         db
           .select()

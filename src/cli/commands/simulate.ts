@@ -49,7 +49,10 @@ function isLoopback(url: URL): boolean {
 }
 
 const keyList = (value: string) => {
-  const keys = value.split(',').map((k) => k.trim()).filter(Boolean);
+  const keys = value
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   if (keys.length === 0) throw new InvalidArgumentError('name at least one key, comma-separated.');
   return keys;
 };
@@ -174,7 +177,9 @@ async function checkApi(api: URL): Promise<void> {
     if (!res.ok) throw new Error(`GET /healthz answered ${res.status}`);
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
-    throw new CliError(`cannot reach the API at ${api.origin} (${e.cause?.code ?? e.message}) — is \`npm start\` (or \`npm run api\`) running? Else pass --api <url>.`);
+    throw new CliError(
+      `cannot reach the API at ${api.origin} (${e.cause?.code ?? e.message}) — is \`npm start\` (or \`npm run api\`) running? Else pass --api <url>.`,
+    );
   }
 }
 
@@ -246,7 +251,9 @@ export function registerSimulate(program: Command, ctx: CliContext): Command {
       new Option('--mix <b2c=share>', 'share of shop (b2c) orders; the rest are spread over the partner keys').argParser(parseMix).default(0.3, 'b2c=0.3'),
     )
     .addOption(
-      new Option('--api <url>', 'API base URL (loopback only unless --allow-remote)').argParser(apiUrl).default(new URL('http://localhost:3000'), 'http://localhost:3000'),
+      new Option('--api <url>', 'API base URL (loopback only unless --allow-remote)')
+        .argParser(apiUrl)
+        .default(new URL('http://localhost:3000'), 'http://localhost:3000'),
     )
     .option('--shop-key <key>', 'API key of the shop', 'shop-dev-key')
     .addOption(
@@ -257,9 +264,14 @@ export function registerSimulate(program: Command, ctx: CliContext): Command {
     .option('--ops-key <key>', 'operator API key, used by --wait to read the orders', 'ops-dev-key')
     .option('--concurrency <n>', `most requests in flight at once (1–${SIMULATE_LIMITS.concurrency})`, wholeNumber(1, SIMULATE_LIMITS.concurrency), 32)
     .option('--wait', 'after sending, poll until every accepted order has ended; report how many per status')
-    .option('--wait-timeout <s>', `give up waiting after this many seconds (1–${SIMULATE_LIMITS.waitSeconds})`, wholeNumber(1, SIMULATE_LIMITS.waitSeconds), 300)
+    .option(
+      '--wait-timeout <s>',
+      `give up waiting after this many seconds (1–${SIMULATE_LIMITS.waitSeconds})`,
+      wholeNumber(1, SIMULATE_LIMITS.waitSeconds),
+      300,
+    )
     .option('--allow-remote', 'allow an --api that is not on this machine')
-    .option('--time-scale-note', 'print how long the generated orders take at this shell\'s PIPELINE_TIME_SCALE (the running pipeline uses its own)')
+    .option('--time-scale-note', "print how long the generated orders take at this shell's PIPELINE_TIME_SCALE (the running pipeline uses its own)")
     .option('--json', 'print the summary as JSON (progress stays on stderr)')
     .option('--verbose', 'print stack traces of unexpected errors')
     .action(async (options: SimulateOptions) => {
@@ -268,7 +280,9 @@ export function registerSimulate(program: Command, ctx: CliContext): Command {
       }
       const sendSeconds = options.orders / options.rate;
       if (sendSeconds > SIMULATE_LIMITS.sendSeconds) {
-        throw usageError(`${options.orders} orders at ${options.rate}/s take ${Math.round(sendSeconds)} s to send; keep it under ${SIMULATE_LIMITS.sendSeconds} s (fewer --orders or a higher --rate)`);
+        throw usageError(
+          `${options.orders} orders at ${options.rate}/s take ${Math.round(sendSeconds)} s to send; keep it under ${SIMULATE_LIMITS.sendSeconds} s (fewer --orders or a higher --rate)`,
+        );
       }
       const shopCount = Math.round(options.orders * options.mix);
       if (shopCount < options.orders && options.partnerKeys.length === 0) throw usageError('partner orders need --partner-keys');
@@ -304,8 +318,7 @@ export function registerSimulate(program: Command, ctx: CliContext): Command {
       const slots: (() => void)[] = [];
       const accepted = () => results.filter((r) => r.status === 202).length;
       const progress = progressReporter(
-        () =>
-          `sent ${results.length + inFlight}/${options.orders} · 202: ${accepted()} · other: ${results.length - accepted()} · in flight: ${inFlight}`,
+        () => `sent ${results.length + inFlight}/${options.orders} · 202: ${accepted()} · other: ${results.length - accepted()} · in flight: ${inFlight}`,
       );
       const started = performance.now();
       const requests: Promise<void>[] = [];
@@ -352,26 +365,55 @@ export function registerSimulate(program: Command, ctx: CliContext): Command {
           max: maybeRound(latencies.at(-1)),
         },
         orderIds: ok.map((r) => r.id).filter((id): id is string => id !== undefined),
-        ...(options.wait ? { wait: await waitForOrders(options, ok.flatMap((r) => (r.id ? [r.id] : [])), (line) => console.error(line)) } : {}),
+        ...(options.wait
+          ? {
+              wait: await waitForOrders(
+                options,
+                ok.flatMap((r) => (r.id ? [r.id] : [])),
+                (line) => console.error(line),
+              ),
+            }
+          : {}),
       };
       if (options.json) {
         printJson(summary);
       } else {
         const lat = summary.intakeLatencyMs;
-        console.log(`sent ${summary.sent} orders to ${summary.api} in ${summary.durationS} s: ${summary.accepted} accepted (202) — ${summary.acceptedByChannel.b2c} shop, ${summary.acceptedByChannel.b2b} partner`);
-        if (Object.keys(other).length) console.log(`not accepted: ${Object.entries(other).map(([s, c]) => `${c} × ${s}`).join(', ')}`);
+        console.log(
+          `sent ${summary.sent} orders to ${summary.api} in ${summary.durationS} s: ${summary.accepted} accepted (202) — ${summary.acceptedByChannel.b2c} shop, ${summary.acceptedByChannel.b2b} partner`,
+        );
+        if (Object.keys(other).length)
+          console.log(
+            `not accepted: ${Object.entries(other)
+              .map(([s, c]) => `${c} × ${s}`)
+              .join(', ')}`,
+          );
         console.log(`rate: ${summary.achievedRate}/s achieved of ${summary.targetRate}/s (max schedule lag ${summary.maxScheduleLagMs} ms)`);
-        console.log(ok.length ? `intake latency of accepted orders: p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms` : 'intake latency: no order was accepted');
+        console.log(
+          ok.length ? `intake latency of accepted orders: p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms` : 'intake latency: no order was accepted',
+        );
         if (summary.wait) {
           const w = summary.wait;
-          console.log(`ended: ${w.ended}/${ok.length} after ${w.elapsedS} s — ${Object.entries(w.byStatus).map(([s, c]) => `${c} ${s}`).join(', ') || 'none'}`);
+          console.log(
+            `ended: ${w.ended}/${ok.length} after ${w.elapsedS} s — ${
+              Object.entries(w.byStatus)
+                .map(([s, c]) => `${c} ${s}`)
+                .join(', ') || 'none'
+            }`,
+          );
         }
       }
       if (summary.sent > 0 && ok.length === 0) {
-        throw new CliError(`the API accepted none of the ${summary.sent} orders (${Object.entries(other).map(([s, c]) => `${c} × ${s}`).join(', ')}) — check the keys (--shop-key, --partner-keys) and the API log`);
+        throw new CliError(
+          `the API accepted none of the ${summary.sent} orders (${Object.entries(other)
+            .map(([s, c]) => `${c} × ${s}`)
+            .join(', ')}) — check the keys (--shop-key, --partner-keys) and the API log`,
+        );
       }
       if (summary.wait?.timedOut) {
-        throw new CliError(`${summary.wait.pending} of ${ok.length} orders had not ended after ${options.waitTimeout} s — raise --wait-timeout, or run the pipeline with a smaller PIPELINE_TIME_SCALE`);
+        throw new CliError(
+          `${summary.wait.pending} of ${ok.length} orders had not ended after ${options.waitTimeout} s — raise --wait-timeout, or run the pipeline with a smaller PIPELINE_TIME_SCALE`,
+        );
       }
     });
 }

@@ -180,7 +180,7 @@ export function impose(piece: Piece, sheet: SheetSize, area: PrintArea): Imposit
  * same rows, or stacked with the same columns), so the layout reads as a person would draw it.
  */
 function mergeBlocks(blocks: Block[], cellW: number, cellH: number): void {
-  for (let merged = true; merged; ) {
+  for (let merged = true; merged;) {
     merged = false;
     for (let i = 0; i < blocks.length && !merged; i++) {
       for (let j = 0; j < blocks.length && !merged; j++) {

@@ -23,8 +23,7 @@ export interface CarrierAdapter {
  * (per method, scaled by PIPELINE_TIME_SCALE) has passed since booking.
  */
 export function createEmbeddedCarrier(db: CarrierDb, options: { timeScale: number; events: boolean }): CarrierAdapter {
-  const byOrder = async (orderId: string) =>
-    (await db.select().from(shipments).where(eq(shipments.orderId, orderId)))[0];
+  const byOrder = async (orderId: string) => (await db.select().from(shipments).where(eq(shipments.orderId, orderId)))[0];
   return {
     async book({ orderId, method, address }) {
       const transitMs = scaled(TRANSIT_MS[method], options.timeScale);
@@ -87,7 +86,11 @@ async function markArrived(db: CarrierDb, options: { events: boolean; orderId?: 
             .orderBy(asc(shipments.expectedDeliveryAt))
             .limit(options.batch ?? 100)
             .for('update', { skipLocked: true })
-        : tx.select({ id: shipments.id }).from(shipments).where(and(due, eq(shipments.orderId, options.orderId))).for('update');
+        : tx
+            .select({ id: shipments.id })
+            .from(shipments)
+            .where(and(due, eq(shipments.orderId, options.orderId)))
+            .for('update');
     const rows = await tx
       .update(shipments)
       .set({ status: 'delivered', deliveredAt: sql`${shipments.expectedDeliveryAt}` })

@@ -59,10 +59,7 @@ export function createEmbeddedCrm(db: CrmDb): CrmAdapter {
         if (existing[0]) return existing[0];
 
         const manager = await pickManager(tx as unknown as CrmDb, input);
-        await tx
-          .insert(assignments)
-          .values({ orderId: input.orderId, customerId: customer.id, managerId: manager.id })
-          .onConflictDoNothing();
+        await tx.insert(assignments).values({ orderId: input.orderId, customerId: customer.id, managerId: manager.id }).onConflictDoNothing();
         const [row] = await tx
           .select({ managerId: assignments.managerId, customerId: assignments.customerId, managerName: managers.name })
           .from(assignments)

@@ -153,7 +153,11 @@ export function createLineController(db: MesDb, options: { events: boolean; batc
         })
         .where(inArray(productionJobs.id, queued))
         .returning();
-      if (options.events && rows.length > 0) await tx.insert(mesOutbox).values(rows.map((j) => jobEvent('job.started', j))).onConflictDoNothing();
+      if (options.events && rows.length > 0)
+        await tx
+          .insert(mesOutbox)
+          .values(rows.map((j) => jobEvent('job.started', j)))
+          .onConflictDoNothing();
       return rows.length;
     });
     const completed = await db.transaction(async (tx) => {
@@ -169,7 +173,11 @@ export function createLineController(db: MesDb, options: { events: boolean; batc
         .set({ status: 'done', completedAt: sql`now()` })
         .where(inArray(productionJobs.id, finished))
         .returning();
-      if (options.events && rows.length > 0) await tx.insert(mesOutbox).values(rows.map((j) => jobEvent('job.completed', j))).onConflictDoNothing();
+      if (options.events && rows.length > 0)
+        await tx
+          .insert(mesOutbox)
+          .values(rows.map((j) => jobEvent('job.completed', j)))
+          .onConflictDoNothing();
       return rows.length;
     });
     const [next] = await db

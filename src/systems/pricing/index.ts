@@ -14,7 +14,15 @@ import type { PricingDb } from '../../../db/index.js';
 import { priceCache } from '../../../db/pricing/schema.js';
 import { findProduct, resolveOptions } from '../../domain/catalog.js';
 import type { OrderItem } from '../../domain/order.js';
-import { PRICE_LIST_VERSION, PricingError, canonicalJson, priceListFor, priceOrder, type PriceBreakdown, type PriceContext } from '../../domain/pricing/index.js';
+import {
+  PRICE_LIST_VERSION,
+  PricingError,
+  canonicalJson,
+  priceListFor,
+  priceOrder,
+  type PriceBreakdown,
+  type PriceContext,
+} from '../../domain/pricing/index.js';
 
 /** Where a price came from: this process's memory, the shared table, or the engine. */
 export type CacheLevel = 'memory' | 'shared' | 'miss';

@@ -32,7 +32,9 @@ export function createCancellation(run: OrderRun, mayNoteRefusal: () => boolean)
     if (!NOT_CANCELLABLE.includes(state.status)) return;
     throw ApplicationFailure.create({
       type: CANCEL_REFUSED,
-      message: isTerminal(state.status) ? `the order is already ${state.status}` : `production is finished (order ${state.status}); the order can no longer be cancelled`,
+      message: isTerminal(state.status)
+        ? `the order is already ${state.status}`
+        : `production is finished (order ${state.status}); the order can no longer be cancelled`,
       nonRetryable: true,
     });
   };

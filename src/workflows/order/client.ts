@@ -3,12 +3,7 @@
  * reprioritize, for the API and the CLI alike. Client side only: the workflow bundle never
  * imports it (it talks to Temporal and the shop database).
  */
-import {
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  WorkflowUpdateRPCTimeoutOrCancelledError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import type { ShopDb } from '../../../db/index.js';
 import { orders } from '../../../db/shop/schema.js';

@@ -24,7 +24,11 @@ export function createEvents(run: OrderRun) {
   const onLine = (report: Omit<ProductionStarted, 'startedAt'> & { startedAt?: string }) => {
     if (state.status !== 'awaiting_production') return;
     state.production = { jobId: report.jobId, ...(report.startedAt ? { startedAt: report.startedAt } : {}), startSource: report.source };
-    const how = report.eventId ? `MES event ${report.eventId}` : report.startedAt ? 'seen by the production step' : 'start not reported before production finished';
+    const how = report.eventId
+      ? `MES event ${report.eventId}`
+      : report.startedAt
+        ? 'seen by the production step'
+        : 'start not reported before production finished';
     const entry = run.current();
     if (entry?.stage === 'produce') entry.detail = `job ${report.jobId} on a line${report.startedAt ? ` since ${report.startedAt}` : ''} (${how})`;
     run.setStatus('in_production');

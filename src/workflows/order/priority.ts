@@ -3,7 +3,15 @@
  * when it changes while they wait in their queue), and the `reprioritize` update and signal,
  * bounded so that a script gone wrong cannot grow the order's history without end.
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope, TimeoutFailure, isCancellation, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  TimeoutFailure,
+  isCancellation,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { Priority } from '@temporalio/common';
 import { PRIORITY_KEYS, isPriorityClass, taskPriority, type PriorityClass } from '../../domain/priority.js';
 import { isTerminal } from '../../domain/status.js';
@@ -56,7 +64,10 @@ export function createPriority(run: OrderRun, mayWithdraw: () => boolean) {
     if (typeof request.reason !== 'string' || request.reason.trim() === '') throw ApplicationFailure.nonRetryable('a reason is required', 'InvalidPriority');
     if (isTerminal(state.status)) throw ApplicationFailure.nonRetryable(`the order is already ${state.status}`, 'InvalidPriority');
     if (request.priority !== state.priority && changes >= MAX_PRIORITY_CHANGES) {
-      throw ApplicationFailure.nonRetryable(`the priority of this order was changed ${MAX_PRIORITY_CHANGES} times already; it can no longer be changed`, PRIORITY_CHANGE_LIMIT);
+      throw ApplicationFailure.nonRetryable(
+        `the priority of this order was changed ${MAX_PRIORITY_CHANGES} times already; it can no longer be changed`,
+        PRIORITY_CHANGE_LIMIT,
+      );
     }
   };
 

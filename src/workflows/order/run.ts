@@ -2,7 +2,17 @@
  * One order's run: its state and timeline, the projector that records them in the shop database,
  * and the partner notifications. Every module of the workflow works on this one object.
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope, ParentClosePolicy, condition, log, sleep, startChild, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  ParentClosePolicy,
+  condition,
+  log,
+  sleep,
+  startChild,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import { isTerminal, type OrderStatus } from '../../domain/status.js';
 import { webhookDeliveryWorkflow } from '../webhook.js';
 import {

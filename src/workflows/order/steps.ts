@@ -51,7 +51,12 @@ export async function routeToCrm({ run, priority, cancellation }: StepContext): 
   const entry = run.begin('route-to-crm');
   cancellation.onCancel('CRM assignment closed', () => compensation.crm.releaseCrmAssignment({ orderId: input.orderId }));
   const routed = await priority.step((p) =>
-    stepActivities<CrmActivities>(STEP_OPTIONS.crm, p).routeToCrm({ orderId: input.orderId, channel: input.channel, partnerId: input.partnerId, customer: input.order.customer }),
+    stepActivities<CrmActivities>(STEP_OPTIONS.crm, p).routeToCrm({
+      orderId: input.orderId,
+      channel: input.channel,
+      partnerId: input.partnerId,
+      customer: input.order.customer,
+    }),
   );
   state.crm = { customerId: routed.customerId, managerId: routed.managerId, managerName: routed.managerName };
   run.finish(entry, routed, 'routed', `manager ${routed.managerName}`);
@@ -81,7 +86,11 @@ export async function ship({ run, priority, cancellation, events }: StepContext)
   const entry = run.begin('ship');
   cancellation.onCancel('shipment voided', () => compensation.shipping.voidShipment({ orderId: input.orderId }));
   const booked = await priority.step((p) =>
-    stepActivities<ShippingActivities>(STEP_OPTIONS.shipping, p).bookShipment({ orderId: input.orderId, method: input.order.shipping.method, address: input.order.shipping.address }),
+    stepActivities<ShippingActivities>(STEP_OPTIONS.shipping, p).bookShipment({
+      orderId: input.orderId,
+      method: input.order.shipping.method,
+      address: input.order.shipping.address,
+    }),
   );
   state.shipment = { trackingNumber: booked.trackingNumber };
   entry.attempts = booked.attempt;
@@ -99,7 +108,11 @@ export async function ship({ run, priority, cancellation, events }: StepContext)
   const deliveredAt = event ? event.deliveredAt : (await delivery.confirmDelivery({ orderId: input.orderId })).deliveredAt;
   state.shipment.deliveredAt = deliveredAt;
   state.shipment.source = event ? 'webhook' : 'polling';
-  const how = event ? `carrier event ${event.id}` : silentCarrier ? 'the carrier sends no events; confirmed with it' : 'no carrier event in time; confirmed with the carrier';
+  const how = event
+    ? `carrier event ${event.id}`
+    : silentCarrier
+      ? 'the carrier sends no events; confirmed with it'
+      : 'no carrier event in time; confirmed with the carrier';
   run.finish(entry, booked, 'delivered', `tracking ${booked.trackingNumber}, delivered ${deliveredAt} (${how})`);
   await run.project();
 }

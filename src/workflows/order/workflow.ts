@@ -12,7 +12,17 @@
  */
 import { ActivityFailure, ApplicationFailure, condition, isCancellation, setHandler } from '@temporalio/workflow';
 import { createCancellation } from './cancel.js';
-import { ORDER_REJECTED, PRODUCTION_CANCELLED, STAGES, statusQuery, type OrderFailure, type OrderState, type OrderWorkflowInput, type Stage, type TimelineKind } from './contract.js';
+import {
+  ORDER_REJECTED,
+  PRODUCTION_CANCELLED,
+  STAGES,
+  statusQuery,
+  type OrderFailure,
+  type OrderState,
+  type OrderWorkflowInput,
+  type Stage,
+  type TimelineKind,
+} from './contract.js';
 import { createEvents } from './events.js';
 import { createPriority } from './priority.js';
 import { watchPromisedDate } from './promised-date.js';
