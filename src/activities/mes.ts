@@ -71,8 +71,9 @@ export function createMesActivities(deps: { mes: MesAdapter; callbackSecret: str
       let startReported = false;
       let startReportFailures = 0;
       const reportStart = async () => {
-        if (startReported || startReportFailures >= 5 || !job.startedAt || (job.status !== 'in_production' && job.status !== 'done')) return;
-        // An MES that sends events reports the start itself (\`job.started\`); the attempt only
+        // A job already done needs no report: the attempt's result carries its start time.
+        if (startReported || startReportFailures >= 5 || !job.startedAt || job.status !== 'in_production') return;
+        // An MES that sends events reports the start itself (`job.started`); the attempt only
         // speaks up when that report is overdue, so an order gets one start signal, not two.
         if (graceMs > 0 && Date.now() - job.startedAt.getTime() < graceMs) return;
         const workflowId = ctx.info.workflowExecution?.workflowId;
