@@ -3,23 +3,21 @@
  * metrics stay inside the deployment under every spelling a client can send (the API itself serves
  * them only on its metrics listener), everything else
  * passes through. The file is used as it is, with only the listen port and the upstream address
- * replaced (the compose network's `api:3000` does not exist here).
+ * replaced (src/cluster/gateway.ts, as `npm run cluster` runs it: the compose network's `api:3000` does not exist here).
  * Needs nginx on the machine (Debian: `apt-get install -y nginx`), as the browser test needs Chromium.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../src/api/server.js';
+import { nginxBinary, startGateway } from '../src/cluster/gateway.js';
+import { logTail } from '../src/cluster/processes.js';
 import { createLogger } from '../src/logger.js';
 import { startPipeline, type TestPipeline } from './support/pipeline.js';
 import { freePort, stopPart, waitForHttp } from './support/processes.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const GATEWAY_CONF = path.join(ROOT, 'deploy/nginx/api.conf');
 
 /**
  * Spellings of the metrics path a client may send, as raw request targets (fetch would
@@ -47,13 +45,6 @@ const METRICS_SPELLINGS: { target: string; normalised?: true }[] = [
   { target: '/metrics;jsessionid=1' },
   { target: '/METRICS;x/' },
 ];
-
-function nginxBinary(): string | undefined {
-  for (const candidate of ['nginx', '/usr/sbin/nginx']) {
-    if (spawnSync(candidate, ['-v'], { stdio: 'ignore' }).status === 0) return candidate;
-  }
-  return undefined;
-}
 
 interface Raw {
   status: number;
@@ -91,35 +82,10 @@ beforeAll(async () => {
   api = await startApi({ config: pipeline.config, log: createLogger('silent'), shop: pipeline.dbs.shop, metricsPort: 0 });
 
   gatewayPort = await freePort();
-  const original = readFileSync(GATEWAY_CONF, 'utf8');
-  const conf = original.replace(/listen 3000;/, `listen 127.0.0.1:${gatewayPort};`).replace('http://api:3000', `http://127.0.0.1:${api.port}`);
-  // Guard against the replacements silently matching nothing.
-  expect(conf).toContain(`listen 127.0.0.1:${gatewayPort};`);
-  expect(conf).toContain(`http://127.0.0.1:${api.port}`);
   nginxDir = mkdtempSync(path.join(tmpdir(), 'gateway-'));
-  writeFileSync(path.join(nginxDir, 'api.conf'), conf);
-  writeFileSync(
-    path.join(nginxDir, 'nginx.conf'),
-    [
-      ...(process.getuid?.() === 0 ? ['user root;'] : []),
-      'worker_processes 1;',
-      `pid ${nginxDir}/nginx.pid;`,
-      `error_log ${nginxDir}/error.log warn;`,
-      'events {}',
-      'http {',
-      '  access_log off;',
-      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${nginxDir}/${t};`),
-      `  include ${nginxDir}/api.conf;`,
-      '}',
-      '',
-    ].join('\n'),
-  );
-  nginx = spawn(bin, ['-p', nginxDir, '-c', path.join(nginxDir, 'nginx.conf'), '-e', path.join(nginxDir, 'error.log'), '-g', 'daemon off;'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  nginx.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<never>((_, reject) => nginx!.once('exit', (code) => reject(new Error(`nginx exited (${code}): ${stderr}`))));
+  const gateway = startGateway({ dir: nginxDir, listen: `127.0.0.1:${gatewayPort}`, upstreams: [`127.0.0.1:${api.port}`] });
+  nginx = gateway.child;
+  const exited = new Promise<never>((_, reject) => nginx!.once('exit', (code) => reject(new Error(`nginx exited (${code}): ${logTail(gateway.logFile)}`))));
   await Promise.race([waitForHttp(`http://127.0.0.1:${gatewayPort}/healthz`, 15_000), exited]);
 });
 

@@ -1,0 +1,215 @@
+/**
+ * The production shape on one machine, without Docker: a Temporal cluster on PostgreSQL (four
+ * services, each its own process), the pipeline's databases migrated once, per task queue its
+ * own worker processes, API replicas and nginx in front of them as the one public port. Used by
+ * `npm run cluster` and by test/cluster.test.ts, so the test runs what an operator runs.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Connection } from '@temporalio/client';
+import { DATABASE_NAMES, SYSTEMS } from '../config.js';
+import { ensureTemporalSetup } from '../temporal/setup.js';
+import { startTemporalCluster, type TemporalCluster } from '../temporal/cluster.js';
+import type { ServerTools } from '../temporal/server-build.js';
+import { createLogger } from '../logger.js';
+import { quietBundlerLogger, writeWorkflowBundle } from '../workflows/bundle.js';
+import { QUEUE_NAMES, type QueueName } from '../workflows/order/contract.js';
+import { startGateway } from './gateway.js';
+import { logTail, nodeEntry, startProcess, waitUntil, type ManagedProcess } from './processes.js';
+
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const entry = (file: string) => path.join(PROJECT_ROOT, file);
+
+/** Worker processes per queue: two for the busy queues, one for the MES and carrier lines. */
+export const DEFAULT_WORKER_REPLICAS: Record<QueueName, number> = { orders: 2, pricing: 2, crm: 2, mes: 1, shipping: 1 };
+
+export interface ClusterShapeOptions {
+  tools: ServerTools;
+  /** Files of this cluster: Temporal's config, the bundle, one log per process. */
+  dir: string;
+  /** A PostgreSQL server URL whose user may create databases (Temporal's and the pipeline's). */
+  databaseUrl: string;
+  /** Prefix of every database name (`<prefix>_shop`, `<prefix>_temporal`, …). */
+  databasePrefix: string;
+  /** Ports: Temporal's frontend (the other services take the next ones), the gateway, one per API replica. */
+  temporalPort: number;
+  gatewayPort: number;
+  apiPorts: number[];
+  /** First port of the processes' metrics listeners (one each, in start order); 0 or unset: none. */
+  metricsBasePort?: number;
+  workers?: Partial<Record<QueueName, number>>;
+  /** More environment for every pipeline process (PIPELINE_TIME_SCALE, NODE_ENV and its secrets, …). */
+  env?: Record<string, string | undefined>;
+  progress?: (message: string) => void;
+}
+
+export interface RunningPart {
+  /** `api-1`, `worker-orders-2`, `gateway`, … */
+  name: string;
+  kind: 'api' | 'worker' | 'gateway';
+  queue?: QueueName;
+  port?: number;
+  metricsPort?: number;
+  process: ManagedProcess;
+}
+
+export interface ClusterShape {
+  gatewayUrl: string;
+  temporal: TemporalCluster;
+  /** The URL of each pipeline database. */
+  databases: Record<(typeof SYSTEMS)[number], string>;
+  parts: RunningPart[];
+  /** The env every pipeline process got. */
+  env: Record<string, string | undefined>;
+  /** Kills `part` with SIGKILL and starts it again with the same settings. */
+  restart(part: RunningPart, signal?: NodeJS.Signals): Promise<RunningPart>;
+  stop(): Promise<void>;
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export async function startClusterShape(options: ClusterShapeOptions): Promise<ClusterShape> {
+  const progress = options.progress ?? (() => {});
+  const logDir = path.join(options.dir, 'logs');
+  const prefix = options.databasePrefix;
+  const databases = Object.fromEntries(
+    SYSTEMS.map((s) => [s, withDatabase(options.databaseUrl, `${prefix}_${DATABASE_NAMES[s].replace(/^orders_/, '')}`)]),
+  ) as Record<(typeof SYSTEMS)[number], string>;
+  const gatewayUrl = `http://127.0.0.1:${options.gatewayPort}`;
+  const parts: RunningPart[] = [];
+  let temporal: TemporalCluster | undefined;
+  const stop = async () => {
+    // The public side first, so nothing new arrives while the workers drain.
+    for (const kind of ['gateway', 'api', 'worker'] as const) {
+      await Promise.all(parts.filter((p) => p.kind === kind).map((p) => p.process.kill('SIGTERM')));
+    }
+    await temporal?.stop();
+  };
+
+  try {
+    temporal = await startTemporalCluster({
+      tools: options.tools,
+      databaseUrl: options.databaseUrl,
+      databaseNames: { history: `${prefix}_temporal`, visibility: `${prefix}_temporal_visibility` },
+      frontendPort: options.temporalPort,
+      dir: path.join(options.dir, 'temporal'),
+      progress,
+    });
+    const connection = await Connection.connect({ address: temporal.address });
+    try {
+      const report = await ensureTemporalSetup(connection, 'default', { retentionDays: 3, progress });
+      if (!report.noop) progress('Namespace "default" set up for orders.');
+    } finally {
+      await connection.close();
+    }
+
+    const env: Record<string, string | undefined> = {
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: 'default',
+      ...Object.fromEntries(SYSTEMS.map((s) => [`${s.toUpperCase()}_DATABASE_URL`, databases[s]])),
+      PUBLIC_BASE_URL: gatewayUrl,
+      MES_EVENTS_URL: `${gatewayUrl}/v1/integrations/mes/events`,
+      CARRIER_EVENTS_URL: `${gatewayUrl}/v1/integrations/carrier/events`,
+      METRICS_PORT: '0',
+      ...options.env,
+    };
+    progress('Migrating the pipeline databases…');
+    const migrate = startProcess({ name: 'migrate', ...nodeEntry(entry('db/cli.ts')), env, logDir });
+    await new Promise<void>((resolve, reject) =>
+      migrate.child.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`migrating the databases failed (exit ${code}):\n  ${logTail(migrate.logFile)}`)),
+      ),
+    );
+    progress('Bundling workflows…');
+    const bundle = await writeWorkflowBundle(path.join(options.dir, 'workflow-bundle.js'), {
+      logger: quietBundlerLogger(createLogger('warn')),
+      tracing: Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),
+    });
+
+    let nextMetricsPort = options.metricsBasePort || 0;
+    const metricsEnv = () => {
+      if (!nextMetricsPort) return { port: undefined, env: {} };
+      const port = nextMetricsPort++;
+      return { port, env: { METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1' } };
+    };
+    const replicas = { ...DEFAULT_WORKER_REPLICAS, ...options.workers };
+    for (const queue of QUEUE_NAMES) {
+      for (let i = 1; i <= replicas[queue]; i++) {
+        const metrics = metricsEnv();
+        const name = `worker-${queue}-${i}`;
+        const proc = startProcess({
+          name,
+          ...nodeEntry(entry('src/workers/main.ts'), [queue]),
+          env: { ...env, ...metrics.env, WORKFLOW_BUNDLE_PATH: bundle },
+          logDir,
+        });
+        parts.push({ name, kind: 'worker', queue, metricsPort: metrics.port, process: proc });
+      }
+    }
+    options.apiPorts.forEach((port, i) => {
+      const metrics = metricsEnv();
+      const name = `api-${i + 1}`;
+      const proc = startProcess({ name, ...nodeEntry(entry('src/api/main.ts')), env: { ...env, ...metrics.env, PORT: String(port) }, logDir });
+      parts.push({ name, kind: 'api', port, metricsPort: metrics.port, process: proc });
+    });
+    const gateway = startGateway({
+      dir: path.join(options.dir, 'gateway'),
+      listen: `127.0.0.1:${options.gatewayPort}`,
+      upstreams: options.apiPorts.map((p) => `127.0.0.1:${p}`),
+    });
+    parts.push({ name: 'gateway', kind: 'gateway', port: options.gatewayPort, process: gateway });
+    progress(
+      `Started ${parts.filter((p) => p.kind === 'worker').length} worker processes, ${options.apiPorts.length} API replicas and the gateway; waiting until they are ready…`,
+    );
+    const gone = () => parts.find((p) => p.process.exited())?.process;
+    for (const api of parts.filter((p) => p.kind === 'api')) {
+      await waitUntil(`${api.name} on port ${api.port}`, async () => (await fetch(`http://127.0.0.1:${api.port}/readyz`)).ok, { timeoutMs: 120_000, gone });
+    }
+    await waitUntil(`the gateway on ${gatewayUrl}`, async () => (await fetch(`${gatewayUrl}/readyz`)).ok, { timeoutMs: 30_000, gone });
+    await waitForPollers(temporal.address, replicas, 120_000, gone);
+
+    const shape: ClusterShape = {
+      gatewayUrl,
+      temporal,
+      databases,
+      parts,
+      env,
+      restart: async (part, signal = 'SIGKILL') => {
+        await part.process.kill(signal);
+        const again: RunningPart = { ...part, process: part.process.restart() };
+        parts[parts.indexOf(part)] = again;
+        return again;
+      },
+      stop,
+    };
+    return shape;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Until every queue has at least one poller (the workers have connected and polled). */
+async function waitForPollers(address: string, replicas: Record<QueueName, number>, timeoutMs: number, gone: () => ManagedProcess | undefined): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    for (const queue of QUEUE_NAMES.filter((q) => replicas[q] > 0)) {
+      await waitUntil(
+        `workers polling task queue ${queue}`,
+        async () => {
+          const [workflow, activity] = await Promise.all(
+            [1, 2].map((taskQueueType) => connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: queue }, taskQueueType })),
+          );
+          return (workflow!.pollers?.length ?? 0) + (activity!.pollers?.length ?? 0) > 0;
+        },
+        { timeoutMs, gone },
+      );
+    }
+  } finally {
+    await connection.close();
+  }
+}
