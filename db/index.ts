@@ -99,7 +99,7 @@ async function migratePostgres(system: SystemName, url: string): Promise<void> {
 export interface OpenOptions {
   /** Run migrations first (creating the database when missing). */
   migrate?: boolean;
-  /** Connection pool size per database on PostgreSQL. */
+  /** Connection pool size per database on PostgreSQL; default the config's DATABASE_POOL_SIZE. */
   poolSize?: number;
 }
 
@@ -107,7 +107,7 @@ async function openOne<K extends SystemName>(config: Config, system: K, url: str
   const schema = SCHEMAS[system];
   if (url) {
     if (options.migrate) await migratePostgres(system, url);
-    const client = postgres(url, { max: options.poolSize ?? 10, onnotice: () => {} });
+    const client = postgres(url, { max: options.poolSize ?? config.databasePoolSize, onnotice: () => {} });
     const db = drizzlePg(client, { schema }) as unknown as Db<Schemas[K]>;
     return { system, db, location: redact(url), close: () => client.end({ timeout: 5 }) };
   }
@@ -143,7 +143,7 @@ export async function openDatabases<K extends SystemName>(
 /** Read-only connection to the shop database for lists and analytics (a replica when configured). */
 export async function openShopReader(config: Config, primary: SystemDb<'shop'>): Promise<SystemDb<'shop'>> {
   if (!config.shopReadUrl || config.shopReadUrl === config.databases.shop) return { ...primary, close: async () => {} };
-  const client = postgres(config.shopReadUrl, { max: 10, onnotice: () => {} });
+  const client = postgres(config.shopReadUrl, { max: config.databasePoolSize, onnotice: () => {} });
   return {
     system: 'shop',
     db: drizzlePg(client, { schema: shopSchema }) as unknown as ShopDb,

@@ -48,6 +48,7 @@ const EnvSchema = z.object({
   CRM_CONCURRENCY: positiveInt(10),
   SHIPPING_CONCURRENCY: positiveInt(20),
   MAX_CACHED_WORKFLOWS: positiveInt(500),
+  DATABASE_POOL_SIZE: positiveInt(10),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   SLA_AT_RISK_SHARE: z.coerce.number().gt(0).lt(1).default(0.8),
   IDEMPOTENCY_TTL_HOURS: z.coerce
@@ -133,6 +134,8 @@ export interface Config {
   timeScale: number;
   concurrency: { orders: number; pricing: number; crm: number; mes: number; shipping: number };
   maxCachedWorkflows: number;
+  /** Connections per database and process on PostgreSQL (DATABASE_POOL_SIZE). */
+  databasePoolSize: number;
   /** Pre-built workflow bundle for the orders worker; unset = bundle at start. */
   workflowBundlePath: string | undefined;
   /** How long an Idempotency-Key is remembered. */
@@ -403,6 +406,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       shipping: e.SHIPPING_CONCURRENCY,
     },
     maxCachedWorkflows: e.MAX_CACHED_WORKFLOWS,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     idempotencyTtlMs: Math.round(e.IDEMPOTENCY_TTL_HOURS * 3_600_000),
     authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,

@@ -35,7 +35,9 @@ export function gatewayConfig(listen: string, upstreams: string[]): string {
 }
 
 /** Writes the config into `dir` and runs nginx in the foreground (its own pid, logs and temp files there). */
-export function startGateway({ dir, listen, upstreams }: { dir: string; listen: string; upstreams: string[] }): ManagedProcess {
+export function startGateway({ dir: given, listen, upstreams }: { dir: string; listen: string; upstreams: string[] }): ManagedProcess {
+  // nginx takes paths relative to its prefix (-p), so every path it is given is absolute.
+  const dir = path.resolve(given);
   const bin = nginxBinary();
   if (!bin) throw new Error('nginx is not installed; the gateway runs the real nginx (Debian: apt-get install -y nginx)');
   mkdirSync(dir, { recursive: true });

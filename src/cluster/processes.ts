@@ -52,13 +52,30 @@ export function nodeEntry(entry: string, args: string[] = []): Pick<ProcessSpec,
   return { command: process.execPath, args: ['--import', 'tsx', entry, ...args] };
 }
 
-/** The last lines of a log file, for error messages. */
-export function logTail(file: string, lines = 15): string {
+/**
+ * The last lines of a log file, for error messages: of a JSON line (the Temporal server's, pino's)
+ * only its message and error, and no line longer than 400 characters (no stack traces).
+ */
+export function logTail(file: string, lines = 8): string {
+  let text: string;
   try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n  ');
+    text = readFileSync(file, 'utf8');
   } catch {
     return '(no log)';
   }
+  const short = (line: string) => {
+    try {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      line = [entry.level, entry.msg, entry.error ?? entry.err]
+        .filter((v) => v !== undefined)
+        .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))
+        .join(' ');
+    } catch {
+      // not JSON: as it is
+    }
+    return line.length > 400 ? `${line.slice(0, 400)}…` : line;
+  };
+  return text.trim().split('\n').slice(-lines).map(short).join('\n  ');
 }
 
 /** Polls `check` until it resolves truthy; fails with what `describe` says once `timeoutMs` passed, or at once when `gone()` names an exited process. */

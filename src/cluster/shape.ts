@@ -74,6 +74,7 @@ function withDatabase(url: string, database: string): string {
 
 export async function startClusterShape(options: ClusterShapeOptions): Promise<ClusterShape> {
   const progress = options.progress ?? (() => {});
+  options = { ...options, dir: path.resolve(options.dir) };
   const logDir = path.join(options.dir, 'logs');
   const prefix = options.databasePrefix;
   const databases = Object.fromEntries(
@@ -115,6 +116,8 @@ export async function startClusterShape(options: ClusterShapeOptions): Promise<C
       MES_EVENTS_URL: `${gatewayUrl}/v1/integrations/mes/events`,
       CARRIER_EVENTS_URL: `${gatewayUrl}/v1/integrations/carrier/events`,
       METRICS_PORT: '0',
+      // Ten processes share the PostgreSQL server with Temporal's four.
+      DATABASE_POOL_SIZE: '3',
       ...options.env,
     };
     progress('Migrating the pipeline databases…');

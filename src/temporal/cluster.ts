@@ -104,7 +104,8 @@ export function clusterConfig(
       defaultStore: 'history-store',
       visibilityStore: 'visibility-store',
       numHistoryShards: options.historyShards,
-      datastores: { 'history-store': store(options.databaseNames.history, 20), 'visibility-store': store(options.databaseNames.visibility, 10) },
+      // Per service process; four of them stay within a default PostgreSQL's 100 connections beside the pipeline.
+      datastores: { 'history-store': store(options.databaseNames.history, 6), 'visibility-store': store(options.databaseNames.visibility, 2) },
     },
     global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
     services: Object.fromEntries(TEMPORAL_SERVICES.map((s) => [s, rpc(s)])),
@@ -217,10 +218,22 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   const address = `127.0.0.1:${options.frontendPort}`;
   progress(`Starting Temporal ${options.tools.version} services (${TEMPORAL_SERVICES.join(', ')}), frontend on ${address}…`);
-  const services = Object.fromEntries(TEMPORAL_SERVICES.map((s) => [s, startService(options.tools, configFile, options.dir, s)])) as Record<
-    TemporalService,
-    ManagedProcess
-  >;
+  // The first service to start on fresh databases writes the cluster's metadata record; several
+  // starting at once race for it and the losers exit. So history first, the rest once it is there.
+  const services = { history: startService(options.tools, configFile, options.dir, 'history') } as Record<TemporalService, ManagedProcess>;
+  const historyDb = postgres(withDatabase(options.databaseUrl, databases.history), { max: 1, onnotice: () => {} });
+  try {
+    await waitUntil('the cluster metadata record', async () => (await historyDb`SELECT 1 FROM cluster_metadata_info LIMIT 1`).length > 0, {
+      timeoutMs: 60_000,
+      gone: () => (services.history.exited() ? services.history : undefined),
+    });
+  } catch (err) {
+    await services.history.kill('SIGTERM');
+    throw err;
+  } finally {
+    await historyDb.end({ timeout: 5 });
+  }
+  for (const s of TEMPORAL_SERVICES.filter((x) => x !== 'history')) services[s] = startService(options.tools, configFile, options.dir, s);
   const cluster: TemporalCluster = {
     address,
     services,

@@ -1,0 +1,236 @@
+/**
+ * The production shape as `npm run cluster` runs it (src/cluster/shape.ts): a real Temporal
+ * server on PostgreSQL with frontend, history, matching and worker as separate processes, SQL
+ * visibility, worker processes per queue, two API replicas behind nginx. Orders go in through
+ * the gateway as the shop and partners send them, while one worker replica of every queue, one
+ * API replica and the history service are killed with SIGKILL and started again. One setup for
+ * the whole file (the cluster takes about half a minute to come up).
+ */
+import { Client, Connection } from '@temporalio/client';
+import { inArray } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropDatabase, openDatabases } from '../db/index.js';
+import { assignments } from '../db/crm/schema.js';
+import { productionJobs } from '../db/mes/schema.js';
+import { shipments } from '../db/carrier/schema.js';
+import { orders } from '../db/shop/schema.js';
+import { DATABASE_NAMES, SYSTEMS, loadConfig } from '../src/config.js';
+import { startClusterShape, type ClusterShape, type RunningPart } from '../src/cluster/shape.js';
+import { dataConverter } from '../src/temporal/codec.js';
+import { findTemporalServer } from '../src/temporal/server-build.js';
+import { PRIORITY_KEYS } from '../src/domain/priority.js';
+import { orderWorkflowId, statusQuery, type OrderState } from '../src/workflows/order/contract.js';
+import { TEST_DATA_DIR, TEST_TEMPORAL_PORT } from './support/constants.js';
+import { freePort } from './support/processes.js';
+import { sampleOrder } from './support/sample-order.js';
+
+const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const PREFIX = `${process.env.TEST_DB_PREFIX ?? 'orders_test'}_cluster`;
+const KEYS = { shop: 'shop-dev-key', acme: 'partner-acme-dev-key', globex: 'partner-globex-dev-key' } as const;
+type Sender = keyof typeof KEYS;
+
+let shape: ClusterShape;
+let connection: Connection;
+let client: Client;
+
+function at(database: string): string {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+beforeAll(async () => {
+  const tools = findTemporalServer();
+  if (!tools) throw new Error('the Temporal server is not built: run `npm run temporal -- ensure-server` (CI does it in .ci/run)');
+  // A fresh cluster every run: its own Temporal and pipeline databases.
+  const names = [...SYSTEMS.map((s) => `${PREFIX}_${DATABASE_NAMES[s].replace(/^orders_/, '')}`), `${PREFIX}_temporal`, `${PREFIX}_temporal_visibility`];
+  for (const name of names) await dropDatabase(at(name));
+  const [apiA, apiB, gateway] = [await freePort(), await freePort(), await freePort()];
+  shape = await startClusterShape({
+    tools,
+    dir: `${TEST_DATA_DIR}/cluster`,
+    databaseUrl: ADMIN_URL,
+    databasePrefix: PREFIX,
+    // Frontend, history, matching, worker on +0…+3, membership +10…+13, HTTP +20.
+    temporalPort: TEST_TEMPORAL_PORT + 1000,
+    gatewayPort: gateway,
+    apiPorts: [apiA, apiB],
+    env: { NODE_ENV: 'test', LOG_LEVEL: 'warn', PIPELINE_TIME_SCALE: '0.001', MES_CAPACITY: '2' },
+  });
+  connection = await Connection.connect({ address: shape.temporal.address });
+  client = new Client({ connection, namespace: 'default', dataConverter: dataConverter(loadConfig(shape.env)) });
+}, 240_000);
+
+afterAll(async () => {
+  await connection?.close();
+  await shape?.stop();
+});
+
+/**
+ * Places an order through the gateway as a client does: the same Idempotency-Key again after a
+ * 5xx or a broken connection, until the order is acknowledged (202) or `timeoutMs` passed.
+ */
+async function placeOrder(sender: Sender, key: string, timeoutMs = 90_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  // The same body with every retry, as the key promises.
+  const body = JSON.stringify(sampleOrder());
+  let last: string;
+  for (;;) {
+    try {
+      const res = await fetch(`${shape.gatewayUrl}/v1/orders`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEYS[sender]}`, 'content-type': 'application/json', 'idempotency-key': key },
+        body,
+        signal: AbortSignal.timeout(15_000),
+      });
+      const answer = (await res.json()) as { id?: string; detail?: string };
+      if (res.status === 202 || res.status === 201) return answer.id!;
+      if (res.status < 500 && res.status !== 429) throw new Error(`order ${key} refused: ${res.status} ${JSON.stringify(answer)}`);
+      last = `${res.status} ${answer.detail ?? ''}`;
+    } catch (err) {
+      if ((err as Error).message.startsWith(`order ${key} refused`)) throw err;
+      last = (err as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`order ${key} not acknowledged within ${timeoutMs} ms; last answer: ${last}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function statusOf(id: string): Promise<OrderState> {
+  return client.workflow.getHandle(orderWorkflowId(id)).query(statusQuery);
+}
+
+async function waitDelivered(ids: string[], timeoutMs: number): Promise<OrderState[]> {
+  const deadline = Date.now() + timeoutMs;
+  let states: (OrderState | undefined)[];
+  for (;;) {
+    states = await Promise.all(ids.map((id) => statusOf(id).catch(() => undefined)));
+    if (states.every((s) => s?.status === 'delivered')) return states as OrderState[];
+    if (Date.now() > deadline) {
+      const open = states.map((s, i) => `${ids[i]}: ${s?.status ?? 'no answer'}`).filter((l) => !l.endsWith('delivered'));
+      throw new Error(`${open.length} orders not delivered within ${timeoutMs} ms:\n  ${open.join('\n  ')}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function count(query: string): Promise<number> {
+  return (await client.workflow.count(query)).count;
+}
+
+/** Until SQL visibility answers `query` with `expected` (visibility lags history a little). */
+async function visibleCount(query: string, expected: number, timeoutMs = 30_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = await count(query);
+    if (n === expected || Date.now() > deadline) return n;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+const part = (name: string): RunningPart => {
+  const found = shape.parts.find((p) => p.name === name);
+  if (!found) throw new Error(`no part ${name} in ${shape.parts.map((p) => p.name).join(', ')}`);
+  return found;
+};
+
+describe('the production shape on one machine (npm run cluster)', () => {
+  it('runs Temporal as four service processes on PostgreSQL with SQL visibility', async () => {
+    expect(Object.keys(shape.temporal.services).sort()).toEqual(['frontend', 'history', 'matching', 'worker']);
+    const pids = new Set(Object.values(shape.temporal.services).map((s) => s.child.pid));
+    expect(pids.size).toBe(4);
+    const attributes = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+    expect(Object.keys(attributes.customAttributes ?? {})).toEqual(
+      expect.arrayContaining(['OrderStatus', 'Channel', 'OrderPriority', 'PartnerId', 'ExternalRef']),
+    );
+    const system = await connection.workflowService.getSystemInfo({});
+    expect(system.serverVersion).toBe('1.32.1');
+    // Two API replicas behind one gateway, worker processes per queue.
+    expect(shape.parts.filter((p) => p.kind === 'api')).toHaveLength(2);
+    expect(shape.parts.filter((p) => p.queue === 'orders')).toHaveLength(2);
+    expect(shape.parts.filter((p) => p.queue === 'pricing')).toHaveLength(2);
+    expect(shape.parts.filter((p) => p.queue === 'crm')).toHaveLength(2);
+  });
+
+  it('delivers orders of the shop and two partners, and answers the Web UI searches on SQL visibility', async () => {
+    const senders: Sender[] = ['shop', 'acme', 'globex', 'shop', 'acme', 'globex'];
+    const ids = await Promise.all(senders.map((s, i) => placeOrder(s, `first-${s}-${i}`)));
+    const states = await waitDelivered(ids, 120_000);
+    expect(states.map((s) => s.channel)).toEqual(['b2c', 'b2b', 'b2b', 'b2c', 'b2b', 'b2b']);
+    expect(states.map((s) => s.partnerId ?? null)).toEqual([null, 'acme', 'globex', null, 'acme', 'globex']);
+
+    const mine = `WorkflowId IN (${ids.map((id) => `'${orderWorkflowId(id)}'`).join(', ')})`;
+    expect(await visibleCount(`${mine} AND OrderStatus = 'delivered'`, 6)).toBe(6);
+    expect(await visibleCount(`${mine} AND Channel = 'b2b'`, 4)).toBe(4);
+    expect(await visibleCount(`${mine} AND PartnerId = 'acme'`, 2)).toBe(2);
+    expect(await visibleCount(`${mine} AND PartnerId = 'globex' AND Channel = 'b2b'`, 2)).toBe(2);
+    // The Web UI's "high or above" search: OrderPriority holds the priority key (rush 1, high 2, …).
+    const highPriority = states.filter((s) => PRIORITY_KEYS[s.priority] <= 2).length;
+    expect(highPriority).toBeGreaterThan(0);
+    expect(highPriority).toBeLessThan(6);
+    expect(await visibleCount(`${mine} AND OrderPriority <= 2`, highPriority)).toBe(highPriority);
+    expect(await visibleCount(`${mine} AND ExecutionStatus = 'Completed'`, 6)).toBe(6);
+    // A list through the gateway (an API replica reading the shop database) shows them too.
+    const list = await fetch(`${shape.gatewayUrl}/v1/orders?status=delivered&limit=100`, { headers: { authorization: `Bearer ${KEYS.shop}` } });
+    expect(list.status).toBe(200);
+    const listed = ((await list.json()) as { data: { id: string }[] }).data.map((o) => o.id);
+    expect(listed).toEqual(expect.arrayContaining([ids[0], ids[3]]));
+  }, 180_000);
+
+  it('loses and duplicates nothing when a worker of every queue, an API replica and the history service are killed', async () => {
+    const senders: Sender[] = ['shop', 'acme', 'globex'];
+    const placed: Promise<string>[] = [];
+    // Orders arrive at about five a second, for six seconds.
+    const sending = (async () => {
+      for (let i = 0; i < 30; i++) {
+        placed.push(placeOrder(senders[i % 3]!, `fault-${senders[i % 3]}-${i}`));
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+
+    await new Promise((r) => setTimeout(r, 1_500));
+    // One replica of each queue and one API replica: SIGKILL, started again a moment later.
+    const victims = ['worker-orders-1', 'worker-pricing-1', 'worker-crm-1', 'worker-mes-1', 'worker-shipping-1', 'api-1'].map(part);
+    await Promise.all(victims.map((v) => v.process.kill('SIGKILL')));
+    await new Promise((r) => setTimeout(r, 1_500));
+    // The history service dies too, while the replacements start.
+    await shape.temporal.services.history.kill('SIGKILL');
+    const restarted = await Promise.all(victims.map((v) => shape.restart(v)));
+    await new Promise((r) => setTimeout(r, 3_000));
+    shape.temporal.services.history = shape.temporal.services.history.restart();
+    await sending;
+    const ids = await Promise.all(placed);
+    expect(new Set(ids).size).toBe(30);
+    expect(restarted.every((p) => !p.process.exited())).toBe(true);
+
+    const final = await waitDelivered(ids, 240_000);
+    expect(final.every((s) => s.status === 'delivered')).toBe(true);
+
+    const dbs = await openDatabases(loadConfig(shape.env), SYSTEMS);
+    try {
+      // Exactly one side effect of each kind per acknowledged order.
+      const jobs = await dbs.mes.db
+        .select({ orderId: productionJobs.orderId, id: productionJobs.id })
+        .from(productionJobs)
+        .where(inArray(productionJobs.orderId, ids));
+      expect(jobs.map((j) => j.orderId).sort()).toEqual([...ids].sort());
+      expect(new Set(final.map((s) => s.production?.jobId))).toEqual(new Set(jobs.map((j) => j.id)));
+      const shipped = await dbs.carrier.db.select({ orderId: shipments.orderId }).from(shipments).where(inArray(shipments.orderId, ids));
+      expect(shipped.map((s) => s.orderId).sort()).toEqual([...ids].sort());
+      const assigned = await dbs.crm.db.select({ orderId: assignments.orderId }).from(assignments).where(inArray(assignments.orderId, ids));
+      expect(assigned.map((a) => a.orderId).sort()).toEqual([...ids].sort());
+      // The shop's projection says what the workflows say.
+      const rows = await dbs.shop.db.select({ id: orders.id, status: orders.status, priority: orders.priority }).from(orders).where(inArray(orders.id, ids));
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      expect(rows).toHaveLength(ids.length);
+      for (const state of final) expect(byId.get(state.orderId)).toEqual({ id: state.orderId, status: state.status, priority: state.priority });
+    } finally {
+      await dbs.close();
+    }
+
+    // Every closed workflow still answers its status query (replayed by a worker of the restarted shape).
+    expect(await visibleCount(`ExecutionStatus = 'Completed' AND OrderStatus = 'delivered'`, 36)).toBe(36);
+    const again = await Promise.all(ids.map(statusOf));
+    expect(again.map((s) => s.status)).toEqual(ids.map(() => 'delivered'));
+  }, 400_000);
+});
