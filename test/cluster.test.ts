@@ -14,7 +14,7 @@ import { assignments } from '../db/crm/schema.js';
 import { productionJobs } from '../db/mes/schema.js';
 import { shipments } from '../db/carrier/schema.js';
 import { orders } from '../db/shop/schema.js';
-import { DATABASE_NAMES, SYSTEMS, loadConfig } from '../src/config.js';
+import { DATABASE_NAMES, SYSTEMS, loadConfig, withDatabase } from '../src/config.js';
 import { startClusterShape, type ClusterShape, type RunningPart } from '../src/cluster/shape.js';
 import { dataConverter } from '../src/temporal/codec.js';
 import { findTemporalServer } from '../src/temporal/server-build.js';
@@ -33,18 +33,12 @@ let shape: ClusterShape;
 let connection: Connection;
 let client: Client;
 
-function at(database: string): string {
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
 beforeAll(async () => {
   const tools = findTemporalServer();
   if (!tools) throw new Error('the Temporal server is not built: run `npm run temporal -- ensure-server` (CI does it in .ci/run)');
   // A fresh cluster every run: its own Temporal and pipeline databases.
   const names = [...SYSTEMS.map((s) => `${PREFIX}_${DATABASE_NAMES[s].replace(/^orders_/, '')}`), `${PREFIX}_temporal`, `${PREFIX}_temporal_visibility`];
-  for (const name of names) await dropDatabase(at(name));
+  for (const name of names) await dropDatabase(withDatabase(ADMIN_URL, name));
   const [apiA, apiB, gateway] = [await freePort(), await freePort(), await freePort()];
   shape = await startClusterShape({
     tools,

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
-import { DATABASE_NAMES, SYSTEMS } from '../config.js';
+import { DATABASE_NAMES, SYSTEMS, withDatabase } from '../config.js';
 import { ensureTemporalSetup } from '../temporal/setup.js';
 import { startTemporalCluster, type TemporalCluster } from '../temporal/cluster.js';
 import type { ServerTools } from '../temporal/server-build.js';
@@ -64,12 +64,6 @@ export interface ClusterShape {
   /** Kills `part` with SIGKILL and starts it again with the same settings. */
   restart(part: RunningPart, signal?: NodeJS.Signals): Promise<RunningPart>;
   stop(): Promise<void>;
-}
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
 }
 
 export async function startClusterShape(options: ClusterShapeOptions): Promise<ClusterShape> {

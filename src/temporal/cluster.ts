@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import postgres from 'postgres';
+import { withDatabase } from '../config.js';
 import { logTail, startProcess, waitUntil, type ManagedProcess } from '../cluster/processes.js';
 import type { ServerTools } from './server-build.js';
 
@@ -179,12 +180,6 @@ export async function setupClusterDatabases(
   } finally {
     await admin.end({ timeout: 5 });
   }
-}
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
 }
 
 function startService(tools: ServerTools, configFile: string, dir: string, service: TemporalService): ManagedProcess {
