@@ -1,11 +1,13 @@
 /**
  * End-to-end throughput of the order pipeline against a bare Temporal baseline.
  *
- *   npm run bench -- [--rate 200] [--duration 60] [--concurrency 100] [--quick] [--help]
+ *   npm run bench -- [--rate 200] [--duration 60] [--concurrency 100] [--quick] [--cluster] [--help]
  *
  * Runs everything itself: a Temporal dev server on a free port, dedicated databases on the local
  * PostgreSQL, the real workers (`src/workers/main.ts all`) and the real API (`src/api/main.ts`)
- * as child processes. Phase 1 POSTs random valid orders to the API and follows each to its end;
+ * as child processes. With `--cluster`, the production shape of `npm run cluster` instead: a
+ * Temporal cluster on PostgreSQL (four service processes), worker processes per queue, two API
+ * replicas behind nginx. Phase 1 POSTs random valid orders to the API and follows each to its end;
  * phase 2, on the same server, starts a workflow of five no-op activities (bench/baseline/) with
  * the Temporal client at the same rate and concurrency. Prints progress on stderr, the figures,
  * and as the LAST line of stdout a JSON object; writes bench/results/pipeline.json and .png.
@@ -13,6 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +29,9 @@ import { randomOrder } from '../src/cli/commands/simulate.js';
 import { SYSTEMS, loadConfig, withDatabase } from '../src/config.js';
 import { dataConverter } from '../src/temporal/codec.js';
 import { ensureTemporalCli, startDevServer } from '../src/temporal/dev-server.js';
+import { clusterPorts } from '../src/temporal/cluster.js';
+import { findTemporalServer } from '../src/temporal/server-build.js';
+import { startClusterShape, type ClusterShape } from '../src/cluster/shape.js';
 import { writeWorkflowBundle, bundlerOptions } from '../src/workflows/bundle.js';
 import { STAGES, TASK_QUEUES, orderWorkflowId, type OrderState } from '../src/workflows/order/contract.js';
 import { freePort } from '../test/support/processes.js';
@@ -48,6 +54,11 @@ usage: npm run bench -- [options]
   --out FILE        JSON result (default bench/results/pipeline.json; the chart goes next to
                     it as .png)
   --cpu-prof        write a V8 CPU profile of the pipeline's workers process to .data/bench/prof/
+  --cluster         run on the production shape (npm run cluster) instead of the dev server:
+                    a Temporal cluster on PostgreSQL, worker processes per queue, two API
+                    replicas behind nginx; results go to bench/results/pipeline-cluster.json
+  --temporal-port N with --cluster: the frontend's port; the services take the next 20
+                    (default 7833)
   --check FILE      the CPU regression check: exit 1 when CPU per order ÷ the baseline's is more
                     than 30 % above the reference in FILE (bench/cost-reference.json in CI)
   --save-reference FILE  write this run's CPU ratio as the reference FILE
@@ -84,9 +95,11 @@ const values = parseOptions(
     mix: { type: 'string', default: 'b2c=0.3' },
     quick: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
+    'temporal-port': { type: 'string', default: '7833' },
     check: { type: 'string' },
     'save-reference': { type: 'string' },
-    out: { type: 'string', default: path.join('bench', 'results', 'pipeline.json') },
+    out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   USAGE,
@@ -106,7 +119,11 @@ const lines = num('lines', values.lines ?? String(concurrency), 1, 10_000, true)
 const mixMatch = /^b2c=(0(\.\d+)?|1(\.0+)?)$/.exec(values.mix ?? '');
 if (!mixMatch) fail(`--mix must look like b2c=0.3 (got "${values.mix}")`);
 const b2cShare = Number(mixMatch[1]);
-const outFile = path.resolve(values.out!);
+const outFile = path.resolve(values.out ?? path.join('bench', 'results', values.cluster ? 'pipeline-cluster.json' : 'pipeline.json'));
+const clusterPort = num('temporal-port', values['temporal-port'], 1024, 65535 - 20, true);
+if (values.cluster && (values.check || values['save-reference']))
+  fail('--check and --save-reference compare with the reference measured on the dev server: run them without --cluster');
+if (values.cluster && values['cpu-prof']) fail('--cpu-prof profiles the one workers process of the dev-server run: run it without --cluster');
 /** How much worse than the reference the CPU ratio may get before `--check` fails. */
 const CHECK_TOLERANCE = 0.3;
 interface CostReference {
@@ -214,12 +231,43 @@ function postgresCpuMs(): number {
   return sum;
 }
 
+/** The processes of a phase by the name they are reported under; a group (the cluster's replicas) adds up. */
+type PhasePids = Record<string, number | undefined | (number | undefined)[]>;
 type CpuSnapshot = Record<string, number>;
-function cpuSnapshot(pids: Record<string, number | undefined>): CpuSnapshot {
+function cpuSnapshot(pids: PhasePids): CpuSnapshot {
   const usage = process.cpuUsage();
   const out: CpuSnapshot = { machine: machineBusyMs(), bench: (usage.user + usage.system) / 1000, postgres: postgresCpuMs() };
-  for (const [name, pid] of Object.entries(pids)) out[name] = processCpuMs(pid);
+  for (const [name, pid] of Object.entries(pids)) out[name] = Array.isArray(pid) ? pid.reduce((sum: number, p) => sum + processCpuMs(p), 0) : processCpuMs(pid);
   return out;
+}
+
+/** The children of `pid` (nginx's worker processes of its master). */
+function childPids(pid: number | undefined): number[] {
+  if (!HAVE_PROC || pid === undefined) return [];
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Fails unless every port the cluster would take is free, so a busy port is named before anything starts. */
+async function clusterPortsFree(frontendPort: number): Promise<void> {
+  const { grpc, membership, http } = clusterPorts(frontendPort);
+  for (const port of [...Object.values(grpc), ...Object.values(membership), http]) {
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (!free) fail(`port ${port} is in use, and the cluster's services need ${frontendPort}–${http}: pick another --temporal-port`);
+  }
 }
 /**
  * CPU ms per completed workflow between two snapshots, per process; `ours` = the run's own
@@ -288,7 +336,7 @@ async function drive(
   client: Client,
   start: (n: number) => Promise<Started | { refused: string }>,
   judge: (result: unknown) => string,
-  pids: Record<string, number | undefined>,
+  pids: PhasePids,
 ): Promise<PhaseResult & { results: unknown[] }> {
   let inFlight = 0;
   let sent = 0;
@@ -412,34 +460,64 @@ async function main() {
 
   const children: Child[] = [];
   let server: Awaited<ReturnType<typeof startDevServer>> | undefined;
+  let shape: ClusterShape | undefined;
   let connection: Connection | undefined;
   const cleanup = async () => {
     await Promise.all(children.map((c) => c.stop()));
     await connection?.close().catch(() => undefined);
     await server?.stop();
+    await shape?.stop();
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
   process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
 
   try {
-    const cli = ensureTemporalCli(loadConfig({ TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH }).temporal.cliPath, note);
-    const temporalPort = await freePort();
-    server = await startDevServer({ cliPath: cli, port: temporalPort, headless: true });
-    note(`Temporal dev server on ${server.address} (SQLite in memory)`);
-    await Promise.all(Object.values(urls).map(dropDatabase));
     const env: Record<string, string> = {
       NODE_ENV: 'development',
       LOG_LEVEL: 'warn',
-      TEMPORAL_ADDRESS: server.address,
+      PIPELINE_TIME_SCALE: String(scale),
+      MES_CAPACITY: String(lines),
+      DATA_DIR: dataDir,
+    };
+    await Promise.all(Object.values(urls).map(dropDatabase));
+    let temporalAddress: string;
+    /** The Temporal server's processes: the dev server's one, or the cluster's four services. */
+    let temporalPids: PhasePids[string];
+    if (values.cluster) {
+      const tools = findTemporalServer();
+      if (!tools) fail('the Temporal server is not built: run `npm run temporal -- ensure-server` first (about 5 minutes from a cold Go cache)');
+      await clusterPortsFree(clusterPort);
+      const prefix = DB_PREFIX.replace(/_$/, '');
+      await Promise.all([`${prefix}_temporal`, `${prefix}_temporal_visibility`].map((name) => dropDatabase(withDatabase(serverUrl, name))));
+      shape = await startClusterShape({
+        tools,
+        dir: path.join(dataDir, 'cluster'),
+        databaseUrl: serverUrl,
+        databasePrefix: prefix,
+        temporalPort: clusterPort,
+        gatewayPort: await freePort(),
+        apiPorts: [await freePort(), await freePort()],
+        env,
+        progress: note,
+      });
+      temporalAddress = shape.temporal.address;
+      temporalPids = Object.values(shape.temporal.services).map((s) => s.child.pid);
+      note(`Temporal cluster on ${temporalAddress} (PostgreSQL; frontend, history, matching and worker as four processes)`);
+    } else {
+      const cli = ensureTemporalCli(loadConfig({ TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH }).temporal.cliPath, note);
+      server = await startDevServer({ cliPath: cli, port: await freePort(), headless: true });
+      temporalAddress = server.address;
+      temporalPids = server.process?.pid;
+      note(`Temporal dev server on ${server.address} (SQLite in memory)`);
+    }
+    Object.assign(env, {
+      TEMPORAL_ADDRESS: temporalAddress,
       SHOP_DATABASE_URL: urls.shop,
       CRM_DATABASE_URL: urls.crm,
       MES_DATABASE_URL: urls.mes,
       CARRIER_DATABASE_URL: urls.carrier,
       PRICING_DATABASE_URL: urls.pricing,
-      PIPELINE_TIME_SCALE: String(scale),
-      MES_CAPACITY: String(lines),
-      DATA_DIR: dataDir,
-    };
+    });
     const config = loadConfig(env);
     const dbs = await openDatabases(config, ['shop'], { migrate: true });
     // Clients in the `internal` tier: the rate limiter must not be what the benchmark measures.
@@ -452,41 +530,67 @@ async function main() {
     };
     await dbs.close();
 
-    note('bundling the order workflow and the baseline…');
+    note(shape ? 'bundling the baseline…' : 'bundling the order workflow and the baseline…');
     // As `npm start` builds it with no trace exporter configured (the benchmark's processes export no spans).
-    const orderBundle = await writeWorkflowBundle(path.join(dataDir, 'pipeline-order-bundle.js'), { tracing: false });
+    const orderBundle = shape ? undefined : await writeWorkflowBundle(path.join(dataDir, 'pipeline-order-bundle.js'), { tracing: false });
     const baselineBundle = path.join(dataDir, 'pipeline-baseline-bundle.js');
     const { code } = await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'bench', 'baseline', 'workflow.ts'), ...bundlerOptions, logger: quietLogger });
     await mkdir(dataDir, { recursive: true });
     await writeFile(baselineBundle, code);
 
-    connection = await Connection.connect({ address: server.address });
+    connection = await Connection.connect({ address: temporalAddress });
     // The pipeline's workers encrypt payloads (src/temporal/codec.ts); the baseline's worker has no codec.
     const client = new Client({ connection, dataConverter: dataConverter(config) });
     const baselineClient = new Client({ connection });
 
     // ── phase 1: the pipeline ──
-    const apiPort = await freePort();
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
-    const profile = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'prof')}`] : [];
-    // The embedded MES and carrier report their work to the API, as in `npm start`.
-    const events = { MES_EVENTS_URL: `${apiUrl}/v1/integrations/mes/events`, CARRIER_EVENTS_URL: `${apiUrl}/v1/integrations/carrier/events` };
-    const workers = spawnTs('workers', 'src/workers/main.ts', ['all'], { ...env, ...events, WORKFLOW_BUNDLE_PATH: orderBundle }, profile);
-    const api = spawnTs('api', 'src/api/main.ts', [], { ...env, PORT: String(apiPort) });
-    children.push(workers, api);
-    await until('the API', async () => (await fetch(`${apiUrl}/readyz`)).ok, [api, workers]);
-    await until(
-      'the workers',
-      async () =>
-        (await hasPollers(client, TASK_QUEUES.orders, 'workflow')) &&
-        (
-          await Promise.all(
-            ['orders', 'pricing', 'crm', 'mes', 'shipping'].map((q) => hasPollers(client, TASK_QUEUES[q as keyof typeof TASK_QUEUES], 'activity')),
-          )
-        ).every(Boolean),
-      [api, workers],
-    );
-    note(`pipeline up: API ${apiUrl} (pid ${api.proc.pid}), workers of every queue (pid ${workers.proc.pid})`);
+    let apiUrl: string;
+    let pipelinePids: PhasePids;
+    /** Stops the pipeline's processes once its phase is over. */
+    let stopPipeline: () => Promise<void>;
+    if (shape) {
+      // Through the gateway, as a partner reaches the production shape.
+      apiUrl = shape.gatewayUrl;
+      const pidsOf = (kind: string) => shape!.parts.filter((p) => p.kind === kind).map((p) => p.process.child.pid);
+      const gatewayPid = shape.parts.find((p) => p.kind === 'gateway')!.process.child.pid;
+      pipelinePids = { temporal: temporalPids, api: pidsOf('api'), workers: pidsOf('worker'), gateway: [gatewayPid, ...childPids(gatewayPid)] };
+      const parts = shape.parts;
+      stopPipeline = async () => {
+        for (const kind of ['gateway', 'api', 'worker'] as const) await Promise.all(parts.filter((p) => p.kind === kind).map((p) => p.process.kill('SIGTERM')));
+      };
+      note(
+        `pipeline up: gateway ${apiUrl} in front of ${pidsOf('api').length} API replicas, ${pidsOf('worker').length} worker processes (${parts
+          .filter((p) => p.kind === 'worker')
+          .map((p) => p.name.replace(/^worker-/, ''))
+          .join(', ')})`,
+      );
+    } else {
+      const apiPort = await freePort();
+      apiUrl = `http://127.0.0.1:${apiPort}`;
+      const profile = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'prof')}`] : [];
+      // The embedded MES and carrier report their work to the API, as in `npm start`.
+      const events = { MES_EVENTS_URL: `${apiUrl}/v1/integrations/mes/events`, CARRIER_EVENTS_URL: `${apiUrl}/v1/integrations/carrier/events` };
+      const workers = spawnTs('workers', 'src/workers/main.ts', ['all'], { ...env, ...events, WORKFLOW_BUNDLE_PATH: orderBundle! }, profile);
+      const api = spawnTs('api', 'src/api/main.ts', [], { ...env, PORT: String(apiPort) });
+      children.push(workers, api);
+      await until('the API', async () => (await fetch(`${apiUrl}/readyz`)).ok, [api, workers]);
+      await until(
+        'the workers',
+        async () =>
+          (await hasPollers(client, TASK_QUEUES.orders, 'workflow')) &&
+          (
+            await Promise.all(
+              ['orders', 'pricing', 'crm', 'mes', 'shipping'].map((q) => hasPollers(client, TASK_QUEUES[q as keyof typeof TASK_QUEUES], 'activity')),
+            )
+          ).every(Boolean),
+        [api, workers],
+      );
+      pipelinePids = { temporal: temporalPids, api: api.proc.pid, workers: workers.proc.pid };
+      stopPipeline = async () => {
+        await Promise.all([api.stop(), workers.stop()]);
+      };
+      note(`pipeline up: API ${apiUrl} (pid ${api.proc.pid}), workers of every queue (pid ${workers.proc.pid})`);
+    }
 
     const dueBy = () => new Date(Date.now() + 86_400_000).toISOString();
     let partnerTurn = 0;
@@ -510,7 +614,7 @@ async function main() {
         const status = (result as OrderState).status;
         return status === 'delivered' ? 'ok' : `ended ${status}`;
       },
-      { temporal: server.process?.pid, api: api.proc.pid, workers: workers.proc.pid },
+      pipelinePids,
     );
     const orders = pipeline.results as OrderState[];
     pipeline.queueWaitMs = Object.fromEntries(
@@ -540,12 +644,12 @@ async function main() {
     const pipelineHistory = historyFigures(await sampleHistories(delivered.map((o) => orderWorkflowId(o.orderId))), eventName);
     // Every order's steps, from its timeline: attempts after the first (a lost attempt shows here).
     const retriedStepAttempts = orders.reduce((n, o) => n + o.timeline.reduce((m, t) => m + Math.max(0, t.attempts - 1), 0), 0);
-    await Promise.all([api.stop(), workers.stop()]);
+    await stopPipeline();
     note(`pipeline: ${pipeline.perSecond} orders/s completed (steady state), ${pipeline.completed} delivered`);
 
     // ── phase 2: the baseline, same server ──
     const baseline = spawnTs('baseline worker', 'bench/baseline/worker.ts', [], {
-      BENCH_TEMPORAL_ADDRESS: server.address,
+      BENCH_TEMPORAL_ADDRESS: temporalAddress,
       BENCH_BASELINE_BUNDLE: baselineBundle,
       BENCH_BASELINE_QUEUE: BASELINE_QUEUE,
       BENCH_BASELINE_CONCURRENCY: String(config.concurrency.orders),
@@ -570,7 +674,7 @@ async function main() {
         return { workflowId: handle.workflowId };
       },
       (result) => (result === 5 ? 'ok' : `returned ${String(result)}`),
-      { temporal: server.process?.pid, worker: baseline.proc.pid },
+      { temporal: temporalPids, worker: baseline.proc.pid },
     );
     const baselineHistory = historyFigures(await sampleHistories(Array.from({ length: HISTORY_SAMPLE }, (_, n) => `baseline-${runId}-${n}`)), eventName);
     await baseline.stop();
@@ -621,6 +725,16 @@ async function main() {
       endToEndP99Ms: pipeline.endToEndMs.p99,
       queueWaitP50Ms: Object.fromEntries(Object.entries(pipeline.queueWaitMs).map(([k, v]) => [k, v.p50])),
       options: { rate, durationS, warmupS, concurrency, scale, lines, b2cShare, quick: values.quick },
+      /** Where it ran: the dev server (SQLite in memory, one process) or the cluster of `npm run cluster`. */
+      temporal: shape
+        ? {
+            server: 'cluster',
+            store: 'postgresql',
+            processes: Object.keys(shape.temporal.services),
+            workerProcesses: (pipelinePids.workers as unknown[]).length,
+            apiReplicas: (pipelinePids.api as unknown[]).length,
+          }
+        : { server: 'dev', store: 'sqlite in memory', processes: ['dev server'] },
       machine: { description: machineDescription(), cores: cpus().length, load1AtStart: round2(load1AtStart), load1AtEnd: round2(loadavg()[0]!) },
       startedAt: startedAt.toISOString(),
       pipeline: { ...strip(pipeline), slowest },
@@ -659,6 +773,7 @@ async function main() {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}`,
     );
+    if (shape) out("  (cluster: postgres counts the backends of Temporal's two databases too, which the dev server keeps in its own process)");
     out('queue wait per stage (ms, p50 / p99): ' + STAGES.map((s) => `${s} ${pipeline.queueWaitMs![s]!.p50}/${pipeline.queueWaitMs![s]!.p99}`).join(', '));
     if (Object.keys(pipeline.rejectedAtIntake).length) out(`not accepted: ${JSON.stringify(pipeline.rejectedAtIntake)}`);
     if (Object.keys(pipeline.notCompleted).length) out(`pipeline, not delivered: ${JSON.stringify(pipeline.notCompleted)}`);
