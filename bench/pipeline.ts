@@ -26,7 +26,7 @@ import { dropDatabase, openDatabases } from '../db/index.js';
 import { createClient } from '../src/api/clients.js';
 import { renderPng } from '../src/cli/chart.js';
 import { randomOrder } from '../src/cli/commands/simulate.js';
-import { SYSTEMS, loadConfig, withDatabase } from '../src/config.js';
+import { SYSTEMS, loadConfig, temporalConnectionOptions, withDatabase } from '../src/config.js';
 import { dataConverter } from '../src/temporal/codec.js';
 import { ensureTemporalCli, startDevServer } from '../src/temporal/dev-server.js';
 import { clusterPorts } from '../src/temporal/cluster.js';
@@ -501,6 +501,8 @@ async function main() {
         progress: note,
       });
       temporalAddress = shape.temporal.address;
+      // The cluster's client certificate (mTLS) for this process and the baseline's worker.
+      Object.assign(env, shape.temporal.clientEnv);
       temporalPids = Object.values(shape.temporal.services).map((s) => s.child.pid);
       note(`Temporal cluster on ${temporalAddress} (PostgreSQL; frontend, history, matching and worker as four processes)`);
     } else {
@@ -538,7 +540,7 @@ async function main() {
     await mkdir(dataDir, { recursive: true });
     await writeFile(baselineBundle, code);
 
-    connection = await Connection.connect({ address: temporalAddress });
+    connection = await Connection.connect(temporalConnectionOptions(config));
     // The pipeline's workers encrypt payloads (src/temporal/codec.ts); the baseline's worker has no codec.
     const client = new Client({ connection, dataConverter: dataConverter(config) });
     const baselineClient = new Client({ connection });
@@ -650,6 +652,7 @@ async function main() {
     // ── phase 2: the baseline, same server ──
     const baseline = spawnTs('baseline worker', 'bench/baseline/worker.ts', [], {
       BENCH_TEMPORAL_ADDRESS: temporalAddress,
+      ...Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('TEMPORAL_TLS'))),
       BENCH_BASELINE_BUNDLE: baselineBundle,
       BENCH_BASELINE_QUEUE: BASELINE_QUEUE,
       BENCH_BASELINE_CONCURRENCY: String(config.concurrency.orders),

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { dropDatabase, openDatabases } from '../db/index.js';
-import { SYSTEMS, loadConfig, withDatabase } from '../src/config.js';
+import { SYSTEMS, loadConfig, temporalConnectionOptions, withDatabase } from '../src/config.js';
 import { dataConverter } from '../src/temporal/codec.js';
 import { productionMs } from '../src/domain/durations.js';
 import { OrderRequestSchema } from '../src/domain/order.js';
@@ -94,7 +94,7 @@ async function main() {
   });
   const dbs = await openDatabases(config, SYSTEMS, { migrate: true });
   const bundle = await writeWorkflowBundle(path.join('.data', 'bench', 'workflow-bundle.js'));
-  const native = await connectWorkers(config.temporal.address);
+  const native = await connectWorkers(temporalConnectionOptions(config));
   const workers = await createWorkers(
     {
       config,

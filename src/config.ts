@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
@@ -31,6 +32,12 @@ const EnvSchema = z.object({
   TEMPORAL_CLI_PATH: z.string().optional(),
   TEMPORAL_SETUP: z.enum(['auto', 'check']).optional(),
   TEMPORAL_NAMESPACE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  // The names Temporal's own clients and CLI read (its environment configuration).
+  TEMPORAL_TLS: z.enum(['true', 'false']).optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
 
   DATABASE_URL: optionalUrl,
   SHOP_DATABASE_URL: optionalUrl,
@@ -124,6 +131,8 @@ export interface Config {
     setup: 'auto' | 'check';
     /** Retention of closed orders' workflows on a namespace the setup registers. */
     namespaceRetentionDays: number;
+    /** TLS to the frontend (with a client certificate: mTLS); `undefined`: plain gRPC. */
+    tls: TemporalTls | undefined;
   };
   /** Connection URL per system; `undefined` means embedded PGlite under `dataDir`. */
   databases: Record<SystemName, string | undefined>;
@@ -339,6 +348,50 @@ export function withDatabase(url: string, database: string): string {
 
 export class ConfigError extends Error {}
 
+/** TLS of the connections to Temporal, in the SDK's shape (`Connection` and `NativeConnection` take it as it is). */
+export interface TemporalTls {
+  /** The CA the frontend's certificate is checked against; unset: the system's roots. */
+  serverRootCACertificate?: Buffer;
+  /** This process's certificate and key, for a frontend that requires client certificates (mTLS). */
+  clientCertPair?: { crt: Buffer; key: Buffer };
+  /** The name the frontend's certificate must carry when it differs from the address's host. */
+  serverNameOverride?: string;
+}
+
+/**
+ * TLS from TEMPORAL_TLS_*: on when TEMPORAL_TLS=true or a certificate path is given, unless
+ * TEMPORAL_TLS=false. Files that cannot be read, or a certificate without its key, are issues.
+ */
+function temporalTlsOf(e: Env, issues: string[]): TemporalTls | undefined {
+  const paths = [e.TEMPORAL_TLS_SERVER_CA_CERT_PATH, e.TEMPORAL_TLS_CLIENT_CERT_PATH, e.TEMPORAL_TLS_CLIENT_KEY_PATH];
+  if (e.TEMPORAL_TLS === 'false' || (e.TEMPORAL_TLS !== 'true' && paths.every((p) => p === undefined))) return undefined;
+  const read = (name: string, file: string | undefined): Buffer | undefined => {
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      issues.push(`${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give the path of a PEM file`);
+      return undefined;
+    }
+  };
+  const ca = read('TEMPORAL_TLS_SERVER_CA_CERT_PATH', e.TEMPORAL_TLS_SERVER_CA_CERT_PATH);
+  const crt = read('TEMPORAL_TLS_CLIENT_CERT_PATH', e.TEMPORAL_TLS_CLIENT_CERT_PATH);
+  const key = read('TEMPORAL_TLS_CLIENT_KEY_PATH', e.TEMPORAL_TLS_CLIENT_KEY_PATH);
+  if ((e.TEMPORAL_TLS_CLIENT_CERT_PATH === undefined) !== (e.TEMPORAL_TLS_CLIENT_KEY_PATH === undefined)) {
+    issues.push('TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH: a client certificate needs its key, and a key its certificate; set both');
+  }
+  return {
+    ...(ca ? { serverRootCACertificate: ca } : {}),
+    ...(crt && key ? { clientCertPair: { crt, key } } : {}),
+    ...(e.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: e.TEMPORAL_TLS_SERVER_NAME } : {}),
+  };
+}
+
+/** Address and TLS of the Temporal frontend, to spread into `Connection.connect` / `NativeConnection.connect`. */
+export function temporalConnectionOptions(config: Pick<Config, 'temporal'>): { address: string; tls?: TemporalTls } {
+  return config.temporal.tls ? { address: config.temporal.address, tls: config.temporal.tls } : { address: config.temporal.address };
+}
+
 /** The configuration of a command's process; a readable message and exit code 2 when it is invalid. */
 export function loadConfigOrExit(source: NodeJS.ProcessEnv = process.env): Config {
   try {
@@ -360,6 +413,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const secretNames = new Set(secretIssues.map((line) => line.trim().split(':')[0]!));
   const keyIssues: string[] = [];
   const payloadKeys = parsed.success ? payloadKeysOf(parsed.data, keyIssues) : [];
+  const temporalTls = parsed.success ? temporalTlsOf(parsed.data, keyIssues) : undefined;
   const lines = [
     ...(parsed.success ? [] : parsed.error.issues.filter((i) => !secretNames.has(String(i.path[0]))).map((i) => `  ${i.path.join('.')}: ${i.message}`)),
     ...secretIssues,
@@ -392,6 +446,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       // A shared production cluster is changed only when asked to.
       setup: e.TEMPORAL_SETUP ?? (e.NODE_ENV === 'production' ? 'check' : 'auto'),
       namespaceRetentionDays: e.TEMPORAL_NAMESPACE_RETENTION_DAYS,
+      tls: temporalTls,
     },
     databases,
     shopReadUrl: e.SHOP_READ_DATABASE_URL ?? databases.shop,

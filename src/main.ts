@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { openDatabases } from '../db/index.js';
 import { startApi } from './api/server.js';
 import { DEV_CLIENTS } from './api/clients.js';
-import { ConfigError, DEFAULT_METRICS_PORT, SYSTEMS, loadConfigOrExit } from './config.js';
+import { ConfigError, DEFAULT_METRICS_PORT, SYSTEMS, loadConfigOrExit, temporalConnectionOptions } from './config.js';
 import { createLogger, useReadableLogsOnTerminal } from './logger.js';
 import { waitFor } from './retry.js';
 import { ensureTemporalCli, isListening, startDevServer, type DevServer } from './temporal/dev-server.js';
@@ -81,14 +81,14 @@ const dbs = await openDatabases(config, SYSTEMS, { migrate: true });
 
 // 3. Workers for every queue, then the API.
 installTemporalRuntime(log, { metricsPort: config.metrics.sdkPort, metricsHost: config.metrics.host ?? '127.0.0.1' });
-const connection = await waitFor(() => connectWorkers(config.temporal.address), {
+const connection = await waitFor(() => connectWorkers(temporalConnectionOptions(config)), {
   what: `Temporal at ${config.temporal.address}`,
   timeoutMs: 120_000,
   onWait: say,
 });
 // The namespace and the search attributes orders need, on whichever server this is (the dev
 // server started above has them already). TEMPORAL_SETUP=check only looks.
-const setup = await startupSetupAt(config.temporal.address, {
+const setup = await startupSetupAt(temporalConnectionOptions(config), {
   namespace: config.temporal.namespace,
   mode: config.temporal.setup,
   retentionDays: config.temporal.namespaceRetentionDays,

@@ -16,6 +16,7 @@ import { shipments } from '../db/carrier/schema.js';
 import { orders } from '../db/shop/schema.js';
 import { DATABASE_NAMES, SYSTEMS, loadConfig, withDatabase } from '../src/config.js';
 import { startClusterShape, type ClusterShape, type RunningPart } from '../src/cluster/shape.js';
+import { clientTls, ensureClusterCertificates } from '../src/cluster/tls.js';
 import { dataConverter } from '../src/temporal/codec.js';
 import { findTemporalServer } from '../src/temporal/server-build.js';
 import { PRIORITY_KEYS } from '../src/domain/priority.js';
@@ -51,7 +52,7 @@ beforeAll(async () => {
     apiPorts: [apiA, apiB],
     env: { NODE_ENV: 'test', LOG_LEVEL: 'warn', PIPELINE_TIME_SCALE: '0.001', MES_CAPACITY: '2' },
   });
-  connection = await Connection.connect({ address: shape.temporal.address });
+  connection = await Connection.connect(shape.temporal.connection);
   client = new Client({ connection, namespace: 'default', dataConverter: dataConverter(loadConfig(shape.env)) });
 }, 240_000);
 
@@ -144,6 +145,42 @@ describe('the production shape on one machine (npm run cluster)', () => {
     expect(shape.parts.filter((p) => p.queue === 'orders')).toHaveLength(2);
     expect(shape.parts.filter((p) => p.queue === 'pricing')).toHaveLength(2);
     expect(shape.parts.filter((p) => p.queue === 'crm')).toHaveLength(2);
+  });
+
+  it('lets only holders of a certificate the cluster issued call its frontend (mTLS)', async () => {
+    // What the product's processes connect with: TLS, the cluster's CA, a client certificate.
+    expect(shape.temporal.connection.tls?.clientCertPair).toBeDefined();
+    expect(shape.env.TEMPORAL_TLS_CLIENT_CERT_PATH).toBeTruthy();
+    const refused = async (options: Parameters<typeof Connection.connect>[0]) => {
+      const attempt = await Connection.connect({ ...options, connectTimeout: 3_000 }).then(
+        async (c) => {
+          // A connection that opens must still be refused on its first call.
+          try {
+            await c.workflowService.getSystemInfo({});
+            return 'answered';
+          } finally {
+            await c.close();
+          }
+        },
+        (err: Error) => err.message,
+      );
+      expect(attempt).not.toBe('answered');
+      return attempt;
+    };
+    const { address } = shape.temporal;
+    const { serverRootCACertificate, serverNameOverride } = shape.temporal.connection.tls!;
+    // Plain gRPC, TLS without a client certificate, and a certificate of another authority.
+    await refused({ address });
+    await refused({ address, tls: { serverRootCACertificate, serverNameOverride } });
+    const stranger = ensureClusterCertificates(`${TEST_DATA_DIR}/cluster-stranger-tls`);
+    await refused({ address, tls: { serverRootCACertificate, serverNameOverride, clientCertPair: clientTls(stranger).clientCertPair } });
+    // The product's own certificate is admitted.
+    const admitted = await Connection.connect({ ...shape.temporal.connection, connectTimeout: 3_000 });
+    try {
+      expect((await admitted.workflowService.getSystemInfo({})).serverVersion).toBe('1.32.1');
+    } finally {
+      await admitted.close();
+    }
   });
 
   it('delivers orders of the shop and two partners, and answers the Web UI searches on SQL visibility', async () => {

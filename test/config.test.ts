@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEV_CLIENTS } from '../src/api/clients.js';
 import { ConfigError, DEV_SECRET_VALUES, loadConfig, withDatabase } from '../src/config.js';
@@ -17,6 +20,32 @@ function configError(source: NodeJS.ProcessEnv): string {
 }
 
 describe('loadConfig', () => {
+  it('connects to Temporal over TLS with the files TEMPORAL_TLS_* name, and says which one it cannot read', () => {
+    expect(loadConfig({}).temporal.tls).toBeUndefined();
+    expect(loadConfig({ TEMPORAL_TLS: 'true' }).temporal.tls).toEqual({});
+    const dir = mkdtempSync(path.join(tmpdir(), 'tls-config-'));
+    const file = (name: string, text: string) => {
+      writeFileSync(path.join(dir, name), text);
+      return path.join(dir, name);
+    };
+    const files = {
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: file('ca.pem', 'CA'),
+      TEMPORAL_TLS_CLIENT_CERT_PATH: file('client.pem', 'CERT'),
+      TEMPORAL_TLS_CLIENT_KEY_PATH: file('client.key', 'KEY'),
+    };
+    const tls = loadConfig({ ...files, TEMPORAL_TLS_SERVER_NAME: 'temporal.cluster' }).temporal.tls!;
+    expect(tls.serverRootCACertificate?.toString()).toBe('CA');
+    expect(tls.clientCertPair?.crt.toString()).toBe('CERT');
+    expect(tls.clientCertPair?.key.toString()).toBe('KEY');
+    expect(tls.serverNameOverride).toBe('temporal.cluster');
+    // Off when asked, whatever the paths say.
+    expect(loadConfig({ ...files, TEMPORAL_TLS: 'false' }).temporal.tls).toBeUndefined();
+    const missing = configError({ ...files, TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(dir, 'nope.pem') });
+    expect(missing).toContain(`TEMPORAL_TLS_SERVER_CA_CERT_PATH: cannot read ${path.join(dir, 'nope.pem')} (ENOENT)`);
+    expect(configError({ TEMPORAL_TLS_CLIENT_CERT_PATH: files.TEMPORAL_TLS_CLIENT_CERT_PATH })).toContain('a client certificate needs its key');
+    expect(configError({ TEMPORAL_TLS: 'yes' })).toContain('TEMPORAL_TLS');
+  });
+
   it('has defaults matching docker-compose, with embedded databases', () => {
     // an explicit empty environment: the test process's own variables must not leak in
     const config = loadConfig({});

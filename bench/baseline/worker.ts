@@ -1,11 +1,12 @@
 /**
  * Worker of the benchmark baseline (bench/baseline/workflow.ts), run as a child process of
  * bench/pipeline.ts: BENCH_TEMPORAL_ADDRESS, BENCH_BASELINE_BUNDLE (pre-built bundle) and
- * BENCH_BASELINE_QUEUE come from the parent. The worker limits are those of the `orders` worker
+ * BENCH_BASELINE_QUEUE come from the parent, and TEMPORAL_TLS_* on a cluster with mTLS. The worker limits are those of the `orders` worker
  * at the default ORDERS_CONCURRENCY and MAX_CACHED_WORKFLOWS, so both sides get the same slots.
  * Stops when stdin closes or on SIGTERM.
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { loadConfig } from '../../src/config.js';
 import { baselineActivities } from './activities.js';
 
 const address = process.env.BENCH_TEMPORAL_ADDRESS;
@@ -18,7 +19,9 @@ if (!address || !codePath || !taskQueue) {
 const concurrency = Number(process.env.BENCH_BASELINE_CONCURRENCY ?? 50);
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
-const connection = await NativeConnection.connect({ address });
+// TEMPORAL_TLS_*: the client certificate of a cluster that runs mTLS (npm run bench -- --cluster).
+const tls = loadConfig(Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('TEMPORAL_TLS')))).temporal.tls;
+const connection = await NativeConnection.connect(tls ? { address, tls } : { address });
 const worker = await Worker.create({
   connection,
   taskQueue,

@@ -1,7 +1,7 @@
 /** `npm run api`: the REST API alone (scale it out as replicas behind one port). */
 import { parseArgs } from 'node:util';
 import { openDatabases } from '../../db/index.js';
-import { ConfigError, loadConfigOrExit } from '../config.js';
+import { ConfigError, loadConfigOrExit, temporalConnectionOptions } from '../config.js';
 import { createLogger } from '../logger.js';
 import { waitFor } from '../retry.js';
 import { startupSetupAt } from '../temporal/setup.js';
@@ -39,7 +39,7 @@ log.info({ url: api.url, metrics: api.metrics?.url }, 'API listening');
 // namespace is not set up yet. TEMPORAL_SETUP=check only looks.
 void waitFor(
   () =>
-    startupSetupAt(config.temporal.address, {
+    startupSetupAt(temporalConnectionOptions(config), {
       namespace: config.temporal.namespace,
       mode: config.temporal.setup,
       retentionDays: config.temporal.namespaceRetentionDays,

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { openShopReader, type SystemDb } from '../../db/index.js';
-import { ConfigError, type Config } from '../config.js';
+import { ConfigError, temporalConnectionOptions, type Config } from '../config.js';
 import { dataConverter } from '../temporal/codec.js';
 import { workflowClientInterceptors } from '../tracing/index.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/http.js';
@@ -55,7 +55,7 @@ export async function startApi(options: {
     log.warn({ clients: unusable }, 'the integration client(s) are revoked or their id belongs to another kind of client: their events are refused');
   }
   const reader = await openShopReader(config, shop);
-  const connection = Connection.lazy({ address: config.temporal.address, connectTimeout: 3_000 });
+  const connection = Connection.lazy({ ...temporalConnectionOptions(config), connectTimeout: 3_000 });
   const temporal = new Client({
     connection,
     namespace: config.temporal.namespace,

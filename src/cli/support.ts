@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { openDatabases, openShopReader, type ShopDb, type SystemDb } from '../../db/index.js';
 import { traceLink, type TraceLink } from '../api/order-resource.js';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, loadConfig, temporalConnectionOptions, type Config } from '../config.js';
 import { dataConverter } from '../temporal/codec.js';
 import { OrderUnreadableError, readOrder, type ReadOrderResult } from '../workflows/order/client.js';
 import { isOrderId, type OrderState } from '../workflows/order/contract.js';
@@ -75,7 +75,7 @@ export class CliContext {
   async temporal(): Promise<Client> {
     const config = this.config;
     const { address, namespace } = config.temporal;
-    this.temporalClient ??= Connection.connect({ address, connectTimeout: CONNECT_TIMEOUT_MS }).then(
+    this.temporalClient ??= Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: CONNECT_TIMEOUT_MS }).then(
       (connection) => ({ connection, client: new Client({ connection, namespace, dataConverter: dataConverter(config) }) }),
       (err: unknown) => {
         throw new CliError(`cannot reach Temporal at ${address} (${(err as Error).message}) — is \`npm start\` running, or TEMPORAL_ADDRESS wrong?`);

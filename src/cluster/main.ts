@@ -18,6 +18,8 @@ Runs the production shape on this machine, without Docker:
     <prefix>_temporal_visibility; the namespace and search attributes set up by the product
   worker processes per task queue (${QUEUE_NAMES.map((q) => `${q} ${DEFAULT_WORKER_REPLICAS[q]}`).join(', ')})
   API replicas behind nginx (deploy/nginx/api.conf, as in docker-compose.yml) on one port
+  mutual TLS between Temporal's services and from every client: certificates of its own CAs,
+    made with openssl in <dir>/tls on the first run
 Ctrl-C stops every process it started; the databases stay (a second run continues with them).
 
 Options:
@@ -129,6 +131,10 @@ try {
 }
 const ports = clusterPorts(temporalPort);
 const rel = path.relative(process.cwd(), dir) || dir;
+// The client certificate's variables (Temporal's own names: the `temporal` CLI reads them too), relative to here.
+const tlsEnv = Object.entries(shape.temporal.clientEnv)
+  .map(([k, v]) => `${k}=${v.startsWith('/') ? path.relative(process.cwd(), v) : v}`)
+  .join(' \\\n    ');
 say(`
 The order pipeline runs in its production shape.
   Gateway        ${shape.gatewayUrl}   (the only public port; API docs at /docs)
@@ -144,9 +150,12 @@ The order pipeline runs in its production shape.
     .filter((p) => p.metricsPort)
     .map((p) => `${p.name} :${p.metricsPort}`)
     .join(', ')}
-  Temporal       frontend ${shape.temporal.address}, history :${ports.grpc.history}, matching :${ports.grpc.matching}, worker :${ports.grpc.worker} (databases ${shape.temporal.databases.history}, ${shape.temporal.databases.visibility})
+  Temporal       frontend ${shape.temporal.address}${shape.temporal.connection.tls ? ' (mTLS: a client certificate of this cluster is required)' : ''}, history :${ports.grpc.history}, matching :${ports.grpc.matching}, worker :${ports.grpc.worker} (databases ${shape.temporal.databases.history}, ${shape.temporal.databases.visibility})
   Logs           ${rel}/logs/, ${rel}/temporal/
-Operator CLI:  TEMPORAL_ADDRESS=${shape.temporal.address} npx orders --help
+  Certificates   ${rel}/tls/ (made on the first run; delete the folder for new ones)
+Operator CLI (npx orders, or the temporal CLI) with the cluster's client certificate:
+  ${tlsEnv} \\
+    npx orders --help
 Press Ctrl-C to stop.`);
 
 // A process that dies is reported; the rest keep serving (the gateway skips a dead API replica).

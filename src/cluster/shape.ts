@@ -15,6 +15,7 @@ import { createLogger } from '../logger.js';
 import { quietBundlerLogger, writeWorkflowBundle } from '../workflows/bundle.js';
 import { QUEUE_NAMES, type QueueName } from '../workflows/order/contract.js';
 import { startGateway } from './gateway.js';
+import { ensureClusterCertificates } from './tls.js';
 import { logTail, nodeEntry, startProcess, waitUntil, type ManagedProcess } from './processes.js';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -38,6 +39,11 @@ export interface ClusterShapeOptions {
   /** First port of the processes' metrics listeners (one each, in start order); 0 or unset: none. */
   metricsBasePort?: number;
   workers?: Partial<Record<QueueName, number>>;
+  /**
+   * Mutual TLS between Temporal's services and from every client (default on): certificates are
+   * made in `<dir>/tls` on first use (src/cluster/tls.ts). `false`: plain gRPC on loopback.
+   */
+  tls?: boolean;
   /** More environment for every pipeline process (PIPELINE_TIME_SCALE, NODE_ENV and its secrets, …). */
   env?: Record<string, string | undefined>;
   progress?: (message: string) => void;
@@ -92,9 +98,10 @@ export async function startClusterShape(options: ClusterShapeOptions): Promise<C
       databaseNames: { history: `${prefix}_temporal`, visibility: `${prefix}_temporal_visibility` },
       frontendPort: options.temporalPort,
       dir: path.join(options.dir, 'temporal'),
+      ...(options.tls !== false ? { tls: ensureClusterCertificates(path.join(options.dir, 'tls')) } : {}),
       progress,
     });
-    const connection = await Connection.connect({ address: temporal.address });
+    const connection = await Connection.connect(temporal.connection);
     try {
       const report = await ensureTemporalSetup(connection, 'default', { retentionDays: 3, progress });
       if (!report.noop) progress('Namespace "default" set up for orders.');
@@ -103,7 +110,7 @@ export async function startClusterShape(options: ClusterShapeOptions): Promise<C
     }
 
     const env: Record<string, string | undefined> = {
-      TEMPORAL_ADDRESS: temporal.address,
+      ...temporal.clientEnv,
       TEMPORAL_NAMESPACE: 'default',
       ...Object.fromEntries(SYSTEMS.map((s) => [`${s.toUpperCase()}_DATABASE_URL`, databases[s]])),
       PUBLIC_BASE_URL: gatewayUrl,
@@ -167,7 +174,7 @@ export async function startClusterShape(options: ClusterShapeOptions): Promise<C
       await waitUntil(`${api.name} on port ${api.port}`, async () => (await fetch(`http://127.0.0.1:${api.port}/readyz`)).ok, { timeoutMs: 120_000, gone });
     }
     await waitUntil(`the gateway on ${gatewayUrl}`, async () => (await fetch(`${gatewayUrl}/readyz`)).ok, { timeoutMs: 30_000, gone });
-    await waitForPollers(temporal.address, replicas, 120_000, gone);
+    await waitForPollers(temporal.connection, replicas, 120_000, gone);
 
     const shape: ClusterShape = {
       gatewayUrl,
@@ -191,8 +198,13 @@ export async function startClusterShape(options: ClusterShapeOptions): Promise<C
 }
 
 /** Until every queue has at least one poller (the workers have connected and polled). */
-async function waitForPollers(address: string, replicas: Record<QueueName, number>, timeoutMs: number, gone: () => ManagedProcess | undefined): Promise<void> {
-  const connection = await Connection.connect({ address });
+async function waitForPollers(
+  target: TemporalCluster['connection'],
+  replicas: Record<QueueName, number>,
+  timeoutMs: number,
+  gone: () => ManagedProcess | undefined,
+): Promise<void> {
+  const connection = await Connection.connect(target);
   try {
     for (const queue of QUEUE_NAMES.filter((q) => replicas[q] > 0)) {
       await waitUntil(

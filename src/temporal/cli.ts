@@ -107,7 +107,7 @@ async function setup(): Promise<number> {
   console.log(`Connecting to Temporal at ${address}…`);
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 5_000 });
+    connection = await Connection.connect({ address, ...(config.temporal.tls ? { tls: config.temporal.tls } : {}), connectTimeout: 5_000 });
   } catch (err) {
     console.error(
       `error: cannot reach Temporal at ${address} (${(err as Error).message}).\n` +

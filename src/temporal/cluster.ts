@@ -10,9 +10,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import postgres from 'postgres';
-import { withDatabase } from '../config.js';
+import { withDatabase, type TemporalTls } from '../config.js';
 import { logTail, startProcess, waitUntil, type ManagedProcess } from '../cluster/processes.js';
 import type { ServerTools } from './server-build.js';
+import { clientTls, clientTlsEnv, serverTlsConfig, type ClusterCertificates } from '../cluster/tls.js';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -35,6 +36,8 @@ export interface TemporalClusterOptions {
   /** History shards; fixed for the life of the databases (4 is plenty on one machine). */
   historyShards?: number;
   dynamicConfigFile?: string;
+  /** Mutual TLS between the services and on the frontend (see src/cluster/tls.ts); unset: plain gRPC on loopback. */
+  tls?: ClusterCertificates;
   progress?: (message: string) => void;
 }
 
@@ -47,6 +50,10 @@ export function clusterPorts(frontendPort: number) {
 
 export interface TemporalCluster {
   address: string;
+  /** What a client connects with: the address, and the client certificate when the cluster runs mTLS. */
+  connection: { address: string; tls?: TemporalTls };
+  /** The same as TEMPORAL_* variables for the product's processes (and the `temporal` CLI). */
+  clientEnv: Record<string, string>;
   services: Record<TemporalService, ManagedProcess>;
   databases: { history: string; visibility: string };
   configFile: string;
@@ -74,6 +81,7 @@ function pgTarget(url: string): PgTarget {
 export function clusterConfig(
   options: Required<Pick<TemporalClusterOptions, 'databaseUrl' | 'frontendPort' | 'historyShards' | 'dynamicConfigFile'>> & {
     databaseNames: { history: string; visibility: string };
+    tls?: ClusterCertificates | undefined;
   },
 ) {
   const pg = pgTarget(options.databaseUrl);
@@ -108,7 +116,10 @@ export function clusterConfig(
       // Per service process; four of them stay within a default PostgreSQL's 100 connections beside the pipeline.
       datastores: { 'history-store': store(options.databaseNames.history, 6), 'visibility-store': store(options.databaseNames.visibility, 2) },
     },
-    global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
+    global: {
+      membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' },
+      ...(options.tls ? { tls: serverTlsConfig(options.tls) } : {}),
+    },
     services: Object.fromEntries(TEMPORAL_SERVICES.map((s) => [s, rpc(s)])),
     clusterMetadata: {
       enableGlobalNamespace: false,
@@ -183,7 +194,8 @@ export async function setupClusterDatabases(
 }
 
 function startService(tools: ServerTools, configFile: string, dir: string, service: TemporalService): ManagedProcess {
-  // --allow-no-auth: without an authorizer; every service listens on loopback only (bindOnIP).
+  // --allow-no-auth: no authorizer (with mTLS, the certificate is what admits a caller); every
+  // service listens on loopback only (bindOnIP).
   return startProcess({
     name: `temporal-${service}`,
     command: tools.server,
@@ -209,6 +221,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     historyShards: options.historyShards ?? 4,
     dynamicConfigFile: options.dynamicConfigFile ?? CLUSTER_DYNAMIC_CONFIG,
     databaseNames: databases,
+    tls: options.tls,
   });
   writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   const address = `127.0.0.1:${options.frontendPort}`;
@@ -231,6 +244,8 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   for (const s of TEMPORAL_SERVICES.filter((x) => x !== 'history')) services[s] = startService(options.tools, configFile, options.dir, s);
   const cluster: TemporalCluster = {
     address,
+    connection: options.tls ? { address, tls: clientTls(options.tls) } : { address },
+    clientEnv: { TEMPORAL_ADDRESS: address, ...(options.tls ? clientTlsEnv(options.tls) : {}) },
     services,
     databases,
     configFile,
@@ -253,7 +268,7 @@ export async function waitForCluster(cluster: TemporalCluster, timeoutMs: number
   await waitUntil(
     `the Temporal cluster at ${cluster.address}`,
     async () => {
-      const connection = await Connection.connect({ address: cluster.address, connectTimeout: 2_000 });
+      const connection = await Connection.connect({ ...cluster.connection, connectTimeout: 2_000 });
       try {
         // History answers for a workflow that does not exist (NOT_FOUND), matching for a task queue.
         await connection.workflowService

@@ -9,6 +9,7 @@ import { Connection, isGrpcServiceError, type ConnectionLike } from '@temporalio
 import { msToTs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../workflows/order/contract.js';
+import type { TemporalTls } from '../config.js';
 
 const { IndexedValueType, NamespaceState } = proto.temporal.api.enums.v1;
 type SearchAttributeTypeName = (typeof SEARCH_ATTRIBUTES)[keyof typeof SEARCH_ATTRIBUTES]['type'];
@@ -380,10 +381,10 @@ export async function startupSetup(
 
 /** startupSetup over a connection of its own to `address` (throws when Temporal cannot be reached). */
 export async function startupSetupAt(
-  address: string,
+  target: { address: string; tls?: TemporalTls },
   options: Parameters<typeof startupSetup>[1] & { connectTimeoutMs?: number },
 ): Promise<StartupSetupOutcome> {
-  const connection = await Connection.connect({ address, connectTimeout: options.connectTimeoutMs ?? 5_000 });
+  const connection = await Connection.connect({ ...target, connectTimeout: options.connectTimeoutMs ?? 5_000 });
   try {
     return await startupSetup(connection, options);
   } finally {

@@ -1,7 +1,7 @@
 /** `npm run worker -- <queue…|all>`: workers of the named task queues in this process. */
 import { parseArgs } from 'node:util';
 import { openDatabases } from '../../db/index.js';
-import { loadConfigOrExit } from '../config.js';
+import { loadConfigOrExit, temporalConnectionOptions } from '../config.js';
 import { createLogger } from '../logger.js';
 import { waitFor } from '../retry.js';
 import { startMetricsServer } from '../metrics/http.js';
@@ -48,14 +48,14 @@ installTemporalRuntime(log, { metricsPort: config.metrics.sdkPort, ...(config.me
 const tracing = startTracing(config.tracing, { serviceName: `worker-${queues.join('-')}` });
 const metrics = config.metrics.port ? await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, log }) : undefined;
 const dbs = await openDatabases(config, systems, { migrate: true });
-const connection = await waitFor(() => connectWorkers(config.temporal.address), {
+const connection = await waitFor(() => connectWorkers(temporalConnectionOptions(config)), {
   what: `Temporal at ${config.temporal.address}`,
   timeoutMs: 120_000,
   onWait: (m) => log.warn(m),
 });
 try {
   // The namespace and search attributes the orders' workflows set; TEMPORAL_SETUP=check only looks.
-  const setup = await startupSetupAt(config.temporal.address, {
+  const setup = await startupSetupAt(temporalConnectionOptions(config), {
     namespace: config.temporal.namespace,
     mode: config.temporal.setup,
     retentionDays: config.temporal.namespaceRetentionDays,

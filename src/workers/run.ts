@@ -1,5 +1,5 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import type { SystemName } from '../config.js';
+import type { SystemName, TemporalTls } from '../config.js';
 import { QUEUE_NAMES, type QueueName } from '../workflows/order/contract.js';
 import type { BackgroundLoop } from '../systems/event-outbox.js';
 import type { WorkerContext } from './context.js';
@@ -20,8 +20,8 @@ export function databasesFor(queues: readonly QueueName[]): SystemName[] {
   return [...new Set(queues.map((q) => QUEUE_WORKERS[q].database).filter((d): d is SystemName => d !== undefined))];
 }
 
-export async function connectWorkers(address: string): Promise<NativeConnection> {
-  return NativeConnection.connect({ address });
+export async function connectWorkers(target: { address: string; tls?: TemporalTls }): Promise<NativeConnection> {
+  return NativeConnection.connect(target);
 }
 
 /** Builds one worker per queue; `run()` resolves once all of them have shut down. */

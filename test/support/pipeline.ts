@@ -4,7 +4,7 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { openDatabases } from '../../db/index.js';
 import { startApi, type RunningApi } from '../../src/api/server.js';
-import { SYSTEMS, loadConfig, type Config } from '../../src/config.js';
+import { SYSTEMS, loadConfig, temporalConnectionOptions, type Config } from '../../src/config.js';
 import type { OrderSource } from '../../src/intake.js';
 import { createLogger } from '../../src/logger.js';
 import { dataConverter } from '../../src/temporal/codec.js';
@@ -81,7 +81,7 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Test
   quietRuntime();
   const config = testConfig(options.env);
   const dbs = await openDatabases(config, SYSTEMS);
-  const nativeConnection = await connectWorkers(config.temporal.address);
+  const nativeConnection = await connectWorkers(temporalConnectionOptions(config));
   const workers = await createWorkers(
     {
       config,

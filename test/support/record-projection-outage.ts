@@ -18,7 +18,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { openDatabases } from '../../db/index.js';
 import { createOrderActivities } from '../../src/activities/orders.js';
-import { SYSTEMS, loadConfig } from '../../src/config.js';
+import { SYSTEMS, loadConfig, temporalConnectionOptions } from '../../src/config.js';
 import { dataConverter } from '../../src/temporal/codec.js';
 import { OrderRequestSchema } from '../../src/domain/order.js';
 import { newOrderInput, startOrderWorkflow } from '../../src/intake.js';
@@ -50,7 +50,7 @@ const mesAfterMs = Number(values['mes-after-seconds']) * 1000;
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const config = loadConfig();
 const dbs = await openDatabases(config, SYSTEMS);
-const native = await connectWorkers(config.temporal.address);
+const native = await connectWorkers(temporalConnectionOptions(config));
 const others = await createWorkers(
   {
     config,
