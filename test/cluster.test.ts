@@ -3,8 +3,9 @@
  * server on PostgreSQL with frontend, history, matching and worker as separate processes, SQL
  * visibility, worker processes per queue, two API replicas behind nginx. Orders go in through
  * the gateway as the shop and partners send them, while one worker replica of every queue, one
- * API replica and the history service are killed with SIGKILL and started again. One setup for
- * the whole file (the cluster takes about half a minute to come up).
+ * API replica and the history service are killed with SIGKILL and started again. It runs in
+ * production mode, as compose does: secrets of its own, no development key, mTLS to Temporal.
+ * One setup for the whole file (the cluster takes about half a minute to come up).
  */
 import { Client, Connection } from '@temporalio/client';
 import { inArray } from 'drizzle-orm';
@@ -24,11 +25,14 @@ import { orderWorkflowId, statusQuery, type OrderState } from '../src/workflows/
 import { TEST_DATA_DIR, TEST_TEMPORAL_PORT } from './support/constants.js';
 import { freePort } from './support/processes.js';
 import { sampleOrder } from './support/sample-order.js';
+import { productionSecrets } from './support/production-env.js';
+import { createClient } from '../src/api/clients.js';
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const PREFIX = `${process.env.TEST_DB_PREFIX ?? 'orders_test'}_cluster`;
-const KEYS = { shop: 'shop-dev-key', acme: 'partner-acme-dev-key', globex: 'partner-globex-dev-key' } as const;
-type Sender = keyof typeof KEYS;
+type Sender = 'shop' | 'acme' | 'globex';
+/** The API keys of the shop and the two partners, created in the shop database as an operator does (production has no dev keys). */
+const KEYS = {} as Record<Sender, string>;
 
 let shape: ClusterShape;
 let connection: Connection;
@@ -50,8 +54,16 @@ beforeAll(async () => {
     temporalPort: TEST_TEMPORAL_PORT + 1000,
     gatewayPort: gateway,
     apiPorts: [apiA, apiB],
-    env: { NODE_ENV: 'test', LOG_LEVEL: 'warn', PIPELINE_TIME_SCALE: '0.001', MES_CAPACITY: '2' },
+    env: { NODE_ENV: 'production', ...productionSecrets(), LOG_LEVEL: 'warn', PIPELINE_TIME_SCALE: '0.001', MES_CAPACITY: '2' },
   });
+  const dbs = await openDatabases(loadConfig(shape.env), ['shop']);
+  try {
+    KEYS.shop = (await createClient(dbs.shop.db, { name: 'Shop', kind: 'shop' })).key;
+    KEYS.acme = (await createClient(dbs.shop.db, { name: 'Acme', kind: 'partner', partnerId: 'acme' })).key;
+    KEYS.globex = (await createClient(dbs.shop.db, { name: 'Globex', kind: 'partner', partnerId: 'globex' })).key;
+  } finally {
+    await dbs.close();
+  }
   connection = await Connection.connect(shape.temporal.connection);
   client = new Client({ connection, namespace: 'default', dataConverter: dataConverter(loadConfig(shape.env)) });
 }, 240_000);
@@ -145,6 +157,17 @@ describe('the production shape on one machine (npm run cluster)', () => {
     expect(shape.parts.filter((p) => p.queue === 'orders')).toHaveLength(2);
     expect(shape.parts.filter((p) => p.queue === 'pricing')).toHaveLength(2);
     expect(shape.parts.filter((p) => p.queue === 'crm')).toHaveLength(2);
+  });
+
+  it('runs in production mode: the development keys are refused at the gateway', async () => {
+    expect(shape.env.NODE_ENV).toBe('production');
+    for (const key of ['shop-dev-key', 'partner-acme-dev-key', 'ops-dev-key']) {
+      const res = await fetch(`${shape.gatewayUrl}/v1/orders`, { headers: { authorization: `Bearer ${key}` } });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+    }
+    const own = await fetch(`${shape.gatewayUrl}/v1/orders`, { headers: { authorization: `Bearer ${KEYS.shop}` } });
+    expect(own.status).toBe(200);
   });
 
   it('lets only holders of a certificate the cluster issued call its frontend (mTLS)', async () => {
