@@ -4,9 +4,10 @@
  * order's whole timeline so far. For projection tests and the projection-write benchmark.
  */
 import { OrderRequestSchema } from '../../src/domain/order.js';
+import { priceOrder } from '../../src/domain/pricing/index.js';
 import { newOrderInput } from '../../src/intake.js';
 import { initialOrderState, type OrderState, type TimelineEntry } from '../../src/workflows/order/contract.js';
-import { SHOP_SOURCE, sampleOrder } from './pipeline.js';
+import { sampleOrder } from './sample-order.js';
 
 export interface ProgressionOptions {
   /** When the order was created; default now. */
@@ -20,7 +21,8 @@ export interface ProgressionOptions {
 
 /** The five states of one new order on its way to `delivered`, oldest first. */
 export function deliveredProgression(options: ProgressionOptions = {}): OrderState[] {
-  const base = initialOrderState(newOrderInput({ source: SHOP_SOURCE, order: OrderRequestSchema.parse(sampleOrder()), timeScale: 1 }));
+  const source = { clientId: 'shop', kind: 'shop', tier: 'shop' } as const;
+  const base = initialOrderState(newOrderInput({ source, order: OrderRequestSchema.parse(sampleOrder()), timeScale: 1 }));
   const created = (options.createdAt ?? new Date()).getTime();
   const ms = (i: number) => options.stageMs?.[i] ?? 1000;
   // Stage i starts when stage i - 1 ends.
@@ -39,6 +41,8 @@ export function deliveredProgression(options: ProgressionOptions = {}): OrderSta
     queueWaitMs: 2 + i,
     ...extra,
   });
+  // Accepted (with its promised date) and priced by the second write on.
+  const priced = { price: priceOrder(base.items), promisedBy: iso(starts[5]! + 86_400_000) };
   const state = (status: OrderState['status'], at: number, timeline: TimelineEntry[], sla?: OrderState['sla']): OrderState => ({
     ...base,
     ...(options.channel ? { channel: options.channel } : {}),
@@ -46,6 +50,7 @@ export function deliveredProgression(options: ProgressionOptions = {}): OrderSta
     status,
     updatedAt: iso(at),
     timeline,
+    ...(status === 'received' ? {} : priced),
     ...(sla ? { sla } : {}),
   });
   const overdue = options.overdue ? { overdueAt: iso(starts[4]!) } : undefined;
