@@ -4,25 +4,33 @@
  * upserts, updates, deletes and truncates of orders and timeline rows — in any order, timeline
  * rows before their order included — leave the trigger-maintained rollups exactly where a
  * recount from scratch (`dashboard_rollups_rebuild()`) puts them, and the status counts equal a
- * GROUP BY over `orders`. Runs on a database of its own (created and dropped here).
+ * GROUP BY over `orders`. The same holds for the projection's own writes (`recordProgress`
+ * through `projection_write`): retried, late and backwards writes over several orders neither
+ * count a timeline twice nor lose one. Runs on a database of its own (created and dropped here).
  */
 import fc from 'fast-check';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { dropDatabase, openDatabases } from '../db/index.js';
+import { createOrderActivities } from '../src/activities/orders.js';
 import { loadConfig, withDatabase } from '../src/config.js';
+import { canReach, type OrderStatus } from '../src/domain/status.js';
+import { registry } from '../src/metrics/registry.js';
+import { parseMetrics, value } from './support/monitoring.js';
+import { deliveredProgression } from './support/order-progression.js';
 
 const url = withDatabase(inject('databaseUrls').shop, `${new URL(inject('databaseUrls').shop).pathname.slice(1)}_rollups`);
 let pg: postgres.Sql;
+let dbs: Awaited<ReturnType<typeof openDatabases<'shop'>>>;
 
 beforeAll(async () => {
   await dropDatabase(url);
-  const dbs = await openDatabases(loadConfig({ SHOP_DATABASE_URL: url }), ['shop'], { migrate: true });
-  await dbs.close();
+  dbs = await openDatabases(loadConfig({ SHOP_DATABASE_URL: url }), ['shop'], { migrate: true });
   pg = postgres(url, { max: 1, onnotice: () => {} });
 });
 
 afterAll(async () => {
+  await dbs?.close();
   await pg?.end({ timeout: 5 });
   await dropDatabase(url);
 });
@@ -149,5 +157,50 @@ describe('dashboard rollups', () => {
     const negative = await pg`select 1 from order_status_counts where orders < 0 or overdue < 0 or at_risk < 0
       union all select 1 from order_throughput_hourly where orders < 0 union all select 1 from stage_timings_hourly where samples < 0`;
     expect(negative.length).toBe(0);
+  });
+
+  it('equal a recount after any sequence of projection writes, retried, late and backwards ones included', async () => {
+    const { recordProgress } = createOrderActivities({ shop: dbs.shop.db, log: { warn: () => undefined } });
+    const orderSetup = fc.record({
+      channel: fc.constantFrom('b2c' as const, 'b2b' as const),
+      createdMinutes: fc.integer({ min: 0, max: 600 }),
+      stageMs: fc.array(fc.integer({ min: 0, max: 7_200_000 }), { minLength: 5, maxLength: 5 }),
+      overdue: fc.boolean(),
+    });
+    // `step` of the order's progression (0 received … 4 delivered), written with its own version
+    // (so a repeat is a retry and an earlier step after a later one a late write) or, `newer`,
+    // with a version above all before it (a backwards write when the step is behind the order).
+    const write = fc.record({ order: fc.integer({ min: 0, max: 3 }), step: fc.integer({ min: 0, max: 4 }), newer: fc.boolean() });
+    const stagesCounted = async () => value(parseMetrics(await registry.metrics()), 'orders_stage_duration_seconds_count') ?? 0;
+
+    await fc.assert(
+      fc.asyncProperty(fc.array(orderSetup, { minLength: 4, maxLength: 4 }), fc.array(write, { minLength: 1, maxLength: 30 }), async (setups, writes) => {
+        await pg`truncate orders, order_events`;
+        const progressions = setups.map((o) => deliveredProgression({ ...o, createdAt: at(o.createdMinutes) }));
+        const model = new Map<string, { status: OrderStatus; version: number }>();
+        const counted = await stagesCounted();
+        for (const [i, w] of writes.entries()) {
+          const state = progressions[w.order]![w.step]!;
+          const version = w.newer ? 10 + i : w.step + 1;
+          await recordProgress({ state, version });
+          const recorded = model.get(state.orderId);
+          if (!recorded || (recorded.version < version && canReach(recorded.status, state.status))) model.set(state.orderId, { status: state.status, version });
+        }
+
+        const kept = await rollups();
+        await pg`select dashboard_rollups_rebuild()`;
+        expect(kept).toEqual(await rollups());
+
+        const recorded = await pg`select id, status, version from orders`;
+        expect(new Map(recorded.map((r) => [r.id as string, { status: r.status as string, version: r.version as number }]))).toEqual(model);
+        // Each completed stage counted once: in the duration histograms and by the worker.
+        const [ended] = await pg`select count(*)::int as n from order_events
+          where status = 'completed' and ended_at is not null and stage in ('accept', 'price', 'route-to-crm', 'produce', 'ship')`;
+        const [samples] = await pg`select coalesce(sum(samples), 0)::int as n from stage_timings_hourly where metric = 'duration'`;
+        expect(samples!.n).toBe(ended!.n);
+        expect((await stagesCounted()) - counted).toBe(ended!.n);
+      }),
+      { numRuns: 40 },
+    );
   });
 });

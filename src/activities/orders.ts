@@ -1,9 +1,9 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import { and, eq, isNotNull, sql } from 'drizzle-orm';
+import { getTableColumns, sql } from 'drizzle-orm';
 import type { ShopDb } from '../../db/index.js';
 import { orderEvents, orders } from '../../db/shop/schema.js';
 import { promiseDate } from '../domain/durations.js';
-import { canReach, type OrderStatus } from '../domain/status.js';
+import { canReach, ORDER_STATUSES } from '../domain/status.js';
 import { validateOrder } from '../domain/validation.js';
 import { recordProjectionWriteFailure, recordStageDuration } from '../metrics/registry.js';
 import { ORDER_REJECTED, PROJECTION_REJECTED, STAGES, type OrderState, type OrderWorkflowInput, type TimelineEntry } from '../workflows/order/contract.js';
@@ -126,73 +126,64 @@ export function createOrderActivities(deps: { shop: ShopDb; log?: { warn(message
     }
   }
 
+  /**
+   * One round trip: `projection_write` (db/shop/migrations/0004_projection_write.sql) locks the
+   * order's row, skips a late or retried write (version order), refuses a newer one that would
+   * move the order backwards, and writes the row and its timeline otherwise.
+   */
   async function write({ state, version }: RecordProgressInput): Promise<void> {
-    const row = orderRow(state, version);
-    const finished = await shop.transaction(async (tx) => {
-      // Version order already keeps a late write from winning; a newer version whose status the
-      // order cannot reach from the recorded one would still move it backwards: refuse it.
-      const [recorded] = await tx.select({ status: orders.status, version: orders.version }).from(orders).where(eq(orders.id, state.orderId)).for('update');
-      // A late write (or a retry of one already committed): the order and its timeline already
-      // hold this state or a newer one. Writing its timeline would move entries back (an ended
-      // stage to running), so nothing is written.
-      if (recorded && recorded.version >= version) return [];
-      if (recorded && !canReach(recorded.status as OrderStatus, state.status)) {
-        logger.warn('projection write ignored: it would move the order backwards', {
-          orderId: state.orderId,
-          recorded: recorded.status,
-          recordedVersion: recorded.version,
-          status: state.status,
-          version,
-        });
-        return [];
+    const row = asColumns(orders, orderRow(state, version));
+    const timeline = state.timeline.map((e) =>
+      asColumns(orderEvents, {
+        seq: e.seq,
+        stage: e.stage,
+        status: e.status,
+        startedAt: new Date(e.startedAt),
+        endedAt: e.endedAt ? new Date(e.endedAt) : null,
+        attempts: e.attempts,
+        priority: e.priority,
+        queueWaitMs: e.queueWaitMs ?? null,
+        detail: e.detail ?? null,
+      }),
+    );
+    // The statuses the order may be recorded in for this write to move it forward.
+    const reachableFrom = ORDER_STATUSES.filter((s) => canReach(s, state.status));
+    const [result] = await shop
+      .select({
+        outcome: sql<'written' | 'stale' | 'backwards'>`outcome`,
+        recordedStatus: sql<string | null>`recorded_status`,
+        recordedVersion: sql<number | null>`recorded_version`,
+        finished: sql<number[]>`finished`,
+      })
+      .from(sql`projection_write(${JSON.stringify(row)}::jsonb, ${JSON.stringify(timeline)}::jsonb, ${sql.param(reachableFrom)}::text[])`);
+    if (result?.outcome === 'backwards') {
+      logger.warn('projection write ignored: it would move the order backwards', {
+        orderId: state.orderId,
+        recorded: result.recordedStatus,
+        recordedVersion: result.recordedVersion,
+        status: state.status,
+        version,
+      });
+      return;
+    }
+    // Stages whose end this write recorded first: a retried write (already committed) or a
+    // late one finds them recorded and counts nothing.
+    const finished = new Set(result?.finished ?? []);
+    for (const e of state.timeline) {
+      if (finished.has(e.seq) && isFinishedStage(e)) {
+        recordStageDuration(e.stage, state.channel, (Date.parse(e.endedAt!) - Date.parse(e.startedAt)) / 1000);
       }
-      // Stages that end with this write: the projection has not recorded their end yet. Read
-      // inside the transaction, so a retried write (already committed) does not count twice.
-      const candidates = state.timeline.filter(isFinishedStage);
-      let newlyFinished: TimelineEntry[] = [];
-      if (candidates.length > 0) {
-        const known = await tx
-          .select({ seq: orderEvents.seq })
-          .from(orderEvents)
-          .where(and(eq(orderEvents.orderId, state.orderId), isNotNull(orderEvents.endedAt), eq(orderEvents.status, 'completed')));
-        const ended = new Set(known.map((k) => k.seq));
-        newlyFinished = candidates.filter((e) => !ended.has(e.seq));
-      }
-      await upsertOrderRow(tx, row);
-      if (state.timeline.length > 0) {
-        await tx
-          .insert(orderEvents)
-          .values(
-            state.timeline.map((e) => ({
-              orderId: state.orderId,
-              seq: e.seq,
-              stage: e.stage,
-              status: e.status,
-              startedAt: new Date(e.startedAt),
-              endedAt: e.endedAt ? new Date(e.endedAt) : null,
-              attempts: e.attempts,
-              priority: e.priority,
-              queueWaitMs: e.queueWaitMs ?? null,
-              detail: e.detail ?? null,
-            })),
-          )
-          .onConflictDoUpdate({
-            target: [orderEvents.orderId, orderEvents.seq],
-            set: {
-              status: sql`excluded.status`,
-              endedAt: sql`excluded.ended_at`,
-              attempts: sql`excluded.attempts`,
-              queueWaitMs: sql`excluded.queue_wait_ms`,
-              detail: sql`excluded.detail`,
-            },
-          });
-      }
-      return newlyFinished;
-    });
-    for (const e of finished) {
-      recordStageDuration(e.stage, state.channel, (Date.parse(e.endedAt!) - Date.parse(e.startedAt)) / 1000);
     }
   }
+}
+
+/**
+ * A row keyed by the table's column names, as `projection_write` reads it from jsonb; dates as
+ * drizzle sends them (an invalid date throws here, a date the database cannot store fails there).
+ */
+function asColumns(table: typeof orders | typeof orderEvents, row: Record<string, unknown>): Record<string, unknown> {
+  const columns = getTableColumns(table) as Record<string, { name: string }>;
+  return Object.fromEntries(Object.entries(row).map(([key, value]) => [columns[key]!.name, value instanceof Date ? value.toISOString() : value]));
 }
 
 /**
