@@ -196,9 +196,8 @@ async function describePrimary(primaryUrl: string): Promise<Primary> {
   const u = new URL(primaryUrl);
   const sql = postgres(primaryUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
   try {
-    const [row] = await sql<{ version: number; walLevel: string; hbaFile: string | null }[]>`
-      select current_setting('server_version_num')::int as version, current_setting('wal_level') as "walLevel",
-             current_setting('hba_file', true) as "hbaFile"`;
+    const [row] = await sql<{ version: number; walLevel: string }[]>`
+      select current_setting('server_version_num')::int as version, current_setting('wal_level') as "walLevel"`;
     if (row!.walLevel === 'minimal') {
       throw new ReadReplicaError(
         `PostgreSQL at ${u.host} runs with wal_level = minimal, which a standby cannot follow: set wal_level = replica in its postgresql.conf and restart it`,
@@ -214,6 +213,7 @@ async function describePrimary(primaryUrl: string): Promise<Primary> {
       throw new ReadReplicaError(`PostgreSQL at ${u.host} has max_wal_senders = 0: set it to 10 (the default) in its postgresql.conf and restart it`);
     }
     // Readable by a superuser only; without them the replica gets a loopback-only pg_hba.conf of its own.
+    const [hbaFile] = await sql<{ path: string }[]>`select current_setting('hba_file') as path`.catch(() => []);
     const files = await sql<{ hba: string; ident: string }[]>`
       select pg_read_file(current_setting('hba_file')) as hba, pg_read_file(current_setting('ident_file')) as ident`.catch(() => []);
     return {
@@ -224,7 +224,7 @@ async function describePrimary(primaryUrl: string): Promise<Primary> {
       major: Math.floor(row!.version / 10_000),
       systemId: '',
       settings,
-      hbaFile: row!.hbaFile ?? undefined,
+      hbaFile: hbaFile?.path,
       hba: files[0]?.hba,
       ident: files[0]?.ident,
     };
