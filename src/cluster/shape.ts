@@ -3,8 +3,8 @@
  * services, each its own process), the pipeline's databases migrated once, a streaming read
  * replica of the PostgreSQL server that the API replicas read lists and the dashboard from, per
  * task queue its own worker processes, API replicas and nginx in front of them as the one public
- * port. Used by
- * `npm run cluster` and by test/cluster.test.ts, so the test runs what an operator runs.
+ * port. Used by `npm run cluster` and by test/cluster.test.ts, so the test runs what an operator
+ * runs.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
