@@ -12,7 +12,7 @@
  * WAL the primary has recycled cannot catch up; `startReadReplica` then makes a new base backup.
  */
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
@@ -107,6 +107,8 @@ export async function startReadReplica(options: ReadReplicaOptions): Promise<Rea
   // A server of an earlier run that was not stopped (its owner killed): stop it, it may hold another port.
   if (existsSync(path.join(dataDir, 'postmaster.pid'))) await asServer('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']).catch(() => {});
 
+  // Where this start's lines begin in the log (pg_ctl appends): earlier runs' errors do not count.
+  let logOffset = 0;
   const start = async (origin: ReadReplica['origin']): Promise<ReadReplica['origin']> => {
     if (origin === 'created') {
       progress(`Making the read replica: a base backup of ${primary.host}:${primary.port} into ${dataDir}…`);
@@ -137,6 +139,7 @@ export async function startReadReplica(options: ReadReplicaOptions): Promise<Rea
     const serverOptions = Object.entries(settings)
       .map(([k, v]) => `-c ${k}='${v}'`)
       .join(' ');
+    logOffset = existsSync(logFile) ? statSync(logFile).size : 0;
     try {
       await asServer('pg_ctl', ['-D', dataDir, '-l', logFile, '-w', '-t', String(Math.ceil(timeoutMs / 1000)), '-o', serverOptions, 'start']);
     } catch (err) {
@@ -163,14 +166,14 @@ export async function startReadReplica(options: ReadReplicaOptions): Promise<Rea
   };
   try {
     try {
-      await waitStreaming(url('postgres'), logFile, timeoutMs);
+      await waitStreaming(url('postgres'), logFile, logOffset, timeoutMs);
     } catch (err) {
       // A reused standby that missed WAL the primary has recycled cannot catch up: a new base backup can.
       if (origin !== 'reused' || !(err instanceof WalGoneError)) throw err;
       progress('Read replica: the primary no longer has the WAL it needs; making a new one.');
       await stop();
       origin = await start('created');
-      await waitStreaming(url('postgres'), logFile, timeoutMs);
+      await waitStreaming(url('postgres'), logFile, logOffset, timeoutMs);
     }
   } catch (err) {
     await stop().catch(() => {});
@@ -296,7 +299,7 @@ function writeMissingConfig(dataDir: string, primary: Primary, server: ServerUse
 class WalGoneError extends ReadReplicaError {}
 
 /** Until the replica accepts connections, is in recovery and its WAL receiver streams. */
-async function waitStreaming(url: string, logFile: string, timeoutMs: number): Promise<void> {
+async function waitStreaming(url: string, logFile: string, logOffset: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
   let last: string;
@@ -312,7 +315,7 @@ async function waitStreaming(url: string, logFile: string, timeoutMs: number): P
         if (err instanceof ReadReplicaError) throw err;
         last = (err as Error).message;
       }
-      const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-20_000) : '';
+      const log = existsSync(logFile) ? readFileSync(logFile).subarray(logOffset).toString('utf8') : '';
       if (/requested WAL segment \S+ has already been removed/.test(log)) throw new WalGoneError('the primary has removed WAL the replica needs');
       if (Date.now() > deadline) {
         throw new ReadReplicaError(
