@@ -6,12 +6,16 @@
  *
  * A standby copies the whole primary instance (every database on it), not one database.
  *
- * No replication slot: a slot makes the primary keep every WAL segment until the standby has
- * it, also while the standby is stopped, so a replica stopped and forgotten on a development
- * machine would fill the primary's disk. Without one, a standby stopped for long enough to miss
- * WAL the primary has recycled cannot catch up; `startReadReplica` then makes a new base backup.
+ * A replication slot while the replica runs: without one, a primary that checkpoints often (every
+ * CREATE DATABASE forces a checkpoint: tests, migrations) can recycle the WAL between the end of
+ * a base backup and the standby's first connection, and the new standby never streams. The slot
+ * is dropped again when the replica stops: a slot of a stopped replica would make the primary
+ * keep every WAL segment from then on, and one stopped and forgotten on a development machine
+ * would fill the primary's disk. So a replica stopped long enough to miss WAL the primary has
+ * recycled cannot catch up; `startReadReplica` then makes a new base backup.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -107,22 +111,54 @@ export async function startReadReplica(options: ReadReplicaOptions): Promise<Rea
   // A server of an earlier run that was not stopped (its owner killed): stop it, it may hold another port.
   if (existsSync(path.join(dataDir, 'postmaster.pid'))) await asServer('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']).catch(() => {});
 
+  // One slot per data directory; pg_basebackup -R names it in primary_slot_name.
+  const slot = `orders_read_replica_${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
+  const onPrimary = async <T>(run: (sql: postgres.Sql) => Promise<T>): Promise<T> => {
+    const sql = postgres(options.primaryUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+    try {
+      return await run(sql);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  };
+  /** Drops the slot once no standby uses it (its walsender ends a moment after the standby stops). */
+  const dropSlot = () =>
+    onPrimary(async (sql) => {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const [row] = await sql<{ active: boolean }[]>`select active from pg_replication_slots where slot_name = ${slot}`;
+        if (!row) return;
+        if (!row.active) {
+          await sql`select pg_drop_replication_slot(${slot})`.catch(() => {});
+          continue;
+        }
+        if (Date.now() > deadline)
+          throw new ReadReplicaError(`the replication slot ${slot} on the primary is still in use by another standby: stop it, or drop the slot`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    });
   // Where this start's lines begin in the log (pg_ctl appends): earlier runs' errors do not count.
   let logOffset = 0;
   const start = async (origin: ReadReplica['origin']): Promise<ReadReplica['origin']> => {
     if (origin === 'created') {
       progress(`Making the read replica: a base backup of ${primary.host}:${primary.port} into ${dataDir}…`);
       rmSync(dataDir, { recursive: true, force: true });
+      await dropSlot();
       try {
         await asServer('pg_basebackup', [
           ...['-h', primary.host, '-p', String(primary.port), '-U', primary.user, '-D', dataDir],
-          // -R: standby.signal and primary_conninfo; a fast checkpoint instead of waiting for a spread one.
-          ...['-R', '-X', 'stream', '-c', 'fast', '--no-password'],
+          // -R: standby.signal, primary_conninfo and primary_slot_name; a fast checkpoint instead of waiting for a spread one.
+          ...['-R', '-X', 'stream', '-c', 'fast', '-C', '-S', slot, '--no-password'],
         ]);
       } catch (err) {
         throw new ReadReplicaError(`pg_basebackup from ${primary.host}:${primary.port} failed: ${output(err)}`);
       }
       writeMissingConfig(dataDir, primary, server);
+    } else {
+      // Reserves WAL from now on; what the standby needs from before is there or not (then it is made again).
+      await onPrimary(
+        (sql) => sql`select pg_create_physical_replication_slot(${slot}, true) where not exists (select 1 from pg_replication_slots where slot_name = ${slot})`,
+      );
     }
     const socketDir = Buffer.byteLength(path.join(dataDir, `.s.PGSQL.${options.port}`)) <= MAX_SOCKET_PATH ? dataDir : '';
     const settings: Record<string, string> = {
@@ -149,7 +185,7 @@ export async function startReadReplica(options: ReadReplicaOptions): Promise<Rea
   };
 
   if (dataDir.includes("'")) throw new ReadReplicaError(`the replica folder ${dir} contains a single quote; choose another one`);
-  const unusable = await whyNotReusable(dataDir, primary, (a) => asServer('pg_controldata', a));
+  const unusable = await whyNotReusable(dataDir, primary, slot, (a) => asServer('pg_controldata', a));
   if (unusable) progress(`Read replica: ${unusable}; making a new one.`);
   let origin = await start(unusable ? 'created' : 'reused');
   const url = (database: string) => {
@@ -163,6 +199,7 @@ export async function startReadReplica(options: ReadReplicaOptions): Promise<Rea
     await asServer('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop'], 60_000).catch((err: unknown) => {
       if (!/not running|No such file/i.test(output(err))) throw new ReadReplicaError(`stopping the read replica failed: ${output(err)}`);
     });
+    await dropSlot();
   };
   try {
     try {
@@ -261,7 +298,12 @@ async function checkReplicationAccess(primary: Primary, psql: string, env: NodeJ
 }
 
 /** Why the data directory cannot be reused (undefined: it is a standby of this primary). */
-async function whyNotReusable(dataDir: string, primary: Primary, controldata: (args: string[]) => Promise<{ stdout: string }>): Promise<string | undefined> {
+async function whyNotReusable(
+  dataDir: string,
+  primary: Primary,
+  slot: string,
+  controldata: (args: string[]) => Promise<{ stdout: string }>,
+): Promise<string | undefined> {
   const file = (name: string) => path.join(dataDir, name);
   if (!existsSync(file('PG_VERSION'))) return existsSync(dataDir) ? `${dataDir} is no complete data directory` : 'no data directory yet';
   if (readFileSync(file('PG_VERSION'), 'utf8').trim() !== String(primary.major)) return `${dataDir} is of another PostgreSQL version`;
@@ -269,6 +311,7 @@ async function whyNotReusable(dataDir: string, primary: Primary, controldata: (a
   const auto = existsSync(file('postgresql.auto.conf')) ? readFileSync(file('postgresql.auto.conf'), 'utf8') : '';
   const conninfo = /^primary_conninfo\s*=\s*'(.*)'\s*$/m.exec(auto)?.[1] ?? '';
   if (!conninfo.includes(`port=${primary.port}`) || !conninfo.includes(`host=${primary.host}`)) return `${dataDir} follows another primary`;
+  if (!new RegExp(`^primary_slot_name\\s*=\\s*'${slot}'`, 'm').test(auto)) return `${dataDir} does not stream through its replication slot`;
   try {
     const { stdout } = await controldata([dataDir]);
     const id = /Database system identifier:\s*(\d+)/.exec(stdout)?.[1];
