@@ -359,7 +359,11 @@ async function waitStreaming(url: string, logFile: string, logOffset: number, ti
         last = (err as Error).message;
       }
       const log = existsSync(logFile) ? readFileSync(logFile).subarray(logOffset).toString('utf8') : '';
-      if (/requested WAL segment \S+ has already been removed/.test(log)) throw new WalGoneError('the primary has removed WAL the replica needs');
+      if (/requested WAL segment \S+ has already been removed/.test(log))
+        throw new WalGoneError(
+          `the primary has removed WAL the replica on ${new URL(url).host} needs, although its replication slot should keep it: check the slot ` +
+            `(select * from pg_replication_slots on the primary; max_slot_wal_keep_size), then start again (a new base backup is made). Its log (${logFile}):\n  ${tail(logFile)}`,
+        );
       if (Date.now() > deadline) {
         throw new ReadReplicaError(
           `the read replica on ${new URL(url).host} did not stream within ${timeoutMs / 1000} s (${last}). Its log (${logFile}):\n  ${tail(logFile)}`,
