@@ -140,9 +140,14 @@ export async function openDatabases<K extends SystemName>(
   });
 }
 
+/** Whether SHOP_READ_DATABASE_URL names a database other than the shop primary (a read replica). */
+export function hasSeparateShopReader(config: Config): boolean {
+  return Boolean(config.shopReadUrl && config.shopReadUrl !== config.databases.shop);
+}
+
 /** Read-only connection to the shop database for lists and analytics (a replica when configured). */
 export async function openShopReader(config: Config, primary: SystemDb<'shop'>): Promise<SystemDb<'shop'>> {
-  if (!config.shopReadUrl || config.shopReadUrl === config.databases.shop) return { ...primary, close: async () => {} };
+  if (!config.shopReadUrl || !hasSeparateShopReader(config)) return { ...primary, close: async () => {} };
   const client = postgres(config.shopReadUrl, { max: config.databasePoolSize, onnotice: () => {} });
   return {
     system: 'shop',

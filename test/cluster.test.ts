@@ -1,7 +1,8 @@
 /**
  * The production shape as `npm run cluster` runs it (src/cluster/shape.ts): a real Temporal
  * server on PostgreSQL with frontend, history, matching and worker as separate processes, SQL
- * visibility, worker processes per queue, two API replicas behind nginx. Orders go in through
+ * visibility, worker processes per queue, two API replicas behind nginx reading lists from a
+ * streaming read replica of the PostgreSQL server. Orders go in through
  * the gateway as the shop and partners send them, while one worker replica of every queue, one
  * API replica and the history service are killed with SIGKILL and started again. It runs in
  * production mode, as compose does: secrets of its own, no development key, mTLS to Temporal.
@@ -9,6 +10,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { inArray } from 'drizzle-orm';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropDatabase, openDatabases } from '../db/index.js';
 import { assignments } from '../db/crm/schema.js';
@@ -44,7 +46,7 @@ beforeAll(async () => {
   // A fresh cluster every run: its own Temporal and pipeline databases.
   const names = [...SYSTEMS.map((s) => `${PREFIX}_${DATABASE_NAMES[s].replace(/^orders_/, '')}`), `${PREFIX}_temporal`, `${PREFIX}_temporal_visibility`];
   for (const name of names) await dropDatabase(withDatabase(ADMIN_URL, name));
-  const [apiA, apiB, gateway] = [await freePort(), await freePort(), await freePort()];
+  const [apiA, apiB, gateway, replicaPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   shape = await startClusterShape({
     tools,
     dir: `${TEST_DATA_DIR}/cluster`,
@@ -54,6 +56,7 @@ beforeAll(async () => {
     temporalPort: TEST_TEMPORAL_PORT + 1000,
     gatewayPort: gateway,
     apiPorts: [apiA, apiB],
+    readReplicaPort: replicaPort,
     env: { NODE_ENV: 'production', ...productionSecrets(), LOG_LEVEL: 'warn', PIPELINE_TIME_SCALE: '0.001', MES_CAPACITY: '2' },
   });
   const dbs = await openDatabases(loadConfig(shape.env), ['shop']);
@@ -229,6 +232,26 @@ describe('the production shape on one machine (npm run cluster)', () => {
     expect(list.status).toBe(200);
     const listed = ((await list.json()) as { data: { id: string }[] }).data.map((o) => o.id);
     expect(listed).toEqual(expect.arrayContaining([ids[0], ids[3]]));
+  }, 180_000);
+
+  it('reads the lists from a streaming read replica of the PostgreSQL server', async () => {
+    const replica = shape.readReplica!;
+    expect(new URL(shape.env.SHOP_READ_DATABASE_URL!).port).toBe(String(replica.port));
+    const primary = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+    const standby = postgres(replica.url('postgres'), { max: 1, onnotice: () => {} });
+    try {
+      const senders = await primary`select state from pg_stat_replication where application_name = ${replica.name}`;
+      expect(senders.map((s) => s.state)).toEqual(['streaming']);
+      const [{ recovery }] = (await standby`select pg_is_in_recovery() as recovery`) as unknown as [{ recovery: boolean }];
+      expect(recovery).toBe(true);
+      // A list through the gateway runs on an API replica's reader: its connections are on the standby.
+      const list = await fetch(`${shape.gatewayUrl}/v1/orders?limit=5`, { headers: { authorization: `Bearer ${KEYS.shop}` } });
+      expect(list.status).toBe(200);
+      const readers = await standby`select count(*)::int as n from pg_stat_activity where datname = ${`${PREFIX}_shop`} and backend_type = 'client backend'`;
+      expect(readers[0]!.n).toBeGreaterThan(0);
+    } finally {
+      await Promise.all([primary.end({ timeout: 5 }), standby.end({ timeout: 5 })]);
+    }
   }, 180_000);
 
   it('loses and duplicates nothing when a worker of every queue, an API replica and the history service are killed', async () => {

@@ -146,6 +146,12 @@ describe('GET /metrics', () => {
     await waitForOrder(pipeline.client, created.json.id, (s) => s.status === 'delivered');
   });
 
+  it('exports no read replica lag when the shop reader is the primary itself', async () => {
+    const samples = await scrape();
+    expect(samples.some((x) => x.name === 'orders_by_status')).toBe(true);
+    expect(value(samples, 'orders_shop_read_replica_lag_seconds')).toBeUndefined();
+  });
+
   it('serves no metrics on the public API port, in any spelling, but 404 problem+json', async () => {
     for (const target of ['/metrics', '/metrics/', '/METRICS', '/metrics?x', '/%6detrics', '/Metrics', '/metrics;x']) {
       const res = await call('GET', target);

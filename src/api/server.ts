@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { openShopReader, type SystemDb } from '../../db/index.js';
+import { hasSeparateShopReader, openShopReader, type SystemDb } from '../../db/index.js';
 import { ConfigError, temporalConnectionOptions, type Config } from '../config.js';
 import { dataConverter } from '../temporal/codec.js';
 import { workflowClientInterceptors } from '../tracing/index.js';
@@ -76,6 +76,7 @@ export async function startApi(options: {
   });
   const detachGauges = attachPipelineGauges({
     shopReader: reader.db,
+    separateReader: hasSeparateShopReader(config),
     temporal,
     namespace: config.temporal.namespace,
     cacheMs: config.metrics.cacheMs,

@@ -1,7 +1,8 @@
 /**
  * `npm run cluster`: the production shape on this machine — a Temporal cluster on PostgreSQL
  * (frontend, history, matching and worker services as separate processes), worker processes per
- * task queue, two API replicas and nginx as the one public port. Ctrl-C stops everything.
+ * task queue, two API replicas and nginx as the one public port, a streaming read replica of
+ * PostgreSQL for the API's lists and dashboard. Ctrl-C stops everything.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,8 +20,13 @@ Runs the production shape on this machine, without Docker:
   worker processes per task queue (${QUEUE_NAMES.map((q) => `${q} ${DEFAULT_WORKER_REPLICAS[q]}`).join(', ')})
   API replicas behind nginx (deploy/nginx/api.conf, as in docker-compose.yml) on one port
   mutual TLS between Temporal's services and from every client: certificates of its own CAs,
-    made with openssl in <dir>/tls on the first run
-Ctrl-C stops every process it started; the databases stay (a second run continues with them).
+    made with openssl in DIR/tls on the first run
+  a streaming read replica of the PostgreSQL server (pg_basebackup -R, a standby on its own
+    port, files under DIR/replica): the API replicas read order lists, the dashboard and the
+    order gauges from it (SHOP_READ_DATABASE_URL), one order from its workflow or the primary;
+    the server must allow replication connections from 127.0.0.1 (the error says how)
+Ctrl-C stops every process it started; the databases stay (a second run continues with them),
+and so does the replica's data directory (a second run streams on from where it stopped).
 
 Options:
   --database-url URL   PostgreSQL server whose user may create databases
@@ -28,6 +34,8 @@ Options:
   --prefix NAME        prefix of every database name (default orders_cluster)
   --port N             the gateway's port (default 3000)
   --temporal-port N    Temporal frontend gRPC port; the services use the next ports (default 7233)
+  --replica-port N     port of the read replica on 127.0.0.1 (default 5433)
+  --no-replica         no read replica: the API replicas read the primary
   --api-replicas N     API replicas (default 2), on ports 3101, 3102, …
   --workers Q=N,…      worker processes per queue, e.g. orders=3,mes=2
   --dir DIR            config, logs and the workflow bundle (default .data/cluster)
@@ -51,6 +59,8 @@ try {
       prefix: { type: 'string' },
       port: { type: 'string' },
       'temporal-port': { type: 'string' },
+      'replica-port': { type: 'string' },
+      'no-replica': { type: 'boolean' },
       'api-replicas': { type: 'string' },
       workers: { type: 'string' },
       dir: { type: 'string' },
@@ -86,6 +96,8 @@ function workerCounts(text: string | undefined): Partial<Record<QueueName, numbe
 
 const gatewayPort = port('port', values.port, 3000);
 const temporalPort = port('temporal-port', values['temporal-port'], 7233);
+if (values['no-replica'] && values['replica-port'] !== undefined) usageError('--replica-port and --no-replica exclude each other');
+const replicaPort = values['no-replica'] ? 0 : port('replica-port', values['replica-port'], 5433);
 const replicasText = values['api-replicas'] ?? '2';
 const apiReplicas = Number(replicasText);
 if (!Number.isInteger(apiReplicas) || apiReplicas < 1 || apiReplicas > 8) usageError(`--api-replicas wants 1 to 8, not '${replicasText}'`);
@@ -120,6 +132,7 @@ try {
     temporalPort,
     gatewayPort,
     apiPorts,
+    readReplicaPort: replicaPort,
     metricsBasePort: 9500,
     workers,
     progress: say,
@@ -150,6 +163,11 @@ The order pipeline runs in its production shape.
     .filter((p) => p.metricsPort)
     .map((p) => `${p.name} :${p.metricsPort}`)
     .join(', ')}
+  Read replica   ${
+    shape.readReplica
+      ? `${shape.readReplica.host}:${shape.readReplica.port}, streaming from ${new URL(databaseUrl).host} (lists, dashboard, order gauges; lag in orders_shop_read_replica_lag_seconds); data ${path.relative(process.cwd(), shape.readReplica.dataDir)}, log ${path.relative(process.cwd(), shape.readReplica.logFile)}`
+      : 'none (--no-replica): the API replicas read the primary'
+  }
   Temporal       frontend ${shape.temporal.address}${shape.temporal.connection.tls ? ' (mTLS: a client certificate of this cluster is required)' : ''}, history :${ports.grpc.history}, matching :${ports.grpc.matching}, worker :${ports.grpc.worker} (databases ${shape.temporal.databases.history}, ${shape.temporal.databases.visibility})
   Logs           ${rel}/logs/, ${rel}/temporal/
   Certificates   ${rel}/tls/ (made on the first run; delete the folder for new ones)

@@ -1,12 +1,15 @@
 /**
  * The production shape on one machine, without Docker: a Temporal cluster on PostgreSQL (four
- * services, each its own process), the pipeline's databases migrated once, per task queue its
- * own worker processes, API replicas and nginx in front of them as the one public port. Used by
- * `npm run cluster` and by test/cluster.test.ts, so the test runs what an operator runs.
+ * services, each its own process), the pipeline's databases migrated once, a streaming read
+ * replica of the PostgreSQL server that the API replicas read lists and the dashboard from, per
+ * task queue its own worker processes, API replicas and nginx in front of them as the one public
+ * port. Used by `npm run cluster` and by test/cluster.test.ts, so the test runs what an operator
+ * runs.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
+import { startReadReplica, type ReadReplica } from '../../db/replica.js';
 import { DATABASE_NAMES, SYSTEMS, withDatabase } from '../config.js';
 import { ensureTemporalSetup } from '../temporal/setup.js';
 import { startTemporalCluster, type TemporalCluster } from '../temporal/cluster.js';
@@ -36,6 +39,11 @@ export interface ClusterShapeOptions {
   temporalPort: number;
   gatewayPort: number;
   apiPorts: number[];
+  /**
+   * Port of the read replica (a streaming standby of the PostgreSQL server at `databaseUrl`, files
+   * under `<dir>/replica`), which the API replicas get as SHOP_READ_DATABASE_URL; 0 or unset: none.
+   */
+  readReplicaPort?: number;
   /** First port of the processes' metrics listeners (one each, in start order); 0 or unset: none. */
   metricsBasePort?: number;
   workers?: Partial<Record<QueueName, number>>;
@@ -64,6 +72,8 @@ export interface ClusterShape {
   temporal: TemporalCluster;
   /** The URL of each pipeline database. */
   databases: Record<(typeof SYSTEMS)[number], string>;
+  /** The shop read replica, when `readReplicaPort` asked for one. */
+  readReplica: ReadReplica | undefined;
   parts: RunningPart[];
   /** The env every pipeline process got. */
   env: Record<string, string | undefined>;
@@ -83,12 +93,23 @@ export async function startClusterShape(options: ClusterShapeOptions): Promise<C
   const gatewayUrl = `http://127.0.0.1:${options.gatewayPort}`;
   const parts: RunningPart[] = [];
   let temporal: TemporalCluster | undefined;
+  // Made while Temporal starts; a base backup takes seconds, a reused replica less than one.
+  const replicaStarting = options.readReplicaPort
+    ? startReadReplica({ primaryUrl: options.databaseUrl, dir: path.join(options.dir, 'replica'), port: options.readReplicaPort, progress })
+    : undefined;
+  // Awaited below; a failure is reported there (and the replica cleans up after itself).
+  replicaStarting?.catch(() => {});
   const stop = async () => {
     // The public side first, so nothing new arrives while the workers drain.
     for (const kind of ['gateway', 'api', 'worker'] as const) {
       await Promise.all(parts.filter((p) => p.kind === kind).map((p) => p.process.kill('SIGTERM')));
     }
     await temporal?.stop();
+    // Its readers (the API replicas) are gone.
+    await replicaStarting?.then(
+      (replica) => replica.stop(),
+      () => {},
+    );
   };
 
   try {
@@ -128,6 +149,14 @@ export async function startClusterShape(options: ClusterShapeOptions): Promise<C
         code === 0 ? resolve() : reject(new Error(`migrating the databases failed (exit ${code}):\n  ${logTail(migrate.logFile)}`)),
       ),
     );
+    let readReplica: ReadReplica | undefined;
+    if (replicaStarting) {
+      readReplica = await replicaStarting;
+      // The standby copies the whole server: once it has replayed the migrations, the shop database is there.
+      await readReplica.catchUp();
+      env.SHOP_READ_DATABASE_URL = readReplica.url(new URL(databases.shop).pathname.slice(1));
+      progress(`The API replicas read lists and the dashboard from the read replica on ${readReplica.host}:${readReplica.port}.`);
+    }
     progress('Bundling workflows…');
     const bundle = await writeWorkflowBundle(path.join(options.dir, 'workflow-bundle.js'), {
       logger: quietBundlerLogger(createLogger('warn')),
@@ -180,6 +209,7 @@ export async function startClusterShape(options: ClusterShapeOptions): Promise<C
       gatewayUrl,
       temporal,
       databases,
+      readReplica,
       parts,
       env,
       restart: async (part, signal = 'SIGKILL') => {

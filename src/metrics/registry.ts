@@ -110,6 +110,8 @@ export interface QueueBacklog {
 export interface GaugeSources {
   projection?: () => Promise<StatusCount[]>;
   backlog?: () => Promise<QueueBacklog[]>;
+  /** Seconds the shop read replica is behind its primary; only where SHOP_READ_DATABASE_URL names another database. */
+  replicaLag?: () => Promise<number>;
   /** Told when a source fails; the scrape goes on without that gauge's samples. */
   onError?: (err: unknown, what: string) => void;
 }
@@ -138,6 +140,28 @@ async function read<T>(what: 'projection' | 'backlog'): Promise<T[] | undefined>
     return undefined;
   }
 }
+
+new Gauge({
+  name: 'orders_shop_read_replica_lag_seconds',
+  help:
+    'Seconds the shop read replica (SHOP_READ_DATABASE_URL: lists, dashboard, order gauges) is behind the primary: since its last replayed ' +
+    'transaction while it has received WAL it has not replayed, 0 when it has replayed all it received (read at scrape time; ' +
+    'only exported by an API with a read database of its own).',
+  registers,
+  async collect() {
+    const source = [...attached].reverse().find((s) => s.replicaLag);
+    this.reset();
+    let lag: number | undefined;
+    try {
+      lag = await source?.replicaLag!();
+    } catch (err) {
+      source!.onError?.(err, 'read replica lag');
+    }
+    // No sample at all (rather than 0) without a replica or an answer from it.
+    if (lag === undefined) this.remove();
+    else this.set(lag);
+  },
+});
 
 /** The stage a live order is in (or waits for), by its status. */
 const STAGE_OF_STATUS: Partial<Record<string, Stage>> = {

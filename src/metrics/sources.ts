@@ -57,6 +57,24 @@ export async function projectionCounts(db: ShopDb): Promise<StatusCount[]> {
   return rows.map((r) => ({ status: r.status, channel: r.channel, count: Number(r.count), overdue: Number(r.overdue), atRisk: Number(r.atRisk) }));
 }
 
+/**
+ * How far the shop read replica is behind its primary, in seconds: the age of the last
+ * transaction it replayed while WAL it received waits to be replayed, else 0 (an idle replica has
+ * replayed everything, however old its last transaction). A server not in recovery (the reader is
+ * a primary itself) is behind nothing: 0.
+ */
+export async function replicaLagSeconds(db: ShopDb): Promise<number> {
+  const result = await db.execute<{ lag: string | number | null }>(sql`
+    select case
+      when not pg_is_in_recovery() then 0
+      when pg_last_wal_receive_lsn() is not distinct from pg_last_wal_replay_lsn() then 0
+      else greatest(0, extract(epoch from now() - pg_last_xact_replay_timestamp()))
+    end as lag`);
+  const rows = (Array.isArray(result) ? result : (result as unknown as { rows: { lag: string | number | null }[] }).rows) as { lag: string | number | null }[];
+  // Null: nothing replayed yet since the replica started (no transaction time to measure from).
+  return Number(rows[0]?.lag ?? 0);
+}
+
 const TYPES = [
   ['workflow', temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW],
   ['activity', temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY],
@@ -93,13 +111,22 @@ export async function taskQueueBacklogs(client: Client, namespace: string): Prom
 
 /**
  * Feeds the projection and backlog gauges of this process from the shop read connection and a
- * Temporal client (the API does this; its replicas all report the same numbers, so dashboards
+ * Temporal client (and the replica lag gauge from a separate read connection) (the API does this; its replicas all report the same numbers, so dashboards
  * take `max` over instances). Returns the detach function.
  */
-export function attachPipelineGauges(deps: { shopReader: ShopDb; temporal: Client; namespace: string; cacheMs: number; log: Logger }): () => void {
+export function attachPipelineGauges(deps: {
+  shopReader: ShopDb;
+  /** Whether the reader is a database of its own (a replica): then its lag is exported too. */
+  separateReader?: boolean;
+  temporal: Client;
+  namespace: string;
+  cacheMs: number;
+  log: Logger;
+}): () => void {
   return attachGaugeSources({
     projection: cached(() => projectionCounts(deps.shopReader), deps.cacheMs),
     backlog: cached(() => taskQueueBacklogs(deps.temporal, deps.namespace), deps.cacheMs),
+    ...(deps.separateReader ? { replicaLag: cached(() => replicaLagSeconds(deps.shopReader), deps.cacheMs) } : {}),
     onError: (err, what) => deps.log.warn({ err }, `metrics: reading the ${what} gauges failed; this scrape has none`),
   });
 }

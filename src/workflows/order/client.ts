@@ -38,6 +38,11 @@ export interface ReadOrderDeps {
   temporal: Client | (() => Promise<Client>);
   /** The shop projection; without it, an order its workflow cannot tell about is unreadable. */
   shopReader?: ShopAccess | undefined;
+  /**
+   * The shop primary, when the reader is a replica: asked when the reader has no row for the order
+   * (a replica that has not replayed it yet), so an order is readable right after its 202.
+   */
+  shop?: ShopAccess | undefined;
   /** Where steps that were passed over are told (the projection unreadable, a query that failed). */
   log?: { warn(meta: object, message: string): void } | undefined;
 }
@@ -94,7 +99,7 @@ export async function readOrder(deps: ReadOrderDeps, orderId: string, options: R
     return fromProjection(deps, orderId, (err as Error).message, 'unreachable', err);
   }
   const handle = client.workflow.getHandle(orderWorkflowId(orderId));
-  if (deps.shopReader && (await endedWithResult(deps.shopReader, orderId, log))) {
+  if (deps.shopReader && (await endedWithResult(deps, orderId, log))) {
     // A finished order's final state is its workflow's result, read from the close event: a query
     // would make a worker replay the whole history (and needs a worker at all).
     try {
@@ -127,6 +132,8 @@ async function fromProjection(
   let state: OrderState | undefined;
   try {
     state = await onShop(deps.shopReader, (db) => readProjectedOrder(db, orderId));
+    const primary = primaryBehind(deps);
+    if (!state && primary) state = await onShop(primary, (db) => readProjectedOrder(db, orderId));
   } catch (err) {
     throw new OrderUnreadableError(orderId, why, temporal, 'failed', { cause: err });
   }
@@ -135,15 +142,24 @@ async function fromProjection(
 }
 
 /** Whether the projection says the order ended with a result (its workflow returned the final state). */
-async function endedWithResult(shop: ShopAccess, orderId: string, log: ReadOrderDeps['log']): Promise<boolean> {
+async function endedWithResult(deps: ReadOrderDeps, orderId: string, log: ReadOrderDeps['log']): Promise<boolean> {
+  const status = async (shop: ShopAccess) =>
+    (await onShop(shop, (db) => db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId))))[0]?.status;
   try {
-    const [row] = await onShop(shop, (db) => db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId)));
-    return row !== undefined && ENDS_WITH_RESULT.includes(row.status);
+    let found = await status(deps.shopReader!);
+    const primary = primaryBehind(deps);
+    if (found === undefined && primary) found = await status(primary);
+    return found !== undefined && ENDS_WITH_RESULT.includes(found);
   } catch (err) {
     // Without the projection the workflow is still asked, as before.
     log?.warn({ err, orderId }, 'projection unavailable; asking the order workflow');
     return false;
   }
+}
+
+/** The primary to ask after the reader, when the reader is another connection (a replica). */
+function primaryBehind(deps: ReadOrderDeps): ShopAccess | undefined {
+  return deps.shop && deps.shop !== deps.shopReader ? deps.shop : undefined;
 }
 
 function onShop<T>(shop: ShopAccess, read: (db: ShopDb) => Promise<T>): Promise<T> {
