@@ -46,7 +46,7 @@ beforeAll(async () => {
   // A fresh cluster every run: its own Temporal and pipeline databases.
   const names = [...SYSTEMS.map((s) => `${PREFIX}_${DATABASE_NAMES[s].replace(/^orders_/, '')}`), `${PREFIX}_temporal`, `${PREFIX}_temporal_visibility`];
   for (const name of names) await dropDatabase(withDatabase(ADMIN_URL, name));
-  const [apiA, apiB, gateway, replicaPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [apiA, apiB, gateway, replicaPort, uiPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   shape = await startClusterShape({
     tools,
     dir: `${TEST_DATA_DIR}/cluster`,
@@ -57,6 +57,7 @@ beforeAll(async () => {
     gatewayPort: gateway,
     apiPorts: [apiA, apiB],
     readReplicaPort: replicaPort,
+    uiPort,
     env: { NODE_ENV: 'production', ...productionSecrets(), LOG_LEVEL: 'warn', PIPELINE_TIME_SCALE: '0.001', MES_CAPACITY: '2' },
   });
   const dbs = await openDatabases(loadConfig(shape.env), ['shop']);
@@ -227,6 +228,17 @@ describe('the production shape on one machine (npm run cluster)', () => {
     expect(highPriority).toBeLessThan(6);
     expect(await visibleCount(`${mine} AND OrderPriority <= 2`, highPriority)).toBe(highPriority);
     expect(await visibleCount(`${mine} AND ExecutionStatus = 'Completed'`, 6)).toBe(6);
+    // The Web UI (through its own mTLS connection) finds them with an operator's search, and is read-only.
+    const ui = shape.parts.find((p) => p.kind === 'ui')!;
+    const uiSearch = await fetch(
+      `http://127.0.0.1:${ui.port}/api/v1/namespaces/default/workflows?query=${encodeURIComponent(`${mine} AND PartnerId = 'acme'`)}`,
+    );
+    expect(uiSearch.status).toBe(200);
+    const found = ((await uiSearch.json()) as { executions?: { execution: { workflowId: string } }[] }).executions ?? [];
+    expect(found.map((e) => e.execution.workflowId).sort()).toEqual([ids[1]!, ids[4]!].map(orderWorkflowId).sort());
+    const settings = (await (await fetch(`http://127.0.0.1:${ui.port}/api/v1/settings`)).json()) as Record<string, unknown>;
+    expect(settings.DisableWriteActions).toBe(true);
+    expect((settings.Codec as { Endpoint?: string }).Endpoint).toBe(`${shape.gatewayUrl}/v1/codec`);
     // A list through the gateway (an API replica reading the shop database) shows them too.
     const list = await fetch(`${shape.gatewayUrl}/v1/orders?status=delivered&limit=100`, { headers: { authorization: `Bearer ${KEYS.shop}` } });
     expect(list.status).toBe(200);

@@ -19,6 +19,7 @@ Runs the production shape on this machine, without Docker:
     <prefix>_temporal_visibility; the namespace and search attributes set up by the product
   worker processes per task queue (${QUEUE_NAMES.map((q) => `${q} ${DEFAULT_WORKER_REPLICAS[q]}`).join(', ')})
   API replicas behind nginx (deploy/nginx/api.conf, as in docker-compose.yml) on one port
+  Temporal's Web UI (built with the server), read-only, on loopback
   mutual TLS between Temporal's services and from every client: certificates of its own CAs,
     made with openssl in DIR/tls on the first run
   a streaming read replica of the PostgreSQL server (pg_basebackup -R, a standby on its own
@@ -35,6 +36,7 @@ Options:
   --port N             the gateway's port (default 3000)
   --temporal-port N    Temporal frontend gRPC port; the services use the next ports (default 7233)
   --replica-port N     port of the read replica on 127.0.0.1 (default 5433)
+  --ui-port N          Temporal's Web UI on 127.0.0.1, read-only (default 8233)
   --no-replica         no read replica: the API replicas read the primary
   --api-replicas N     API replicas (default 2), on ports 3101, 3102, …
   --workers Q=N,…      worker processes per queue, e.g. orders=3,mes=2
@@ -60,6 +62,7 @@ try {
       port: { type: 'string' },
       'temporal-port': { type: 'string' },
       'replica-port': { type: 'string' },
+      'ui-port': { type: 'string' },
       'no-replica': { type: 'boolean' },
       'api-replicas': { type: 'string' },
       workers: { type: 'string' },
@@ -98,6 +101,7 @@ const gatewayPort = port('port', values.port, 3000);
 const temporalPort = port('temporal-port', values['temporal-port'], 7233);
 if (values['no-replica'] && values['replica-port'] !== undefined) usageError('--replica-port and --no-replica exclude each other');
 const replicaPort = values['no-replica'] ? 0 : port('replica-port', values['replica-port'], 5433);
+const uiPort = port('ui-port', values['ui-port'], 8233);
 const replicasText = values['api-replicas'] ?? '2';
 const apiReplicas = Number(replicasText);
 if (!Number.isInteger(apiReplicas) || apiReplicas < 1 || apiReplicas > 8) usageError(`--api-replicas wants 1 to 8, not '${replicasText}'`);
@@ -133,6 +137,7 @@ try {
     gatewayPort,
     apiPorts,
     readReplicaPort: replicaPort,
+    uiPort,
     metricsBasePort: 9500,
     workers,
     progress: say,
@@ -169,6 +174,7 @@ The order pipeline runs in its production shape.
       : 'none (--no-replica): the API replicas read the primary'
   }
   Temporal       frontend ${shape.temporal.address}${shape.temporal.connection.tls ? ' (mTLS: a client certificate of this cluster is required)' : ''}, history :${ports.grpc.history}, matching :${ports.grpc.matching}, worker :${ports.grpc.worker} (databases ${shape.temporal.databases.history}, ${shape.temporal.databases.visibility})
+  Web UI         http://127.0.0.1:${uiPort}   (read-only; payloads decoded through the gateway's /v1/codec)
   Logs           ${rel}/logs/, ${rel}/temporal/
   Certificates   ${rel}/tls/ (made on the first run; delete the folder for new ones)
 Operator CLI (npx orders, or the temporal CLI) with the cluster's client certificate:

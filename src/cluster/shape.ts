@@ -19,6 +19,7 @@ import { quietBundlerLogger, writeWorkflowBundle } from '../workflows/bundle.js'
 import { QUEUE_NAMES, type QueueName } from '../workflows/order/contract.js';
 import { startGateway } from './gateway.js';
 import { ensureClusterCertificates } from './tls.js';
+import { startWebUi } from './web-ui.js';
 import { logTail, nodeEntry, startProcess, waitUntil, type ManagedProcess } from './processes.js';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -52,6 +53,8 @@ export interface ClusterShapeOptions {
    * made in `<dir>/tls` on first use (src/cluster/tls.ts). `false`: plain gRPC on loopback.
    */
   tls?: boolean;
+  /** Port of Temporal's Web UI (read-only, loopback); 0 or unset: none. */
+  uiPort?: number;
   /** More environment for every pipeline process (PIPELINE_TIME_SCALE, NODE_ENV and its secrets, …). */
   env?: Record<string, string | undefined>;
   progress?: (message: string) => void;
@@ -60,7 +63,7 @@ export interface ClusterShapeOptions {
 export interface RunningPart {
   /** `api-1`, `worker-orders-2`, `gateway`, … */
   name: string;
-  kind: 'api' | 'worker' | 'gateway';
+  kind: 'api' | 'worker' | 'gateway' | 'ui';
   queue?: QueueName;
   port?: number;
   metricsPort?: number;
@@ -93,6 +96,8 @@ export async function startClusterShape(options: ClusterShapeOptions): Promise<C
   const gatewayUrl = `http://127.0.0.1:${options.gatewayPort}`;
   const parts: RunningPart[] = [];
   let temporal: TemporalCluster | undefined;
+  const certificates = options.tls !== false ? ensureClusterCertificates(path.join(options.dir, 'tls')) : undefined;
+  const uiUrl = options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined;
   // Made while Temporal starts; a base backup takes seconds, a reused replica less than one.
   const replicaStarting = options.readReplicaPort
     ? startReadReplica({ primaryUrl: options.databaseUrl, dir: path.join(options.dir, 'replica'), port: options.readReplicaPort, progress })
@@ -101,7 +106,7 @@ export async function startClusterShape(options: ClusterShapeOptions): Promise<C
   replicaStarting?.catch(() => {});
   const stop = async () => {
     // The public side first, so nothing new arrives while the workers drain.
-    for (const kind of ['gateway', 'api', 'worker'] as const) {
+    for (const kind of ['gateway', 'ui', 'api', 'worker'] as const) {
       await Promise.all(parts.filter((p) => p.kind === kind).map((p) => p.process.kill('SIGTERM')));
     }
     await temporal?.stop();
@@ -119,7 +124,7 @@ export async function startClusterShape(options: ClusterShapeOptions): Promise<C
       databaseNames: { history: `${prefix}_temporal`, visibility: `${prefix}_temporal_visibility` },
       frontendPort: options.temporalPort,
       dir: path.join(options.dir, 'temporal'),
-      ...(options.tls !== false ? { tls: ensureClusterCertificates(path.join(options.dir, 'tls')) } : {}),
+      ...(certificates ? { tls: certificates } : {}),
       progress,
     });
     const connection = await Connection.connect(temporal.connection);
@@ -135,6 +140,8 @@ export async function startClusterShape(options: ClusterShapeOptions): Promise<C
       TEMPORAL_NAMESPACE: 'default',
       ...Object.fromEntries(SYSTEMS.map((s) => [`${s.toUpperCase()}_DATABASE_URL`, databases[s]])),
       PUBLIC_BASE_URL: gatewayUrl,
+      // The Web UI's origin: the API's codec endpoint answers its browser calls (CORS), trace links point there.
+      ...(uiUrl ? { TEMPORAL_UI_URL: uiUrl } : {}),
       MES_EVENTS_URL: `${gatewayUrl}/v1/integrations/mes/events`,
       CARRIER_EVENTS_URL: `${gatewayUrl}/v1/integrations/carrier/events`,
       METRICS_PORT: '0',
@@ -195,6 +202,18 @@ export async function startClusterShape(options: ClusterShapeOptions): Promise<C
       upstreams: options.apiPorts.map((p) => `127.0.0.1:${p}`),
     });
     parts.push({ name: 'gateway', kind: 'gateway', port: options.gatewayPort, process: gateway });
+    if (options.uiPort) {
+      const ui = startWebUi({
+        tools: options.tools,
+        dir: path.join(options.dir, 'ui'),
+        port: options.uiPort,
+        frontend: temporal.address,
+        tls: certificates,
+        codecEndpoint: `${gatewayUrl}/v1/codec`,
+        logDir,
+      });
+      parts.push({ name: 'temporal-ui', kind: 'ui', port: options.uiPort, process: ui });
+    }
     progress(
       `Started ${parts.filter((p) => p.kind === 'worker').length} worker processes, ${options.apiPorts.length} API replicas and the gateway; waiting until they are ready…`,
     );
@@ -203,6 +222,7 @@ export async function startClusterShape(options: ClusterShapeOptions): Promise<C
       await waitUntil(`${api.name} on port ${api.port}`, async () => (await fetch(`http://127.0.0.1:${api.port}/readyz`)).ok, { timeoutMs: 120_000, gone });
     }
     await waitUntil(`the gateway on ${gatewayUrl}`, async () => (await fetch(`${gatewayUrl}/readyz`)).ok, { timeoutMs: 30_000, gone });
+    if (uiUrl) await waitUntil(`the Web UI on ${uiUrl}`, async () => (await fetch(`${uiUrl}/api/v1/settings`)).ok, { timeoutMs: 30_000, gone });
     await waitForPollers(temporal.connection, replicas, 120_000, gone);
 
     const shape: ClusterShape = {

@@ -156,7 +156,7 @@ async function ensureServer(): Promise<number> {
   if (!/^\d+\.\d+\.\d+$/.test(version)) usageError(`--server-version wants a release like ${TEMPORAL_SERVER_VERSION}, not '${version}'`);
   try {
     const tools = await ensureTemporalServer(version, (m) => console.log(m));
-    console.log(`${tools.server}\n${tools.sql}`);
+    console.log(`${tools.server}\n${tools.sql}\n${tools.ui}`);
     return 0;
   } catch (err) {
     console.error(`error: ${(err as Error).message}`);
