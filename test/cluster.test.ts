@@ -266,6 +266,28 @@ describe('the production shape on one machine (npm run cluster)', () => {
     }
   }, 180_000);
 
+  it("keeps the customers' names, e-mails and addresses out of Temporal's PostgreSQL databases", async () => {
+    // The orders of the test above are in the history by now; every payload went through the codec.
+    const needles = ['Anna Schmidt', '@example.com', 'Hauptstr'];
+    const history = postgres(withDatabase(ADMIN_URL, shape.temporal.databases.history), { max: 1, onnotice: () => {} });
+    const visibility = postgres(withDatabase(ADMIN_URL, shape.temporal.databases.visibility), { max: 1, onnotice: () => {} });
+    try {
+      const [nodes] = await history`SELECT count(*)::int AS n FROM history_node`;
+      expect(nodes!.n).toBeGreaterThan(0);
+      const [encrypted] = await history`SELECT count(*)::int AS n FROM history_node WHERE position(convert_to('binary/encrypted', 'UTF8') in data) > 0`;
+      expect(encrypted!.n).toBeGreaterThan(0);
+      for (const needle of needles) {
+        const [inHistory] = await history`SELECT count(*)::int AS n FROM history_node WHERE position(convert_to(${needle}, 'UTF8') in data) > 0`;
+        const [inState] = await history`SELECT count(*)::int AS n FROM executions WHERE position(convert_to(${needle}, 'UTF8') in data) > 0`;
+        const [inVisibility] =
+          await visibility`SELECT count(*)::int AS n FROM executions_visibility WHERE search_attributes::text LIKE ${`%${needle}%`} OR position(convert_to(${needle}, 'UTF8') in coalesce(memo, ''::bytea)) > 0`;
+        expect({ needle, history: inHistory!.n, state: inState!.n, visibility: inVisibility!.n }).toEqual({ needle, history: 0, state: 0, visibility: 0 });
+      }
+    } finally {
+      await Promise.all([history.end({ timeout: 5 }), visibility.end({ timeout: 5 })]);
+    }
+  });
+
   it('loses and duplicates nothing when a worker of every queue, an API replica and the history service are killed', async () => {
     const senders: Sender[] = ['shop', 'acme', 'globex'];
     const placed: Promise<string>[] = [];
