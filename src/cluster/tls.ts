@@ -57,6 +57,8 @@ export function ensureClusterCertificates(dir: string): ClusterCertificates {
   };
   const all = [files.clusterCa, files.clientCa, files.serviceCert, files.serviceKey, files.clientCert, files.clientKey];
   if (all.every((f) => existsSync(f))) return files;
+  // The parents as usual (other parts of the cluster, run as other users, live beside it); only this folder private.
+  mkdirSync(path.dirname(dir), { recursive: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   const ca = (name: string, subject: string) =>
