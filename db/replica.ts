@@ -20,6 +20,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, write
 import path from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
+import { logTail } from '../src/cluster/processes.js';
 
 const exec = promisify(execFile);
 
@@ -179,7 +180,7 @@ export async function startReadReplica(options: ReadReplicaOptions): Promise<Rea
     try {
       await asServer('pg_ctl', ['-D', dataDir, '-l', logFile, '-w', '-t', String(Math.ceil(timeoutMs / 1000)), '-o', serverOptions, 'start']);
     } catch (err) {
-      throw new ReadReplicaError(`the read replica did not start on port ${options.port}: ${output(err)}\n  Its log (${logFile}):\n  ${tail(logFile)}`);
+      throw new ReadReplicaError(`the read replica did not start on port ${options.port}: ${output(err)}\n  Its log (${logFile}):\n  ${logTail(logFile, 10)}`);
     }
     return origin;
   };
@@ -362,11 +363,11 @@ async function waitStreaming(url: string, logFile: string, logOffset: number, ti
       if (/requested WAL segment \S+ has already been removed/.test(log))
         throw new WalGoneError(
           `the primary has removed WAL the replica on ${new URL(url).host} needs, although its replication slot should keep it: check the slot ` +
-            `(select * from pg_replication_slots on the primary; max_slot_wal_keep_size), then start again (a new base backup is made). Its log (${logFile}):\n  ${tail(logFile)}`,
+            `(select * from pg_replication_slots on the primary; max_slot_wal_keep_size), then start again (a new base backup is made). Its log (${logFile}):\n  ${logTail(logFile, 10)}`,
         );
       if (Date.now() > deadline) {
         throw new ReadReplicaError(
-          `the read replica on ${new URL(url).host} did not stream within ${timeoutMs / 1000} s (${last}). Its log (${logFile}):\n  ${tail(logFile)}`,
+          `the read replica on ${new URL(url).host} did not stream within ${timeoutMs / 1000} s (${last}). Its log (${logFile}):\n  ${logTail(logFile, 10)}`,
         );
       }
       await new Promise((r) => setTimeout(r, 250));
@@ -455,12 +456,4 @@ function runAs(user: ServerUser | undefined, program: string, args: string[], en
 function output(err: unknown): string {
   const e = err as { stderr?: string; stdout?: string; message?: string };
   return (e.stderr || e.stdout || e.message || String(err)).trim();
-}
-
-function tail(file: string, lines = 10): string {
-  try {
-    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n  ');
-  } catch {
-    return '(no log)';
-  }
 }

@@ -182,9 +182,17 @@ export function createOrderActivities(deps: { shop: ShopDb; log?: { warn(message
  * drizzle sends them (an invalid date throws here, a date the database cannot store fails there).
  */
 function asColumns(table: typeof orders | typeof orderEvents, row: Record<string, unknown>): Record<string, unknown> {
-  const columns = getTableColumns(table) as Record<string, { name: string }>;
-  return Object.fromEntries(Object.entries(row).map(([key, value]) => [columns[key]!.name, value instanceof Date ? value.toISOString() : value]));
+  const names = COLUMN_NAMES.get(table)!;
+  return Object.fromEntries(Object.entries(row).map(([key, value]) => [names[key]!, value instanceof Date ? value.toISOString() : value]));
 }
+
+/** Each table's column name by drizzle key, looked up once rather than per row of every write. */
+const COLUMN_NAMES = new Map(
+  [orders, orderEvents].map((table) => [
+    table,
+    Object.fromEntries(Object.entries(getTableColumns(table)).map(([key, column]) => [key, (column as { name: string }).name])) as Record<string, string>,
+  ]),
+);
 
 /**
  * The order's row as the projection keeps it. `refused`: without what the database may have

@@ -9,9 +9,9 @@
  * cluster's, so a client certificate reaches the frontend and nothing behind it.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { TemporalTls } from '../config.js';
+import { loadConfig, type TemporalTls } from '../config.js';
 
 /** The name in the services' certificate; clients check the frontend against it. */
 export const CLUSTER_SERVER_NAME = 'temporal.cluster';
@@ -126,13 +126,9 @@ export function ensureClusterCertificates(dir: string): ClusterCertificates {
   return files;
 }
 
-/** The product's side: what a client or worker of this cluster connects with. */
+/** The product's side: what a client or worker of this cluster connects with (read as any process reads TEMPORAL_TLS_*). */
 export function clientTls(certs: ClusterCertificates): TemporalTls {
-  return {
-    serverRootCACertificate: readFileSync(certs.clusterCa),
-    clientCertPair: { crt: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) },
-    serverNameOverride: CLUSTER_SERVER_NAME,
-  };
+  return loadConfig(clientTlsEnv(certs)).temporal.tls!;
 }
 
 /** The same as environment variables (Temporal's own names, which the `temporal` CLI reads too). */

@@ -131,9 +131,7 @@ async function fromProjection(
   if (!deps.shopReader) throw new OrderUnreadableError(orderId, why, temporal, 'none', { cause: temporalError });
   let state: OrderState | undefined;
   try {
-    state = await onShop(deps.shopReader, (db) => readProjectedOrder(db, orderId));
-    const primary = primaryBehind(deps);
-    if (!state && primary) state = await onShop(primary, (db) => readProjectedOrder(db, orderId));
+    state = await fromReaderOrPrimary(deps, (db) => readProjectedOrder(db, orderId));
   } catch (err) {
     throw new OrderUnreadableError(orderId, why, temporal, 'failed', { cause: err });
   }
@@ -143,12 +141,11 @@ async function fromProjection(
 
 /** Whether the projection says the order ended with a result (its workflow returned the final state). */
 async function endedWithResult(deps: ReadOrderDeps, orderId: string, log: ReadOrderDeps['log']): Promise<boolean> {
-  const status = async (shop: ShopAccess) =>
-    (await onShop(shop, (db) => db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId))))[0]?.status;
   try {
-    let found = await status(deps.shopReader!);
-    const primary = primaryBehind(deps);
-    if (found === undefined && primary) found = await status(primary);
+    const found = await fromReaderOrPrimary(
+      deps,
+      async (db) => (await db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId)))[0]?.status,
+    );
     return found !== undefined && ENDS_WITH_RESULT.includes(found);
   } catch (err) {
     // Without the projection the workflow is still asked, as before.
@@ -157,9 +154,13 @@ async function endedWithResult(deps: ReadOrderDeps, orderId: string, log: ReadOr
   }
 }
 
-/** The primary to ask after the reader, when the reader is another connection (a replica). */
-function primaryBehind(deps: ReadOrderDeps): ShopAccess | undefined {
-  return deps.shop && deps.shop !== deps.shopReader ? deps.shop : undefined;
+/**
+ * `read` on the shop reader, and on the primary when the reader found nothing and is another
+ * connection (a replica that has not replayed the order yet).
+ */
+async function fromReaderOrPrimary<T>(deps: ReadOrderDeps, read: (db: ShopDb) => Promise<T | undefined>): Promise<T | undefined> {
+  const found = await onShop(deps.shopReader!, read);
+  return found === undefined && deps.shop && deps.shop !== deps.shopReader ? onShop(deps.shop, read) : found;
 }
 
 function onShop<T>(shop: ShopAccess, read: (db: ShopDb) => Promise<T>): Promise<T> {
