@@ -5,6 +5,10 @@ FROM node:20-bookworm-slim
 
 WORKDIR /app
 
+# openssl: the Temporal cluster's certificates (`npm run cluster:certs`, the temporal-certs service
+# of docker-compose.yml).
+RUN apt-get update && apt-get install -y --no-install-recommends openssl && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so a source change does not reinstall them. tsx is a runtime dependency;
 # dev dependencies (vitest, drizzle-kit, typescript) are not needed to run.
 # patches/: fixes of dependencies that are not released yet, applied by `postinstall` (patch-package).
@@ -19,7 +23,8 @@ COPY src ./src
 COPY db ./db
 
 # DATA_DIR (default .data) must be writable by the unprivileged user.
-RUN mkdir -p .data && chown node:node .data
+# /srv/temporal-certs: where temporal-certs writes; a new named volume takes this folder's owner.
+RUN mkdir -p .data && chown node:node .data && mkdir -p /srv/temporal-certs && chown node:node /srv/temporal-certs
 USER node
 
 EXPOSE 3000

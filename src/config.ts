@@ -358,13 +358,26 @@ export interface TemporalTls {
   serverNameOverride?: string;
 }
 
+/** The refusal of a production process that was given no TLS to Temporal at all. */
+const PRODUCTION_PLAIN_TEMPORAL =
+  'TEMPORAL_TLS: production connects to Temporal over TLS: set TEMPORAL_TLS_SERVER_CA_CERT_PATH, and TEMPORAL_TLS_CLIENT_CERT_PATH with ' +
+  'TEMPORAL_TLS_CLIENT_KEY_PATH for a frontend that requires client certificates (mTLS); or TEMPORAL_TLS=false to use plain gRPC on purpose ' +
+  '(a private network or a sidecar that encrypts it)';
+
 /**
  * TLS from TEMPORAL_TLS_*: on when TEMPORAL_TLS=true or a certificate path is given, unless
- * TEMPORAL_TLS=false. Files that cannot be read, or a certificate without its key, are issues.
+ * TEMPORAL_TLS=false. Files that cannot be read, or a certificate without its key, are issues;
+ * so is production with none of them (plain gRPC only when TEMPORAL_TLS=false says so).
  */
 function temporalTlsOf(e: Env, issues: string[]): TemporalTls | undefined {
   const paths = [e.TEMPORAL_TLS_SERVER_CA_CERT_PATH, e.TEMPORAL_TLS_CLIENT_CERT_PATH, e.TEMPORAL_TLS_CLIENT_KEY_PATH];
-  if (e.TEMPORAL_TLS === 'false' || (e.TEMPORAL_TLS !== 'true' && paths.every((p) => p === undefined))) return undefined;
+  if (e.TEMPORAL_TLS === 'false') return undefined;
+  if (e.TEMPORAL_TLS !== 'true' && paths.every((p) => p === undefined)) {
+    // Plain gRPC lets anyone on the path read order payloads' metadata and, without client
+    // certificates, call the frontend: production has it only when an operator says so.
+    if (e.NODE_ENV === 'production') issues.push(PRODUCTION_PLAIN_TEMPORAL);
+    return undefined;
+  }
   const read = (name: string, file: string | undefined): Buffer | undefined => {
     if (file === undefined) return undefined;
     try {

@@ -71,7 +71,7 @@ describe('payload codec', () => {
 describe('PAYLOAD_ENCRYPTION_KEYS', () => {
   // Every other secret production needs, so that the keys are all it refuses.
   const { PAYLOAD_ENCRYPTION_KEYS: _keys, ...otherSecrets } = productionSecrets();
-  const prod = { NODE_ENV: 'production', ...otherSecrets };
+  const prod = { NODE_ENV: 'production', TEMPORAL_TLS: 'false', ...otherSecrets };
 
   it('uses the development key outside production and requires keys of its own in production', () => {
     expect(loadConfig({}).payloadKeys.map((k) => k.id)).toEqual(['dev']);

@@ -3,18 +3,21 @@
  * honest: it parses the file and checks it against the code it runs — task queues, the variables
  * src/config.ts accepts, the search attributes the workflow sets, the server's dynamic config.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ConfigError, DATABASE_NAMES, DEV_SECRET_VALUES, loadConfig } from '../src/config.js';
+import { CLUSTER_SERVER_NAME, issueClusterCertificates } from '../src/cluster/tls.js';
 import { DEV_SERVER_DYNAMIC_CONFIG } from '../src/temporal/dev-server.js';
 import { QUEUE_NAMES, SEARCH_ATTRIBUTES, type QueueName } from '../src/workflows/order/contract.js';
 import { REQUIRED_VARIABLE, ROOT, composeText, interpolatedCompose, parseEnvFile, rawCompose, requiredVariables, testVariables } from './support/compose.js';
 import { PRODUCTION_SECRET_NAMES } from './support/production-env.js';
 
 type Env = Record<string, string | undefined>;
-type Volume = string | { type?: string; source?: string; target?: string };
+type Volume = string | { type?: string; source?: string; target?: string; read_only?: boolean; volume?: { subpath?: string } };
 interface Service {
   image?: string;
   build?: unknown;
@@ -29,6 +32,7 @@ interface Service {
   volumes?: Volume[];
   ports?: (string | number | { published?: string | number; target?: number; host_ip?: string })[];
   networks?: string[] | Record<string, unknown>;
+  network_mode?: string;
 }
 interface ComposeFile {
   services: Record<string, Service>;
@@ -91,6 +95,7 @@ function publishedBindings(s: Service): { port: string; hostIp: string }[] {
 
 /** Networks a service joins (`default` when it names none). */
 function networksOf(s: Service): string[] {
+  if (s.network_mode === 'none') return [];
   if (!s.networks) return ['default'];
   return Array.isArray(s.networks) ? s.networks : Object.keys(s.networks);
 }
@@ -102,6 +107,38 @@ function mounts(s: Service): [string, string][] {
     const [source = '', target = ''] = v.split(':');
     return [source, target];
   });
+}
+
+/**
+ * The certificates as the temporal-certs service lays them out in its volume (the same code,
+ * `npm run cluster:certs`), made once for these checks: what a service's TEMPORAL_TLS_* paths
+ * name must be there, in the folder that service mounts.
+ */
+const CERTS_VOLUME = 'temporal-certs';
+const issued = issueClusterCertificates(mkdtempSync(path.join(tmpdir(), 'compose-certs-')));
+const certsOnHost: Record<string, string> = { temporal: issued.temporalDir, client: issued.clientDir, '': path.dirname(issued.clientDir) };
+
+/** Where a service mounts the certificates volume: its target and the folder of the volume (subpath). */
+function certMounts(s: Service): { target: string; subpath: string; readOnly: boolean }[] {
+  return (s.volumes ?? []).flatMap((v) =>
+    typeof v === 'object' && v.type === 'volume' && v.source === CERTS_VOLUME
+      ? [{ target: v.target ?? '', subpath: v.volume?.subpath ?? '', readOnly: v.read_only === true }]
+      : typeof v === 'string' && v.split(':')[0] === CERTS_VOLUME
+        ? [{ target: v.split(':')[1] ?? '', subpath: '', readOnly: v.split(':')[2] === 'ro' }]
+        : [],
+  );
+}
+
+/** A path inside a service's container, as a file of the certificates made above (or unchanged). */
+function onHost(s: Service, file: string): string {
+  for (const m of certMounts(s))
+    if (file.startsWith(`${m.target}/`)) return path.join(certsOnHost[m.subpath] ?? '/nonexistent', file.slice(m.target.length + 1));
+  return file;
+}
+
+/** A pipeline service's configuration as loadConfig reads it inside its container (certificate paths resolved through its mounts). */
+function configOf(s: Service) {
+  return loadConfig(Object.fromEntries(Object.entries(envOf(s)).map(([k, v]) => [k, k.startsWith('TEMPORAL_TLS_') && v ? onHost(s, v) : v])));
 }
 
 /** Keys of `EnvSchema` in src/config.ts, read as text: the variables the code accepts. */
@@ -143,7 +180,7 @@ describe('docker-compose.yml', () => {
       const env = envOf(service(`${WORKER_PREFIX}${queue}`));
       const variable = CONCURRENCY_VARIABLE[queue];
       expect(env[variable], `${WORKER_PREFIX}${queue} sets ${variable}`).toBeDefined();
-      expect(loadConfig(env).concurrency[queue]).toBe(Number(env[variable]));
+      expect(configOf(service(`${WORKER_PREFIX}${queue}`)).concurrency[queue]).toBe(Number(env[variable]));
     }
   });
 
@@ -169,9 +206,9 @@ describe('docker-compose.yml', () => {
 
   it('gives the API and every worker an environment loadConfig accepts, pointing at the compose services', () => {
     for (const name of appServiceNames) {
-      expect(() => loadConfig(envOf(service(name))), name).not.toThrow();
+      expect(() => configOf(service(name)), name).not.toThrow();
     }
-    const config = loadConfig(envOf(service('api')));
+    const config = configOf(service('api'));
     expect(config.temporal.address).toBe('temporal:7233');
     // Databases on the compose PostgreSQL, with its credentials, not the embedded fallback.
     const postgres = envOf(service('postgresql'));
@@ -183,7 +220,7 @@ describe('docker-compose.yml', () => {
     expect(config.databases.shop).toMatch(/\/orders_shop$/);
     // Pipeline-wide settings are the same on every process.
     for (const name of appServiceNames) {
-      const c = loadConfig(envOf(service(name)));
+      const c = configOf(service(name));
       expect({ env: c.env, temporal: c.temporal, db: c.databaseServerUrl, timeScale: c.timeScale }, name).toEqual({
         env: config.env,
         temporal: config.temporal,
@@ -198,7 +235,7 @@ describe('docker-compose.yml', () => {
   it("sends every process's traces over OTLP/HTTP under the process's own service name", () => {
     for (const name of appServiceNames) {
       const env = envOf(service(name));
-      expect(loadConfig(env).tracing, name).toEqual({
+      expect(configOf(service(name)).tracing, name).toEqual({
         serviceName: env.OTEL_SERVICE_NAME,
         exporters: ['otlp'],
         otlpTracesUrl: 'http://jaeger:4318/v1/traces',
@@ -206,20 +243,112 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('registers exactly the search attributes of the order workflow on its namespace', () => {
-    const admin = service('temporal-admin-tools');
-    const script = [...argv(admin.entrypoint), ...argv(admin.command)].join('\n');
-    const created = [...script.matchAll(/temporal operator search-attribute create\s+--namespace\s+(\S+)\s+--name\s+(\S+)\s+--type\s+(\S+)/g)];
-    const namespace = loadConfig(envOf(service('api'))).temporal.namespace;
-    expect(created.map((m) => m[1])).toEqual(created.map(() => namespace));
-    const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
-    expect(created.map((m) => ({ name: m[2]!, type: m[3]!.toUpperCase() })).sort(byName)).toEqual(
-      Object.values(SEARCH_ATTRIBUTES)
-        .map((k) => ({ name: k.name, type: k.type }))
-        .sort(byName),
-    );
-    expect(script, 'tolerates attributes that exist already').toMatch(/already exists/i);
-    expect(dependsOn(admin).temporal).toBe('service_healthy');
+  it("sets up the namespace and every search attribute with the product's own setup, before the pipeline starts", () => {
+    const setup = service('temporal-setup');
+    // `npm run temporal:setup` (src/temporal/setup.ts: namespace if missing, every attribute an order needs).
+    const command = argv(setup.command);
+    expect(command.slice(0, 2)).toEqual(['npm', 'run']);
+    const script = command.find((a) => !a.startsWith('-') && a !== 'npm' && a !== 'run')!;
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts[script], `package.json script ${script}`).toMatch(/src\/temporal\/cli\.ts setup$/);
+    expect(setup.image).toBe(service('api').image);
+    expect(setup.restart).toBe('no');
+    expect(dependsOn(setup).temporal).toBe('service_healthy');
+    // The same Temporal, namespace and certificate as the pipeline's processes.
+    expect(configOf(setup).temporal).toEqual(configOf(service('api')).temporal);
+    // The image creates neither the namespace nor its test attributes: the setup alone does.
+    expect(envOf(service('temporal'))).toMatchObject({ SKIP_DEFAULT_NAMESPACE_CREATION: 'true', SKIP_ADD_CUSTOM_SEARCH_ATTRIBUTES: 'true' });
+    for (const name of appServiceNames) expect(dependsOn(service(name))['temporal-setup'], name).toBe('service_completed_successfully');
+    // What it registers is the workflow's own list.
+    expect(Object.values(SEARCH_ATTRIBUTES).map((k) => k.name)).toEqual(expect.arrayContaining(['OrderStatus', 'Channel', 'OrderPriority', 'PartnerId']));
+  });
+
+  it('issues the cluster certificates once, into a volume, with the product’s own code and nothing else on its network', () => {
+    const certs = service('temporal-certs');
+    const command = argv(certs.command);
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts['cluster:certs']).toBe('tsx src/cluster/certificates-cli.ts');
+    expect(command.slice(0, 4)).toEqual(['npm', 'run', '--silent', 'cluster:certs']);
+    const dir = command[command.indexOf('--dir') + 1];
+    // The whole volume, writable, at the folder it is told.
+    expect(certMounts(certs)).toEqual([{ target: dir, subpath: '', readOnly: false }]);
+    expect(certs.image).toBe(service('api').image);
+    expect(certs.restart).toBe('no');
+    expect(certs.network_mode).toBe('none');
+    expect(dependsOn(service('temporal'))['temporal-certs']).toBe('service_completed_successfully');
+    // The image has openssl, and the folder the volume starts from belongs to its user.
+    const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/apt-get install[^\n]*\bopenssl\b/);
+    expect(dockerfile).toContain(`chown node:node ${dir}`);
+  });
+
+  it("requires a certificate of the cluster's CAs on Temporal's frontend and between its services (mTLS)", () => {
+    const temporal = service('temporal');
+    const env = envOf(temporal);
+    const file = (name: string) => {
+      const f = onHost(temporal, env[name] ?? `unset ${name}`);
+      expect(existsSync(f), `${name}=${env[name]} is in the folder temporal mounts`).toBe(true);
+      return readFileSync(f);
+    };
+    expect(env.TEMPORAL_TLS_REQUIRE_CLIENT_AUTH).toBe('true');
+    expect(certMounts(temporal)).toEqual([{ target: '/etc/temporal-certs', subpath: 'temporal', readOnly: true }]);
+    const clusterCa = new X509Certificate(file('TEMPORAL_TLS_SERVER_CA_CERT'));
+    const clientCa = new X509Certificate(file('TEMPORAL_TLS_CLIENT1_CA_CERT'));
+    expect(new X509Certificate(file('TEMPORAL_TLS_CLIENT2_CA_CERT')).fingerprint256).toBe(clusterCa.fingerprint256);
+    expect(clientCa.fingerprint256).not.toBe(clusterCa.fingerprint256);
+    // The services' certificate, on both listeners: issued by the cluster's CA, for the name every client checks.
+    for (const [cert, key] of [
+      ['TEMPORAL_TLS_SERVER_CERT', 'TEMPORAL_TLS_SERVER_KEY'],
+      ['TEMPORAL_TLS_FRONTEND_CERT', 'TEMPORAL_TLS_FRONTEND_KEY'],
+    ] as const) {
+      const c = new X509Certificate(file(cert));
+      expect(c.verify(clusterCa.publicKey), `${cert} is signed by the cluster's CA`).toBe(true);
+      expect(c.checkHost(CLUSTER_SERVER_NAME), `${cert} names ${CLUSTER_SERVER_NAME}`).toBe(CLUSTER_SERVER_NAME);
+      expect(file(key).toString()).toContain('PRIVATE KEY');
+    }
+    expect(env.TEMPORAL_TLS_INTERNODE_SERVER_NAME).toBe(CLUSTER_SERVER_NAME);
+    expect(env.TEMPORAL_TLS_FRONTEND_SERVER_NAME).toBe(CLUSTER_SERVER_NAME);
+    // Its own CLI (health check, the image's start-up wait) connects as a client of the cluster's CA.
+    const cli = new X509Certificate(file('TEMPORAL_TLS_CLIENT_CERT_PATH'));
+    expect(cli.verify(clusterCa.publicKey)).toBe(true);
+    file('TEMPORAL_TLS_CLIENT_KEY_PATH');
+    expect(new X509Certificate(file('TEMPORAL_TLS_SERVER_CA_CERT_PATH')).fingerprint256).toBe(clusterCa.fingerprint256);
+    expect(env).toMatchObject({ TEMPORAL_TLS: 'true', TEMPORAL_TLS_SERVER_NAME: CLUSTER_SERVER_NAME });
+    expect(argv(temporal.healthcheck?.test).join(' ')).toContain('temporal operator cluster health');
+  });
+
+  it('connects every pipeline process and the Web UI with the client certificate, and gives them no other key', () => {
+    const clusterCa = new X509Certificate(readFileSync(path.join(issued.temporalDir, 'cluster-ca.pem')));
+    const clientCa = new X509Certificate(readFileSync(path.join(issued.temporalDir, 'client-ca.pem')));
+    for (const name of [...appServiceNames, 'temporal-setup']) {
+      const s = service(name);
+      expect(certMounts(s), name).toEqual([{ target: '/etc/temporal-certs', subpath: 'client', readOnly: true }]);
+      const tls = configOf(s).temporal.tls;
+      expect(tls, `${name} connects over TLS`).toBeDefined();
+      expect(new X509Certificate(tls!.serverRootCACertificate!).fingerprint256, name).toBe(clusterCa.fingerprint256);
+      expect(new X509Certificate(tls!.clientCertPair!.crt).verify(clientCa.publicKey), `${name} presents a client certificate`).toBe(true);
+      expect(tls!.serverNameOverride).toBe(CLUSTER_SERVER_NAME);
+    }
+    const ui = service('temporal-ui');
+    const env = envOf(ui);
+    expect(certMounts(ui)).toEqual([{ target: '/etc/temporal-certs', subpath: 'client', readOnly: true }]);
+    expect(new X509Certificate(readFileSync(onHost(ui, env.TEMPORAL_TLS_CERT!))).verify(clientCa.publicKey)).toBe(true);
+    expect(readFileSync(onHost(ui, env.TEMPORAL_TLS_KEY!)).toString()).toContain('PRIVATE KEY');
+    expect(new X509Certificate(readFileSync(onHost(ui, env.TEMPORAL_TLS_CA!))).fingerprint256).toBe(clusterCa.fingerprint256);
+    expect(env).toMatchObject({
+      TEMPORAL_TLS_ENABLE_HOST_VERIFICATION: 'true',
+      TEMPORAL_TLS_SERVER_NAME: CLUSTER_SERVER_NAME,
+      TEMPORAL_DISABLE_WRITE_ACTIONS: 'true',
+    });
+    // No service but Temporal holds the services' key, and none but temporal-certs a CA's key.
+    for (const [name, s] of Object.entries(services)) {
+      for (const m of certMounts(s)) {
+        if (name === 'temporal-certs') continue;
+        expect(m.subpath, `${name} mounts only its own folder of ${CERTS_VOLUME}`).toBe(name === 'temporal' ? 'temporal' : 'client');
+      }
+    }
+    expect(existsSync(path.join(issued.clientDir, 'service.key'))).toBe(false);
+    expect(existsSync(path.join(issued.temporalDir, 'cluster-ca.key'))).toBe(false);
   });
 
   it('mounts a dynamic config into Temporal with the dev server’s priority/fairness settings', () => {
@@ -246,7 +375,7 @@ describe('docker-compose.yml', () => {
     for (const [name, s] of Object.entries(services)) {
       if ((s.deploy?.replicas ?? 1) > 1) expect(publishedPorts(s), `${name} has replicas`).toEqual([]);
     }
-    const config = loadConfig(envOf(service('api')));
+    const config = configOf(service('api'));
     const gateway = service('api-gateway');
     expect(dependsOn(gateway).api).toBe('service_healthy');
     const conf = mounts(gateway).find(([, t]) => t.startsWith('/etc/nginx/'));
@@ -261,7 +390,7 @@ describe('docker-compose.yml', () => {
       expect(deps, name).toMatchObject({
         postgresql: 'service_healthy',
         temporal: 'service_healthy',
-        'temporal-admin-tools': 'service_completed_successfully',
+        'temporal-setup': 'service_completed_successfully',
       });
     }
     for (const [name, s] of Object.entries(services)) {
@@ -309,14 +438,13 @@ describe('docker-compose.yml', () => {
     expect(env.POSTGRES_USER).toBe(envOf(service('postgresql')).POSTGRES_USER);
     expect(env.POSTGRES_PWD).toBe(envOf(service('postgresql')).POSTGRES_PASSWORD);
     expect(dependsOn(temporal).postgresql).toBe('service_healthy');
-    expect(service('temporal-admin-tools').image).toMatch(/^temporalio\/admin-tools:/);
     const ui = service('temporal-ui');
     expect(ui.image).toMatch(/^temporalio\/ui:/);
-    const address = loadConfig(envOf(service('api'))).temporal.address;
+    const address = configOf(service('api')).temporal.address;
     expect(envOf(ui).TEMPORAL_ADDRESS).toBe(address);
-    expect(envOf(service('temporal-admin-tools')).TEMPORAL_ADDRESS).toBe(address);
+    expect(envOf(service('temporal-setup')).TEMPORAL_ADDRESS).toBe(address);
     // The links the API hands out (trace.url) open the UI's published port.
-    const uiPort = new URL(loadConfig(envOf(service('api'))).temporal.uiUrl).port;
+    const uiPort = new URL(configOf(service('api')).temporal.uiUrl).port;
     expect(publishedPorts(ui)).toContain(uiPort);
   });
 
@@ -327,20 +455,20 @@ describe('docker-compose.yml', () => {
     const created = [...sql.matchAll(/^\s*CREATE DATABASE\s+"?([a-z_0-9]+)"?/gim)].map((m) => m[1]!);
     expect(created.sort()).toEqual(Object.values(DATABASE_NAMES).sort());
     // …and they are the databases the services use.
-    const config = loadConfig(envOf(service('api')));
+    const config = configOf(service('api'));
     for (const url of Object.values(config.databases)) expect(created).toContain(new URL(url!).pathname.slice(1));
   });
 
   it('gives every long-running service a health check, and app services one on their own port', () => {
     for (const [name, s] of Object.entries(services)) {
-      if (s.restart === 'no') continue; // one-shot jobs (temporal-admin-tools) end instead
+      if (s.restart === 'no') continue; // one-shot jobs (temporal-certs, temporal-setup) end instead
       expect(argv(s.healthcheck?.test).length, `${name} health check`).toBeGreaterThan(0);
     }
     const probed = (name: string) => /https?:\/\/(?:127\.0\.0\.1|localhost):(\d+)\//.exec(argv(service(name).healthcheck?.test).join(' '))?.[1];
-    expect(probed('api')).toBe(String(loadConfig(envOf(service('api'))).port));
+    expect(probed('api')).toBe(String(configOf(service('api')).port));
     for (const queue of QUEUE_NAMES) {
       const name = `${WORKER_PREFIX}${queue}`;
-      expect(probed(name), `${name} probes its METRICS_PORT`).toBe(String(loadConfig(envOf(service(name))).metrics.port));
+      expect(probed(name), `${name} probes its METRICS_PORT`).toBe(String(configOf(service(name)).metrics.port));
     }
   });
 
@@ -386,7 +514,7 @@ describe('docker-compose.yml', () => {
 
   it('publishes no metrics port; Prometheus reaches them over the compose network', () => {
     for (const name of appServiceNames) {
-      const c = loadConfig(envOf(service(name)));
+      const c = configOf(service(name));
       expect(c.metrics.port, `${name} METRICS_PORT`).toBeDefined();
       expect(c.metrics.port, name).not.toBe(c.port);
       const published = publishedPorts(service(name));
@@ -406,12 +534,12 @@ describe('docker-compose.yml', () => {
         .sort();
       // The app services, Temporal's own tools and UI, and PostgreSQL (Temporal's store); never
       // the gateway, Prometheus, Grafana or Jaeger.
-      expect(members, network).toEqual([...appServiceNames, 'postgresql', 'temporal', 'temporal-admin-tools', 'temporal-ui'].sort());
+      expect(members, network).toEqual([...appServiceNames, 'postgresql', 'temporal', 'temporal-setup', 'temporal-ui'].sort());
     }
     // …and every client of it can reach it.
-    const address = loadConfig(envOf(service('api'))).temporal.address.split(':')[0];
+    const address = configOf(service('api')).temporal.address.split(':')[0];
     expect(address).toBe('temporal');
-    for (const name of [...appServiceNames, 'temporal-admin-tools', 'temporal-ui']) {
+    for (const name of [...appServiceNames, 'temporal-setup', 'temporal-ui']) {
       expect(
         networksOf(service(name)).some((n) => temporalNetworks.includes(n)),
         name,
@@ -437,7 +565,7 @@ describe('docker-compose.yml', () => {
     for (const name of appServiceNames) {
       let message = '';
       try {
-        loadConfig(envOf(withExample[name]!));
+        configOf(withExample[name]!);
       } catch (err) {
         expect(err).toBeInstanceOf(ConfigError);
         message = (err as Error).message;

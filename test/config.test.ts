@@ -208,7 +208,8 @@ describe('tracing configuration', () => {
 });
 
 describe('production secrets', () => {
-  const production = (extra: Record<string, string> = {}) => ({ NODE_ENV: 'production', ...productionSecrets(), ...extra });
+  // Plain gRPC on purpose (TEMPORAL_TLS=false): these tests are about the secrets; TLS has its own below.
+  const production = (extra: Record<string, string> = {}) => ({ NODE_ENV: 'production', TEMPORAL_TLS: 'false', ...productionSecrets(), ...extra });
 
   it('refuses to start with any secret or key unset, listing every variable to fix and how', () => {
     const message = configError({ NODE_ENV: 'production' });
@@ -217,7 +218,7 @@ describe('production secrets', () => {
     expect(message).toContain('Fix the variables above');
     // One variable missing: only that one is named.
     const { MES_WEBHOOK_SECRET: _, ...others } = productionSecrets();
-    const one = configError({ NODE_ENV: 'production', ...others });
+    const one = configError({ NODE_ENV: 'production', TEMPORAL_TLS: 'false', ...others });
     expect(one.split('\n').filter((l) => l.startsWith('  '))).toEqual([expect.stringMatching(/^ {2}MES_WEBHOOK_SECRET: required in production/)]);
   });
 
@@ -237,6 +238,22 @@ describe('production secrets', () => {
     expect(() => loadConfig(production({ DATABASE_URL: `postgres://postgres:${'c3'.repeat(16)}@db:5432/postgres` }))).not.toThrow();
     // Development keeps the image's default.
     expect(() => loadConfig({ DATABASE_URL: 'postgres://postgres:postgres@db:5432/postgres' })).not.toThrow();
+  });
+
+  it('refuses plain gRPC to Temporal unless TEMPORAL_TLS=false says so, and takes any TLS', () => {
+    const { TEMPORAL_TLS: _plain, ...noTls } = production();
+    expect(configError(noTls).split('\n').filter((l) => l.startsWith('  '))).toEqual([
+      expect.stringMatching(/^ {2}TEMPORAL_TLS: production connects to Temporal over TLS: .*TEMPORAL_TLS_SERVER_CA_CERT_PATH.*TEMPORAL_TLS=false/),
+    ]);
+    expect(loadConfig(production()).temporal.tls, 'plain on purpose').toBeUndefined();
+    // TLS with the system's CAs (a managed Temporal) or with files of its own: both are TLS.
+    expect(loadConfig({ ...noTls, TEMPORAL_TLS: 'true' }).temporal.tls).toEqual({});
+    const dir = mkdtempSync(path.join(tmpdir(), 'tls-production-'));
+    const ca = path.join(dir, 'ca.pem');
+    writeFileSync(ca, 'CA');
+    expect(loadConfig({ ...noTls, TEMPORAL_TLS_SERVER_CA_CERT_PATH: ca }).temporal.tls?.serverRootCACertificate?.toString()).toBe('CA');
+    // Development keeps plain gRPC to the dev server it starts.
+    expect(loadConfig({}).temporal.tls).toBeUndefined();
   });
 
   it('knows every development client key as a development value', () => {

@@ -13,7 +13,7 @@ describe('integration settings', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEYS: KEYS })).toThrow(/PRODUCE_CALLBACK_SECRET: required in production/);
     expect(() => loadConfig({ NODE_ENV: 'production', PRODUCE_CALLBACK_SECRET: 'short' })).toThrow(/PRODUCE_CALLBACK_SECRET/);
     const secret = 'a'.repeat(64);
-    expect(loadConfig({ NODE_ENV: 'production', ...productionSecrets(), PRODUCE_CALLBACK_SECRET: secret }).integrations.callbackSecret).toBe(secret);
+    expect(loadConfig({ NODE_ENV: 'production', TEMPORAL_TLS: 'false', ...productionSecrets(), PRODUCE_CALLBACK_SECRET: secret }).integrations.callbackSecret).toBe(secret);
     // Outside production a development secret keeps `npm start` and the tests running.
     expect(loadConfig({}).integrations.callbackSecret).toBe(DEV_PRODUCE_CALLBACK_SECRET);
   });

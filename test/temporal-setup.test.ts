@@ -300,7 +300,7 @@ describe('start-up of the API and worker processes on a namespace that is not se
     const api = await apiProcess(
       namespace,
       // A shop database without the development clients, which production refuses.
-      { NODE_ENV: 'production', ...productionSecrets(), SHOP_DATABASE_URL: await freshShopDatabase(inject('databaseUrls').shop, 'prod_setup') },
+      { NODE_ENV: 'production', TEMPORAL_TLS: 'false', ...productionSecrets(), SHOP_DATABASE_URL: await freshShopDatabase(inject('databaseUrls').shop, 'prod_setup') },
       `setup-check-${namespace}`,
     );
     // Answers, and goes on answering 503: nothing adds the attributes.

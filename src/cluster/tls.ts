@@ -9,7 +9,7 @@
  * cluster's, so a client certificate reaches the frontend and nothing behind it.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, type TemporalTls } from '../config.js';
 
@@ -124,6 +124,39 @@ export function ensureClusterCertificates(dir: string): ClusterCertificates {
   for (const leftover of ['service.csr', 'service.ext', 'client.csr', 'client.ext', 'cluster-ca.srl', 'client-ca.srl'])
     rmSync(path.join(dir, leftover), { force: true });
   return files;
+}
+
+/** The certificates handed out by role (`npm run cluster:certs`, docker-compose.yml's temporal-certs). */
+export interface IssuedCertificates {
+  /** Everything, with the CAs' keys: only the issuing step needs it. */
+  authority: ClusterCertificates;
+  /** For Temporal's services: cluster-ca.pem, client-ca.pem, service.pem, service.key. */
+  temporalDir: string;
+  /** For every client (the pipeline, the Web UI): cluster-ca.pem, client.pem, client.key. */
+  clientDir: string;
+}
+
+/**
+ * Makes (or reuses) the certificates in `<dir>/authority` and copies each role's files into
+ * `<dir>/temporal` and `<dir>/client`, so a folder can be mounted where it belongs and nowhere
+ * else: a client never holds a service's key, nothing but this step a CA's key.
+ */
+export function issueClusterCertificates(dir: string): IssuedCertificates {
+  const authority = ensureClusterCertificates(path.join(dir, 'authority'));
+  const handOut = (to: string, files: string[]) => {
+    mkdirSync(to, { recursive: true });
+    for (const file of files) {
+      const target = path.join(to, path.basename(file));
+      copyFileSync(file, target);
+      chmodSync(target, file.endsWith('.key') ? 0o600 : 0o644);
+    }
+    return to;
+  };
+  return {
+    authority,
+    temporalDir: handOut(path.join(authority.dir, '..', 'temporal'), [authority.clusterCa, authority.clientCa, authority.serviceCert, authority.serviceKey]),
+    clientDir: handOut(path.join(authority.dir, '..', 'client'), [authority.clusterCa, authority.clientCert, authority.clientKey]),
+  };
 }
 
 /** The product's side: what a client or worker of this cluster connects with (read as any process reads TEMPORAL_TLS_*). */
