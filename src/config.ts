@@ -55,6 +55,9 @@ const EnvSchema = z.object({
   CRM_CONCURRENCY: positiveInt(10),
   SHIPPING_CONCURRENCY: positiveInt(20),
   MAX_CACHED_WORKFLOWS: positiveInt(500),
+  WORKER_SLOTS: z.enum(['resource', 'fixed']).default('resource'),
+  WORKER_TARGET_CPU: z.coerce.number().gt(0).max(1).default(0.8),
+  WORKER_TARGET_MEMORY: z.coerce.number().gt(0).max(1).default(0.8),
   DATABASE_POOL_SIZE: positiveInt(10),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   SLA_AT_RISK_SHARE: z.coerce.number().gt(0).lt(1).default(0.8),
@@ -143,6 +146,13 @@ export interface Config {
   timeScale: number;
   concurrency: { orders: number; pricing: number; crm: number; mes: number; shipping: number };
   maxCachedWorkflows: number;
+  /**
+   * How a worker hands out task slots (WORKER_SLOTS). `resource`: only while the machine's CPU
+   * and memory stay under their targets, up to the queue's concurrency, so a process on a busy
+   * machine does not take tasks it cannot run before their timeouts; `fixed`: always the
+   * queue's concurrency. The MES queue is always fixed: its concurrency is the plant's capacity.
+   */
+  workerSlots: { mode: 'resource' | 'fixed'; targetCpu: number; targetMemory: number };
   /** Connections per database and process on PostgreSQL (DATABASE_POOL_SIZE). */
   databasePoolSize: number;
   /** Pre-built workflow bundle for the orders worker; unset = bundle at start. */
@@ -474,6 +484,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       shipping: e.SHIPPING_CONCURRENCY,
     },
     maxCachedWorkflows: e.MAX_CACHED_WORKFLOWS,
+    workerSlots: { mode: e.WORKER_SLOTS, targetCpu: e.WORKER_TARGET_CPU, targetMemory: e.WORKER_TARGET_MEMORY },
     databasePoolSize: e.DATABASE_POOL_SIZE,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     idempotencyTtlMs: Math.round(e.IDEMPOTENCY_TTL_HOURS * 3_600_000),

@@ -7,6 +7,7 @@ import { DEV_CLIENTS } from '../src/api/clients.js';
 import { ConfigError, DEV_SECRET_VALUES, loadConfig, withDatabase } from '../src/config.js';
 import { PRODUCTION_SECRET_NAMES, productionSecrets } from './support/production-env.js';
 import { orderWorkflowId, parseOrderWorkflowId } from '../src/workflows/order/contract.js';
+import { slotOptions } from '../src/workers/slots.js';
 
 /** loadConfig(source) throws a ConfigError; returns its message. */
 function configError(source: NodeJS.ProcessEnv): string {
@@ -66,6 +67,29 @@ describe('loadConfig', () => {
     expect(config.publicBaseUrl).toBe('http://localhost:8080');
     expect(config.timeScale).toBe(0.01);
     expect(config.concurrency.mes).toBe(7);
+  });
+
+  it('sizes worker slots to the machine by default, never beyond the queue concurrency; WORKER_SLOTS=fixed keeps the counts', () => {
+    const config = loadConfig({ PRICING_CONCURRENCY: '6' });
+    expect(config.workerSlots).toEqual({ mode: 'resource', targetCpu: 0.8, targetMemory: 0.8 });
+    const tuned = slotOptions(config, { activities: config.concurrency.pricing });
+    expect(tuned.maxConcurrentActivityTaskExecutions).toBeUndefined();
+    expect(tuned.tuner).toMatchObject({
+      activityTaskSlotSupplier: { type: 'resource-based', minimumSlots: 1, maximumSlots: 6 },
+      localActivityTaskSlotSupplier: { type: 'resource-based', maximumSlots: 6 },
+    });
+    // One controller per process: every worker of it aims at the same target.
+    const other = slotOptions(config, { activities: 3 }).tuner as { activityTaskSlotSupplier: { controller: unknown } };
+    expect(other.activityTaskSlotSupplier.controller).toBe((tuned.tuner as typeof other).activityTaskSlotSupplier.controller);
+    const fixed = loadConfig({ WORKER_SLOTS: 'fixed', PRICING_CONCURRENCY: '6' });
+    expect(slotOptions(fixed, { activities: fixed.concurrency.pricing })).toEqual({
+      maxConcurrentActivityTaskExecutions: 6,
+      maxConcurrentLocalActivityExecutions: 6,
+      maxConcurrentWorkflowTaskExecutions: 2,
+    });
+    expect(loadConfig({ WORKER_TARGET_CPU: '0.6' }).workerSlots.targetCpu).toBe(0.6);
+    expect(configError({ WORKER_SLOTS: 'auto' })).toContain('WORKER_SLOTS');
+    expect(configError({ WORKER_TARGET_CPU: '1.5' })).toContain('WORKER_TARGET_CPU');
   });
 
   it('treats a variable set to the empty string as unset', () => {
@@ -242,9 +266,11 @@ describe('production secrets', () => {
 
   it('refuses plain gRPC to Temporal unless TEMPORAL_TLS=false says so, and takes any TLS', () => {
     const { TEMPORAL_TLS: _plain, ...noTls } = production();
-    expect(configError(noTls).split('\n').filter((l) => l.startsWith('  '))).toEqual([
-      expect.stringMatching(/^ {2}TEMPORAL_TLS: production connects to Temporal over TLS: .*TEMPORAL_TLS_SERVER_CA_CERT_PATH.*TEMPORAL_TLS=false/),
-    ]);
+    expect(
+      configError(noTls)
+        .split('\n')
+        .filter((l) => l.startsWith('  ')),
+    ).toEqual([expect.stringMatching(/^ {2}TEMPORAL_TLS: production connects to Temporal over TLS: .*TEMPORAL_TLS_SERVER_CA_CERT_PATH.*TEMPORAL_TLS=false/)]);
     expect(loadConfig(production()).temporal.tls, 'plain on purpose').toBeUndefined();
     // TLS with the system's CAs (a managed Temporal) or with files of its own: both are TLS.
     expect(loadConfig({ ...noTls, TEMPORAL_TLS: 'true' }).temporal.tls).toEqual({});

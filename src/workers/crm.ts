@@ -4,6 +4,7 @@ import { createEmbeddedCrm } from '../systems/crm/index.js';
 import { TASK_QUEUES } from '../workflows/order/contract.js';
 import { dataConverter } from '../temporal/codec.js';
 import { need, tracedWorkerOptions, type WorkerContext } from './context.js';
+import { slotOptions } from './slots.js';
 
 /** `crm` queue: customer and manager routing in the CRM. Needs the crm database (embedded CRM). */
 export function createCrmWorker(ctx: WorkerContext): Promise<Worker> {
@@ -14,6 +15,6 @@ export function createCrmWorker(ctx: WorkerContext): Promise<Worker> {
     dataConverter: dataConverter(ctx.config),
     taskQueue: TASK_QUEUES.crm,
     activities: createCrmActivities({ crm: createEmbeddedCrm(need(ctx.db.crm, 'the crm database')) }),
-    maxConcurrentActivityTaskExecutions: ctx.config.concurrency.crm,
+    ...slotOptions(ctx.config, { activities: ctx.config.concurrency.crm }),
   });
 }

@@ -6,6 +6,7 @@ import { WORKFLOWS_PATH, WORKFLOW_INTERCEPTOR_MODULES, bundlerOptions } from '..
 import { tracingEnabled } from '../tracing/index.js';
 import { dataConverter } from '../temporal/codec.js';
 import { need, tracedWorkerOptions, type WorkerContext } from './context.js';
+import { slotOptions } from './slots.js';
 
 /**
  * `orders` queue: the order, quote and webhook workflows, acceptance, the shop projection and
@@ -31,9 +32,7 @@ export function createOrdersWorker(ctx: WorkerContext): Promise<Worker> {
       ...createOrderActivities({ shop: need(ctx.db.shop, 'the shop database') }),
       ...createWebhookActivities({ shop: need(ctx.db.shop, 'the shop database'), allowPrivateTargets: ctx.config.webhooks.allowPrivateTargets }),
     },
-    maxConcurrentActivityTaskExecutions: ctx.config.concurrency.orders,
-    maxConcurrentLocalActivityExecutions: ctx.config.concurrency.orders,
-    maxConcurrentWorkflowTaskExecutions: Math.min(ctx.config.concurrency.orders, 50),
+    ...slotOptions(ctx.config, { activities: ctx.config.concurrency.orders, workflowTasks: Math.min(ctx.config.concurrency.orders, 50) }),
     maxCachedWorkflows: ctx.config.maxCachedWorkflows,
   });
 }

@@ -5,6 +5,7 @@ import { createPricingService } from '../systems/pricing/index.js';
 import { TASK_QUEUES } from '../workflows/order/contract.js';
 import { dataConverter } from '../temporal/codec.js';
 import { need, tracedWorkerOptions, type WorkerContext } from './context.js';
+import { slotOptions } from './slots.js';
 
 /** `pricing` queue: the price engine and its caches, kept away from everything else; PRICING_CONCURRENCY at once. */
 export function createPricingWorker(ctx: WorkerContext): Promise<Worker> {
@@ -20,6 +21,6 @@ export function createPricingWorker(ctx: WorkerContext): Promise<Worker> {
     dataConverter: dataConverter(ctx.config),
     taskQueue: TASK_QUEUES.pricing,
     activities: createPricingActivities({ pricing }),
-    maxConcurrentActivityTaskExecutions: ctx.config.concurrency.pricing,
+    ...slotOptions(ctx.config, { activities: ctx.config.concurrency.pricing }),
   });
 }

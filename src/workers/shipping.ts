@@ -7,6 +7,7 @@ import { createDeliverySimulator, createEmbeddedCarrier } from '../systems/carri
 import { TASK_QUEUES } from '../workflows/order/contract.js';
 import { dataConverter } from '../temporal/codec.js';
 import { need, tracedWorkerOptions, type QueueWorkers, type WorkerContext } from './context.js';
+import { slotOptions } from './slots.js';
 
 /** How often the delivery simulator looks for shipments that have arrived. */
 const DELIVERY_TICK_MS = 200;
@@ -30,7 +31,7 @@ export async function createShippingWorker(ctx: WorkerContext): Promise<QueueWor
       carrier: createEmbeddedCarrier(db, { timeScale: ctx.config.timeScale, events }),
       carrierEvents: events,
     }),
-    maxConcurrentActivityTaskExecutions: ctx.config.concurrency.shipping,
+    ...slotOptions(ctx.config, { activities: ctx.config.concurrency.shipping }),
   });
   const log = createLogger(ctx.config.logLevel).child({ component: 'carrier' });
   const background: BackgroundLoop[] = [];
