@@ -15,10 +15,17 @@ const nodeBuiltins = [...new Set(builtinModules.flatMap((name) => (name.startsWi
  */
 const workflowForbiddenModules = [
   {
-    group: ['**/activities', '**/activities/**'],
+    group: ['**/activities', '**/activities/**', '**/activities.js'],
     message: 'Activities run outside the workflow sandbox: proxy them with proxyActivities and import only their types (`import type`).',
   },
-  { group: ['**/db', '**/db/**'], message: 'The database is I/O: workflow code reaches it only through activities (`import type` is fine).' },
+  {
+    group: ['**/db', '**/db/**', '**/schema.js', '**/system.js'],
+    message: 'The database (a schema, an embedded system) is I/O: workflow code reaches it only through activities (`import type` is fine).',
+  },
+  {
+    group: ['**/worker.js', '**/client.js', '**/intake.js', '**/projection-read.js', '**/workers/**'],
+    message: 'Workers and Temporal clients run outside the workflow sandbox (`import type` is fine).',
+  },
   {
     group: ['postgres', 'drizzle-orm', 'drizzle-orm/**', 'express', 'express/**', 'pino', 'pino/**', 'pino-*'],
     message: 'I/O libraries cannot run in the workflow sandbox (`import type` is fine).',
@@ -68,7 +75,7 @@ export default tseslint.config(
   {
     // Tests read untyped JSON (HTTP bodies, CLI output, the OpenAPI document): `any` is the honest type
     // there, and typing some 80 spots of it would only add casts. Product code keeps the rule.
-    files: ['test/**/*.ts'],
+    files: ['test/**/*.ts', 'src/**/*.test.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
@@ -80,20 +87,32 @@ export default tseslint.config(
     },
   },
   {
-    // Code that runs in Temporal's workflow sandbox: the workflow bundle (src/workflows/index.ts
-    // and the interceptor module tracing-interceptors.ts, see src/workflows/bundle.ts), the
-    // benchmark baseline workflow and the replay test's deliberately changed workflow, plus the
-    // modules the bundle imports from outside src/workflows (the pure domain core, the span
-    // attribute helper). The sandbox makes timers, Date and Math.random deterministic itself; what
-    // it cannot make safe is a module that needs Node or does I/O, so only imports are restricted.
-    files: ['src/workflows/**/*.ts', 'src/domain/**/*.ts', 'src/tracing/attributes.ts', 'bench/baseline/workflow.ts', 'test/fixtures/*workflow*.ts'],
+    // Code that runs in Temporal's workflow sandbox: the workflow bundle's root (src/workflows/index.ts
+    // and the interceptor module tracing-interceptors.ts, see src/workflows/bundle.ts), every
+    // slice's workflow code (the order workflow's modules, the quote and webhook delivery
+    // workflows) and the contracts they share, the benchmark baseline workflow and the replay
+    // test's deliberately changed workflow, plus the modules the bundle imports from outside the
+    // slices (the pure domain core, the span attribute helper, the search attribute keys). The
+    // sandbox makes timers, Date and Math.random deterministic itself; what it cannot make safe
+    // is a module that needs Node or does I/O, so only imports are restricted.
+    files: [
+      'src/workflows/**/*.ts',
+      'src/order/workflow/**/*.ts',
+      'src/pricing/quote-workflow.ts',
+      'src/webhooks/workflow*.ts',
+      'src/*/contract.ts',
+      'src/domain/**/*.ts',
+      'src/platform/tracing/attributes.ts',
+      'src/platform/temporal/search-attributes.ts',
+      'bench/baseline/workflow.ts',
+      'test/fixtures/*workflow*.ts',
+    ],
     ignores: [
-      // Not in the bundle: they build it (webpack, node:fs) ...
+      // Tests beside the code run in vitest, never in the bundle.
+      '**/*.test.ts',
+      // Not in the bundle: they build it (webpack, node:fs).
       'src/workflows/bundle.ts',
       'src/workflows/build-bundle.ts',
-      // ... or are the client side of the order workflow (Temporal client, shop database), used by the API and CLI.
-      'src/workflows/order/client.ts',
-      'src/workflows/order/projection-read.ts',
     ],
     rules: {
       'no-restricted-imports': 'off',

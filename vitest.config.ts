@@ -9,7 +9,8 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
-    include: ['test/**/*.test.ts'],
+    // Unit tests live beside their code; end-to-end, fault, replay and cluster suites under test/.
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     reporters: ['default'],
   },
 });

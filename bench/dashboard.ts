@@ -15,12 +15,12 @@ import postgres from 'postgres';
 import { openDatabases } from '../db/index.js';
 import { readDashboard, type DashboardWindow } from '../src/api/dashboard.js';
 import { startApi } from '../src/api/server.js';
-import { createOrderActivities } from '../src/activities/orders.js';
-import { loadConfig, withDatabase } from '../src/config.js';
-import { newOrderInput } from '../src/intake.js';
-import { createLogger } from '../src/logger.js';
-import { TEMPORAL_CLI_VERSION, ensureTemporalCli, startDevServer } from '../src/temporal/dev-server.js';
-import { STAGES, initialOrderState, type OrderState } from '../src/workflows/order/contract.js';
+import { createOrderActivities } from '../src/order/activities.js';
+import { loadConfig, withDatabase } from '../src/platform/config.js';
+import { newOrderInput } from '../src/order/intake.js';
+import { createLogger } from '../src/platform/logger.js';
+import { TEMPORAL_CLI_VERSION, ensureTemporalCli, startDevServer } from '../src/platform/temporal/dev-server.js';
+import { STAGES, initialOrderState, type OrderState } from '../src/order/contract.js';
 import { integerOption, machineDescription, parseOptions, percentile, round2 } from './support.js';
 
 const USAGE = `Benchmark of GET /v1/dashboard (the operators' dashboard figures) over HTTP.

@@ -10,14 +10,14 @@ import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
 import { openDatabases } from '../db/index.js';
-import { apiClients } from '../db/shop/schema.js';
+import { apiClients } from '../src/order/schema.js';
 import { hashKey, type ApiClient } from '../src/api/clients.js';
 import { decodeCursor, encodeCursor, type ListPosition } from '../src/api/cursor.js';
 import { listOrdersQuery, visibleFilter } from '../src/api/routes/orders-list.js';
 import { OrderListQuerySchema } from '../src/api/schemas.js';
 import { startApi } from '../src/api/server.js';
-import { loadConfig, withDatabase } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
+import { loadConfig, withDatabase } from '../src/platform/config.js';
+import { createLogger } from '../src/platform/logger.js';
 import { integerOption, machineDescription, parseOptions, percentile, round2 } from './support.js';
 
 const USAGE = `Benchmark of GET /v1/orders (keyset-paginated order list) over HTTP.

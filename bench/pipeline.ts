@@ -26,14 +26,14 @@ import { dropDatabase, openDatabases } from '../db/index.js';
 import { createClient } from '../src/api/clients.js';
 import { renderPng } from '../src/cli/chart.js';
 import { randomOrder } from '../src/cli/commands/simulate.js';
-import { SYSTEMS, loadConfig, temporalConnectionOptions, withDatabase } from '../src/config.js';
-import { dataConverter } from '../src/temporal/codec.js';
-import { ensureTemporalCli, startDevServer } from '../src/temporal/dev-server.js';
-import { clusterPorts } from '../src/temporal/cluster.js';
-import { findTemporalServer } from '../src/temporal/server-build.js';
+import { SYSTEMS, loadConfig, temporalConnectionOptions, withDatabase } from '../src/platform/config.js';
+import { dataConverter } from '../src/platform/temporal/codec.js';
+import { ensureTemporalCli, startDevServer } from '../src/platform/temporal/dev-server.js';
+import { clusterPorts } from '../src/cluster/temporal.js';
+import { findTemporalServer } from '../src/platform/temporal/server-build.js';
 import { startClusterShape, type ClusterShape } from '../src/cluster/shape.js';
 import { writeWorkflowBundle, bundlerOptions } from '../src/workflows/bundle.js';
-import { STAGES, TASK_QUEUES, orderWorkflowId, type OrderState } from '../src/workflows/order/contract.js';
+import { STAGES, TASK_QUEUES, orderWorkflowId, type OrderState } from '../src/order/contract.js';
 import { freePort } from '../test/support/processes.js';
 import { HAVE_PROC, fail, historyFigures, machineBusyMs, machineDescription, parseOptions, percentile, processCpuMs, round2 } from './support.js';
 
@@ -541,7 +541,7 @@ async function main() {
     await writeFile(baselineBundle, code);
 
     connection = await Connection.connect(temporalConnectionOptions(config));
-    // The pipeline's workers encrypt payloads (src/temporal/codec.ts); the baseline's worker has no codec.
+    // The pipeline's workers encrypt payloads (src/platform/temporal/codec.ts); the baseline's worker has no codec.
     const client = new Client({ connection, dataConverter: dataConverter(config) });
     const baselineClient = new Client({ connection });
 

@@ -10,13 +10,14 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { dropDatabase, openDatabases } from '../db/index.js';
-import { loadConfig, withDatabase } from '../src/config.js';
+import { loadConfig, withDatabase } from '../src/platform/config.js';
 import { CATALOG } from '../src/domain/catalog.js';
 import type { OrderItem } from '../src/domain/order.js';
 import { PRICE_LIST_VERSION, priceOrder } from '../src/domain/pricing/index.js';
-import { createPricingService, type CacheLevel } from '../src/systems/pricing/index.js';
+import { createPricingService } from '../src/pricing/system.js';
 import { fail, machineDescription, parseOptions, percentile, round2 } from './support.js';
 import { seededRandom } from '../test/support/processes.js';
+import type { CacheLevel } from '../src/pricing/contract.js';
 
 const USAGE = `Benchmark of pricing: cold engine against the in-process and shared (PostgreSQL) price caches.
 

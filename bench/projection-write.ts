@@ -1,5 +1,5 @@
 /**
- * Benchmark of the shop projection write (`recordProgress` of src/activities/orders.ts) on its
+ * Benchmark of the shop projection write (`recordProgress` of src/order/activities.ts) on its
  * own: the five writes a delivered order makes (test/support/order-progression.ts), for many
  * orders at once, through the same driver the orders worker uses (postgres.js + drizzle).
  *
@@ -14,8 +14,8 @@ import { performance } from 'node:perf_hooks';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { dropDatabase, openDatabases, shopSchema, type ShopDb } from '../db/index.js';
-import { createOrderActivities } from '../src/activities/orders.js';
-import { loadConfig, withDatabase } from '../src/config.js';
+import { createOrderActivities } from '../src/order/activities.js';
+import { loadConfig, withDatabase } from '../src/platform/config.js';
 import { deliveredProgression } from '../test/support/order-progression.js';
 import { integerOption, machineDescription, parseOptions, percentile, processCpuMs, round2 } from './support.js';
 

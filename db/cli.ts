@@ -1,6 +1,6 @@
 /** `npm run db:migrate`: creates (if missing) and migrates every system's database. */
 import { parseArgs } from 'node:util';
-import { SYSTEMS, loadConfig } from '../src/config.js';
+import { SYSTEMS, loadConfig } from '../src/platform/config.js';
 import { openDatabases } from './index.js';
 
 const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } } });

@@ -10,12 +10,12 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePg } from 'drizzle-orm/postgres-js';
 import { migrate as migratePg } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { withDatabase, type Config, type SystemName } from '../src/config.js';
-import * as carrierSchema from './carrier/schema.js';
-import * as crmSchema from './crm/schema.js';
-import * as mesSchema from './mes/schema.js';
-import * as pricingSchema from './pricing/schema.js';
-import * as shopSchema from './shop/schema.js';
+import { withDatabase, type Config, type SystemName } from '../src/platform/config.js';
+import * as carrierSchema from '../src/carrier/schema.js';
+import * as crmSchema from '../src/crm/schema.js';
+import * as mesSchema from '../src/mes/schema.js';
+import * as pricingSchema from '../src/pricing/schema.js';
+import * as shopSchema from '../src/order/schema.js';
 
 export { carrierSchema, crmSchema, mesSchema, pricingSchema, shopSchema };
 

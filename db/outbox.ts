@@ -1,7 +1,7 @@
 /**
  * The shape of an event outbox and of its dead letters: events a system must deliver to the pipeline's API, written in
  * the same statement as the change they report and sent (with retries) by
- * src/systems/event-outbox.ts. The MES and the carrier each have one in their own database.
+ * src/platform/event-outbox.ts. The MES and the carrier each have one in their own database.
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';

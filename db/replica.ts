@@ -20,7 +20,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, write
 import path from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
-import { logTail } from '../src/cluster/processes.js';
+import { logTail } from '../src/platform/processes.js';
 
 const exec = promisify(execFile);
 

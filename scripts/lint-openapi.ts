@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/platform/config.js';
 import { openApiDocument } from '../src/api/openapi.js';
 import { LINTERS, LinterFailure, lintOpenApi, summarize, type Linter } from './openapi-linters.js';
 

@@ -5,13 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { productionJobs } from '../db/mes/schema.js';
-import { orders } from '../db/shop/schema.js';
+import { productionJobs } from '../src/mes/schema.js';
+import { orders } from '../src/order/schema.js';
 import { traceLink } from '../src/api/order-resource.js';
 import type { RunningApi } from '../src/api/server.js';
 import { TRANSIT_MS, scaled } from '../src/domain/durations.js';
 import { ORDER_STATUSES } from '../src/domain/status.js';
-import { ORDER_WORKFLOW_TYPE, STAGES, orderWorkflowId, type OrderState } from '../src/workflows/order/contract.js';
+import { ORDER_WORKFLOW_TYPE, STAGES, orderWorkflowId, type OrderState } from '../src/order/contract.js';
 import { runCli, runCliWith } from './support/cli.js';
 import type { HttpCall } from './support/http.js';
 import { TEST_TIME_SCALE, sampleOrder, startPipelineWithApi, waitForOrder, type TestPipeline } from './support/pipeline.js';

@@ -3,10 +3,10 @@ import { execFile } from 'node:child_process';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabases } from '../db/index.js';
-import { apiClients } from '../db/shop/schema.js';
+import { apiClients } from '../src/order/schema.js';
 import { hashKey } from '../src/api/clients.js';
 import { startApi, type RunningApi } from '../src/api/server.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/platform/logger.js';
 import { testConfig, testEnv } from './support/pipeline.js';
 
 const log = createLogger('silent');

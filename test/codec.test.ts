@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEV_PAYLOAD_KEY_SPEC, loadConfig, parsePayloadKeys } from '../src/config.js';
-import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, PayloadDecryptionError } from '../src/temporal/codec.js';
+import { ConfigError, DEV_PAYLOAD_KEY_SPEC, loadConfig, parsePayloadKeys } from '../src/platform/config.js';
+import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, PayloadDecryptionError } from '../src/platform/temporal/codec.js';
 import { productionSecrets } from './support/production-env.js';
 import { sampleOrder } from './support/sample-order.js';
 

@@ -1,7 +1,7 @@
 /**
  * docker-compose.yml cannot be started in CI (no Docker engine), so this test is what keeps it
  * honest: it parses the file and checks it against the code it runs — task queues, the variables
- * src/config.ts accepts, the search attributes the workflow sets, the server's dynamic config.
+ * src/platform/config.ts accepts, the search attributes the workflow sets, the server's dynamic config.
  */
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ConfigError, DATABASE_NAMES, DEV_SECRET_VALUES, loadConfig } from '../src/config.js';
+import { ConfigError, DATABASE_NAMES, DEV_SECRET_VALUES, loadConfig } from '../src/platform/config.js';
 import { CLUSTER_SERVER_NAME, issueClusterCertificates } from '../src/cluster/tls.js';
-import { DEV_SERVER_DYNAMIC_CONFIG } from '../src/temporal/dev-server.js';
-import { QUEUE_NAMES, SEARCH_ATTRIBUTES, type QueueName } from '../src/workflows/order/contract.js';
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../src/platform/temporal/dev-server.js';
+import { QUEUE_NAMES, SEARCH_ATTRIBUTES, type QueueName } from '../src/order/contract.js';
 import { REQUIRED_VARIABLE, ROOT, composeText, interpolatedCompose, parseEnvFile, rawCompose, requiredVariables, testVariables } from './support/compose.js';
 import { PRODUCTION_SECRET_NAMES } from './support/production-env.js';
 
@@ -141,11 +141,11 @@ function configOf(s: Service) {
   return loadConfig(Object.fromEntries(Object.entries(envOf(s)).map(([k, v]) => [k, k.startsWith('TEMPORAL_TLS_') && v ? onHost(s, v) : v])));
 }
 
-/** Keys of `EnvSchema` in src/config.ts, read as text: the variables the code accepts. */
+/** Keys of `EnvSchema` in src/platform/config.ts, read as text: the variables the code accepts. */
 function acceptedEnvNames(): string[] {
-  const source = readFileSync(path.join(ROOT, 'src/config.ts'), 'utf8');
+  const source = readFileSync(path.join(ROOT, 'src/platform/config.ts'), 'utf8');
   const body = /const EnvSchema = z\.object\(\{([\s\S]*?)\n\}\);/.exec(source)?.[1];
-  if (!body) throw new Error('could not find `const EnvSchema = z.object({ ... });` in src/config.ts');
+  if (!body) throw new Error('could not find `const EnvSchema = z.object({ ... });` in src/platform/config.ts');
   return [...body.matchAll(/^\s*([A-Z][A-Z0-9_]*)\s*:/gm)].map((m) => m[1]!);
 }
 
@@ -192,7 +192,7 @@ describe('docker-compose.yml', () => {
     for (const name of appServiceNames) expect(service(name).image, `${name} image`).toBe(api.image);
   });
 
-  it('sets only environment variables that src/config.ts accepts on the API and the workers', () => {
+  it('sets only environment variables that src/platform/config.ts accepts on the API and the workers', () => {
     const accepted = acceptedEnvNames();
     // Guard against the extraction itself breaking and accepting nothing / anything.
     expect(accepted).toContain('TEMPORAL_ADDRESS');
@@ -245,12 +245,12 @@ describe('docker-compose.yml', () => {
 
   it("sets up the namespace and every search attribute with the product's own setup, before the pipeline starts", () => {
     const setup = service('temporal-setup');
-    // `npm run temporal:setup` (src/temporal/setup.ts: namespace if missing, every attribute an order needs).
+    // `npm run temporal:setup` (src/platform/temporal/setup.ts: namespace if missing, every attribute an order needs).
     const command = argv(setup.command);
     expect(command.slice(0, 2)).toEqual(['npm', 'run']);
     const script = command.find((a) => !a.startsWith('-') && a !== 'npm' && a !== 'run')!;
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts[script], `package.json script ${script}`).toMatch(/src\/temporal\/cli\.ts setup$/);
+    expect(pkg.scripts[script], `package.json script ${script}`).toMatch(/src\/cli\/temporal\.ts setup$/);
     expect(setup.image).toBe(service('api').image);
     expect(setup.restart).toBe('no');
     expect(dependsOn(setup).temporal).toBe('service_healthy');

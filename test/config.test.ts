@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEV_CLIENTS } from '../src/api/clients.js';
-import { ConfigError, DEV_SECRET_VALUES, loadConfig, withDatabase } from '../src/config.js';
+import { ConfigError, DEV_SECRET_VALUES, loadConfig, withDatabase } from '../src/platform/config.js';
 import { PRODUCTION_SECRET_NAMES, productionSecrets } from './support/production-env.js';
-import { orderWorkflowId, parseOrderWorkflowId } from '../src/workflows/order/contract.js';
+import { orderWorkflowId, parseOrderWorkflowId } from '../src/order/contract.js';
 import { slotOptions } from '../src/workers/slots.js';
 
 /** loadConfig(source) throws a ConfigError; returns its message. */

@@ -12,10 +12,10 @@ import fc from 'fast-check';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { dropDatabase, openDatabases } from '../db/index.js';
-import { createOrderActivities } from '../src/activities/orders.js';
-import { loadConfig, withDatabase } from '../src/config.js';
+import { createOrderActivities } from '../src/order/activities.js';
+import { loadConfig, withDatabase } from '../src/platform/config.js';
 import { canReach, type OrderStatus } from '../src/domain/status.js';
-import { registry } from '../src/metrics/registry.js';
+import { registry } from '../src/platform/metrics/registry.js';
 import { parseMetrics, value } from './support/monitoring.js';
 import { deliveredProgression } from './support/order-progression.js';
 

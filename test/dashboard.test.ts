@@ -12,12 +12,12 @@ import { inArray } from 'drizzle-orm';
 import postgres from 'postgres';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { orders } from '../db/shop/schema.js';
+import { orders } from '../src/order/schema.js';
 import { DashboardSchema, windowStart } from '../src/api/dashboard.js';
 import { traceLink } from '../src/api/order-resource.js';
 import { HISTOGRAM_RELATIVE_ERROR } from '../src/domain/histogram.js';
 import { ORDER_STATUSES, TERMINAL_STATUSES } from '../src/domain/status.js';
-import { STAGES, QUEUE_NAMES } from '../src/workflows/order/contract.js';
+import { STAGES, QUEUE_NAMES } from '../src/order/contract.js';
 import type { HttpCall } from './support/http.js';
 import { sampleOrder, startPipelineWithApi, type TestPipelineWithApi } from './support/pipeline.js';
 

@@ -2,14 +2,14 @@
  * Each system owns its database: every database holds exactly the tables of its own schema
  * module, and no system's code reaches into another system's tables.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { getTableName, is } from 'drizzle-orm';
 import { PgTable } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
 import { describe, expect, inject, it } from 'vitest';
 import { SCHEMAS } from '../db/index.js';
-import { SYSTEMS, type SystemName } from '../src/config.js';
+import { SYSTEMS, type SystemName } from '../src/platform/config.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -42,20 +42,17 @@ describe('databases', () => {
   });
 });
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const full = path.join(dir, name);
-    return statSync(full).isDirectory() ? sourceFiles(full) : full.endsWith('.ts') ? [full] : [];
-  });
-}
-
 /** Module specifiers a file imports (static and dynamic). */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   return [...text.matchAll(/(?:from\s+|import\s*\(\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]!);
 }
 
-/** The systems whose schema or adapter a file imports, by the path it resolves to. */
+/** The slice that holds each system's schema (and, but for the shop, its embedded system). */
+const SLICE_OF: Record<SystemName, string> = { shop: 'order', crm: 'crm', mes: 'mes', carrier: 'carrier', pricing: 'pricing' };
+const SYSTEM_OF_SLICE = new Map(Object.entries(SLICE_OF).map(([system, slice]) => [slice, system]));
+
+/** The systems whose schema or embedded system a file imports, by the path it resolves to. */
 function systemsTouched(file: string): Set<string> {
   const touched = new Set<string>();
   for (const spec of importsOf(file)) {
@@ -64,40 +61,41 @@ function systemsTouched(file: string): Set<string> {
       .relative(ROOT, path.resolve(path.dirname(file), spec))
       .split(path.sep)
       .join('/');
-    const schema = /^db\/([a-z]+)\/schema\.js$/.exec(target);
-    const adapter = /^src\/systems\/([a-z]+)\//.exec(target);
-    if (schema) touched.add(schema[1]!);
-    if (adapter) touched.add(adapter[1]!);
+    const hit = /^src\/([a-z]+)\/(schema|system)\.js$/.exec(target);
+    const system = hit && SYSTEM_OF_SLICE.get(hit[1]!);
+    if (system && (hit[2] === 'schema' || system !== 'shop')) touched.add(system);
   }
   return touched;
 }
 
 describe('system boundaries in the code', () => {
-  const systemsDir = path.join(ROOT, 'src/systems');
-  const systemDirs = readdirSync(systemsDir).filter((d) => statSync(path.join(systemsDir, d)).isDirectory());
+  const systems = SYSTEMS.filter((s) => s !== 'shop');
 
   it('covers every system with a database of its own', () => {
-    expect(systemDirs.sort()).toEqual(SYSTEMS.filter((s) => s !== 'shop').sort());
+    for (const system of systems) expect(statSync(path.join(ROOT, 'src', SLICE_OF[system], 'system.ts')).isFile(), system).toBe(true);
   });
 
-  it.each(systemDirs)('src/systems/%s imports no other system’s schema or adapter', (system) => {
-    for (const file of sourceFiles(path.join(systemsDir, system))) {
-      const touched = [...systemsTouched(file)].filter((s) => s !== system);
-      expect(touched, path.relative(ROOT, file)).toEqual([]);
-      // From db/index.js only its own database type.
-      const dbIndex = readFileSync(file, 'utf8').match(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+['"][./]*db\/index\.js['"]/);
-      if (dbIndex) {
-        const names = dbIndex[1]!
-          .split(',')
-          .map((n) => n.replace(/^\s*type\s+/, '').trim())
-          .filter(Boolean);
-        expect(names, path.relative(ROOT, file)).toEqual([`${system[0]!.toUpperCase()}${system.slice(1)}Db`]);
-      }
+  it.each(systems)('the embedded %s imports no other system’s schema or system', (system) => {
+    const file = path.join(ROOT, 'src', SLICE_OF[system], 'system.ts');
+    const touched = [...systemsTouched(file)].filter((s) => s !== system);
+    expect(touched, path.relative(ROOT, file)).toEqual([]);
+    // From db/index.js only its own database type.
+    const dbIndex = readFileSync(file, 'utf8').match(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+['"][./]*db\/index\.js['"]/);
+    if (dbIndex) {
+      const names = dbIndex[1]!
+        .split(',')
+        .map((n) => n.replace(/^\s*type\s+/, '').trim())
+        .filter(Boolean);
+      expect(names, path.relative(ROOT, file)).toEqual([`${system[0]!.toUpperCase()}${system.slice(1)}Db`]);
     }
   });
 
   it('each activity module works with at most one system', () => {
-    for (const file of sourceFiles(path.join(ROOT, 'src/activities'))) {
+    const modules = readdirSync(path.join(ROOT, 'src'))
+      .map((slice) => path.join(ROOT, 'src', slice, 'activities.ts'))
+      .filter((file) => existsSync(file));
+    expect(modules.length).toBeGreaterThanOrEqual(5);
+    for (const file of modules) {
       expect([...systemsTouched(file)].length, path.relative(ROOT, file)).toBeLessThanOrEqual(1);
     }
   });

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { findTemporalCli, isListening, startDevServer, type DevServer } from '../src/temporal/dev-server.js';
-import { SEARCH_ATTRIBUTES } from '../src/workflows/order/contract.js';
+import { findTemporalCli, isListening, startDevServer, type DevServer } from '../src/platform/temporal/dev-server.js';
+import { SEARCH_ATTRIBUTES } from '../src/order/contract.js';
 
 const cliPath = inject('temporalCliPath');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'order-pipeline-devserver-'));

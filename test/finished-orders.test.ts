@@ -5,8 +5,8 @@
  */
 import { eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { orders } from '../db/shop/schema.js';
-import { STAGES } from '../src/workflows/order/contract.js';
+import { orders } from '../src/order/schema.js';
+import { STAGES } from '../src/order/contract.js';
 import { sampleOrder, startPipelineWithApi, type TestPipelineWithApi } from './support/pipeline.js';
 
 const SHOP = 'shop-dev-key';

@@ -14,8 +14,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../src/api/server.js';
 import { nginxBinary, startGateway } from '../src/cluster/gateway.js';
-import { logTail } from '../src/cluster/processes.js';
-import { createLogger } from '../src/logger.js';
+import { logTail } from '../src/platform/processes.js';
+import { createLogger } from '../src/platform/logger.js';
 import { startPipeline, type TestPipeline } from './support/pipeline.js';
 import { freePort, stopPart, waitForHttp } from './support/processes.js';
 

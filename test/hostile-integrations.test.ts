@@ -8,12 +8,12 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shipments } from '../db/carrier/schema.js';
-import { productionJobs } from '../db/mes/schema.js';
-import { integrationEvents } from '../db/shop/schema.js';
-import { encodeProduceCallback } from '../src/activities/produce-callback.js';
-import { signWebhook } from '../src/webhook-signature.js';
-import { carrierEventSignal, orderWorkflowId, type OrderState } from '../src/workflows/order/contract.js';
+import { shipments } from '../src/carrier/schema.js';
+import { productionJobs } from '../src/mes/schema.js';
+import { integrationEvents } from '../src/order/schema.js';
+import { encodeProduceCallback } from '../src/mes/produce-callback.js';
+import { signWebhook } from '../src/platform/webhook-signature.js';
+import { carrierEventSignal, orderWorkflowId, type OrderState } from '../src/order/contract.js';
 import type { Answer, HttpCall } from './support/http.js';
 import { sampleOrder, startPipelineWithApi, waitForOrder, type TestPipeline } from './support/pipeline.js';
 

@@ -15,10 +15,10 @@ import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { inArray, like, or } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { orders } from '../db/shop/schema.js';
+import { orders } from '../src/order/schema.js';
 import type { RunningApi } from '../src/api/server.js';
-import type { ProductionJob } from '../src/systems/mes/index.js';
-import { NOT_CANCELLABLE, ORDER_WORKFLOW_TYPE } from '../src/workflows/order/contract.js';
+import type { ProductionJob } from '../src/mes/system.js';
+import { NOT_CANCELLABLE, ORDER_WORKFLOW_TYPE } from '../src/order/contract.js';
 import type { Answer, HttpCall } from './support/http.js';
 import { sampleOrder, startPipelineWithApi, waitForOrder, type TestPipeline } from './support/pipeline.js';
 

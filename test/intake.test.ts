@@ -1,14 +1,14 @@
 /** Idempotency keys, the catalog and quotes, over real HTTP against the real pipeline. */
 import { eq, gte } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { productionJobs } from '../db/mes/schema.js';
-import { orders } from '../db/shop/schema.js';
+import { productionJobs } from '../src/mes/schema.js';
+import { orders } from '../src/order/schema.js';
 import { startApi } from '../src/api/server.js';
 import { CATALOG } from '../src/domain/catalog.js';
 import { promiseDate } from '../src/domain/durations.js';
 import { priceOrder } from '../src/domain/pricing/index.js';
-import { createLogger } from '../src/logger.js';
-import { ORDER_WORKFLOW_TYPE, orderWorkflowId } from '../src/workflows/order/contract.js';
+import { createLogger } from '../src/platform/logger.js';
+import { ORDER_WORKFLOW_TYPE, orderWorkflowId } from '../src/order/contract.js';
 import type { HttpCall } from './support/http.js';
 import { sampleOrder, startPipelineWithApi, testConfig, type TestPipeline } from './support/pipeline.js';
 

@@ -1,6 +1,6 @@
 /** Settings of the integration events and partner webhooks, as loadConfig reads them. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEV_PRODUCE_CALLBACK_SECRET, loadConfig } from '../src/config.js';
+import { ConfigError, DEV_PRODUCE_CALLBACK_SECRET, loadConfig } from '../src/platform/config.js';
 import { productionSecrets } from './support/production-env.js';
 
 /** A production payload key (the codec's; see test/codec.test.ts). */
@@ -13,7 +13,9 @@ describe('integration settings', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', PAYLOAD_ENCRYPTION_KEYS: KEYS })).toThrow(/PRODUCE_CALLBACK_SECRET: required in production/);
     expect(() => loadConfig({ NODE_ENV: 'production', PRODUCE_CALLBACK_SECRET: 'short' })).toThrow(/PRODUCE_CALLBACK_SECRET/);
     const secret = 'a'.repeat(64);
-    expect(loadConfig({ NODE_ENV: 'production', TEMPORAL_TLS: 'false', ...productionSecrets(), PRODUCE_CALLBACK_SECRET: secret }).integrations.callbackSecret).toBe(secret);
+    expect(
+      loadConfig({ NODE_ENV: 'production', TEMPORAL_TLS: 'false', ...productionSecrets(), PRODUCE_CALLBACK_SECRET: secret }).integrations.callbackSecret,
+    ).toBe(secret);
     // Outside production a development secret keeps `npm start` and the tests running.
     expect(loadConfig({}).integrations.callbackSecret).toBe(DEV_PRODUCE_CALLBACK_SECRET);
   });

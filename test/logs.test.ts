@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.js';
-import terminalLogFormat from '../src/terminal-log-format.mjs';
+import { createLogger } from '../src/platform/logger.js';
+import terminalLogFormat from '../src/platform/terminal-log-format.mjs';
 import { testEnv } from './support/pipeline.js';
 import { freePort } from './support/processes.js';
 

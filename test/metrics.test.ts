@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApi } from '../src/api/server.js';
-import { createLogger } from '../src/logger.js';
-import { startMetricsServer, type MetricsServer } from '../src/metrics/http.js';
-import { installTemporalRuntime } from '../src/temporal/runtime.js';
-import { QUEUE_NAMES, STAGES, TASK_QUEUES } from '../src/workflows/order/contract.js';
+import { createLogger } from '../src/platform/logger.js';
+import { startMetricsServer, type MetricsServer } from '../src/platform/metrics/http.js';
+import { installTemporalRuntime } from '../src/platform/temporal/runtime.js';
+import { QUEUE_NAMES, STAGES, TASK_QUEUES } from '../src/order/contract.js';
 import type { HttpCall } from './support/http.js';
 import { KNOWN_SDK_METRICS, parseMetrics, value, type Sample } from './support/monitoring.js';
 import { sampleOrder, startPipelineWithApi, waitForOrder, type TestPipeline } from './support/pipeline.js';

@@ -9,9 +9,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadConfig } from '../src/config.js';
-import { exportedMetricNames, registry } from '../src/metrics/registry.js';
-import { QUEUE_NAMES } from '../src/workflows/order/contract.js';
+import { loadConfig } from '../src/platform/config.js';
+import { exportedMetricNames, registry } from '../src/platform/metrics/registry.js';
+import { QUEUE_NAMES } from '../src/order/contract.js';
 import { interpolatedCompose } from './support/compose.js';
 import { KNOWN_SDK_METRICS, promqlLabelMatchers, promqlMetricNames } from './support/monitoring.js';
 

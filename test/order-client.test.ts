@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { OrderUnreadableError, readOrder, sendToOrder, signalOrder } from '../src/workflows/order/client.js';
-import { ORDER_WORKFLOW_TYPE, SEARCH_ATTRIBUTES, orderWorkflowId } from '../src/workflows/order/contract.js';
+import { OrderUnreadableError, readOrder, sendToOrder, signalOrder } from '../src/order/client.js';
+import { ORDER_WORKFLOW_TYPE, SEARCH_ATTRIBUTES, orderWorkflowId } from '../src/order/contract.js';
 import { testDataConverter } from './support/pipeline.js';
 
 let connection: Connection;

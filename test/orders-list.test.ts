@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabases } from '../db/index.js';
-import { orders } from '../db/shop/schema.js';
+import { orders } from '../src/order/schema.js';
 import { encodeCursor } from '../src/api/cursor.js';
 import { OrderListSchema } from '../src/api/schemas.js';
 import { startApi, type RunningApi } from '../src/api/server.js';
 import type { OrderStatus } from '../src/domain/status.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/platform/logger.js';
 import { httpClient } from './support/http.js';
 import { testConfig } from './support/pipeline.js';
 

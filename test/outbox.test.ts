@@ -9,10 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabases } from '../db/index.js';
-import { mesDeadLetters, mesOutbox } from '../db/mes/schema.js';
-import { registry } from '../src/metrics/registry.js';
-import { createLogger } from '../src/logger.js';
-import { createOutboxSender } from '../src/systems/event-outbox.js';
+import { mesDeadLetters, mesOutbox } from '../src/mes/schema.js';
+import { registry } from '../src/platform/metrics/registry.js';
+import { createLogger } from '../src/platform/logger.js';
+import { createOutboxSender } from '../src/platform/event-outbox.js';
 import { testConfig } from './support/pipeline.js';
 
 let dbs: Awaited<ReturnType<typeof openDatabases<'mes'>>>;

@@ -11,9 +11,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ENCRYPTED_ENCODING } from '../src/temporal/codec.js';
-import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
-import { orderWorkflowId } from '../src/workflows/order/contract.js';
+import { ENCRYPTED_ENCODING } from '../src/platform/temporal/codec.js';
+import { startDevServer, type DevServer } from '../src/platform/temporal/dev-server.js';
+import { orderWorkflowId } from '../src/order/contract.js';
 import { TEST_DATA_DIR } from './support/constants.js';
 import { sampleOrder, startPipelineWithApi, waitForOrder, type TestPipelineWithApi } from './support/pipeline.js';
 

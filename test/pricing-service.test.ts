@@ -2,14 +2,14 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabases } from '../db/index.js';
-import { priceCache } from '../db/pricing/schema.js';
-import type { PriceResult } from '../src/activities/pricing.js';
+import { priceCache } from '../src/pricing/schema.js';
 import { OrderRequestSchema } from '../src/domain/order.js';
 import { PRICE_LIST_VERSION, priceOrder } from '../src/domain/pricing/index.js';
-import { newOrderInput, startOrderWorkflow } from '../src/intake.js';
-import { canonicalize, createPricingService } from '../src/systems/pricing/index.js';
-import { TASK_QUEUES, statusQuery } from '../src/workflows/order/contract.js';
+import { newOrderInput, startOrderWorkflow } from '../src/order/intake.js';
+import { canonicalize, createPricingService } from '../src/pricing/system.js';
+import { TASK_QUEUES, statusQuery } from '../src/order/contract.js';
 import { sampleOrder, startPipeline, testConfig, type TestPipeline } from './support/pipeline.js';
+import type { PriceResult } from '../src/pricing/contract.js';
 
 let dbs: Awaited<ReturnType<typeof openDatabases<'pricing'>>>;
 beforeAll(async () => {

@@ -4,9 +4,9 @@
  */
 import { inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { productionJobs } from '../db/mes/schema.js';
+import { productionJobs } from '../src/mes/schema.js';
 import { OrderRequestSchema } from '../src/domain/order.js';
-import { newOrderInput, startOrderWorkflow, type OrderSource } from '../src/intake.js';
+import { newOrderInput, startOrderWorkflow, type OrderSource } from '../src/order/intake.js';
 import {
   MAX_PRIORITY_CHANGES,
   PRIORITY_CHANGE_LIMIT,
@@ -15,7 +15,7 @@ import {
   reprioritizeUpdate,
   statusQuery,
   type OrderState,
-} from '../src/workflows/order/contract.js';
+} from '../src/order/contract.js';
 import {
   ACME_SOURCE as ACME,
   GLOBEX_SOURCE as GLOBEX,

@@ -6,9 +6,9 @@
  */
 import { inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { productionJobs } from '../db/mes/schema.js';
-import { orders } from '../db/shop/schema.js';
-import { orderWorkflowId, statusQuery, type OrderState } from '../src/workflows/order/contract.js';
+import { productionJobs } from '../src/mes/schema.js';
+import { orders } from '../src/order/schema.js';
+import { orderWorkflowId, statusQuery, type OrderState } from '../src/order/contract.js';
 import type { HttpCall } from './support/http.js';
 import { sampleOrder, startPipelineWithApi, waitForOrder, type TestPipeline } from './support/pipeline.js';
 

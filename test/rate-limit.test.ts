@@ -6,11 +6,11 @@ import { eq } from 'drizzle-orm';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabases } from '../db/index.js';
-import { apiClients, rateLimits } from '../db/shop/schema.js';
+import { apiClients, rateLimits } from '../src/order/schema.js';
 import { hashKey, type ApiClient } from '../src/api/clients.js';
 import { createRateLimiter, PostgresRateLimitStore } from '../src/api/rate-limit.js';
 import { startApi, type RunningApi } from '../src/api/server.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/platform/logger.js';
 import { httpClient } from './support/http.js';
 import { sampleOrder, startPipeline, testConfig, type TestPipeline } from './support/pipeline.js';
 

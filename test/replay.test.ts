@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { describe, expect, inject, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { dataConverter } from '../src/temporal/codec.js';
-import { workflowSpanSinks } from '../src/tracing/index.js';
+import { loadConfig } from '../src/platform/config.js';
+import { dataConverter } from '../src/platform/temporal/codec.js';
+import { workflowSpanSinks } from '../src/platform/tracing/index.js';
 import { WORKFLOW_INTERCEPTOR_MODULES, bundlerOptions } from '../src/workflows/bundle.js';
 import { localActivityCount, splitTaskAtLocalActivity } from './support/split-history.js';
 

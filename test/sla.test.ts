@@ -5,10 +5,10 @@
  */
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { orders } from '../db/shop/schema.js';
+import { orders } from '../src/order/schema.js';
 import { OrderRequestSchema } from '../src/domain/order.js';
-import { newOrderInput, startOrderWorkflow, type OrderSource } from '../src/intake.js';
-import { orderWorkflowId, type OrderState } from '../src/workflows/order/contract.js';
+import { newOrderInput, startOrderWorkflow, type OrderSource } from '../src/order/intake.js';
+import { orderWorkflowId, type OrderState } from '../src/order/contract.js';
 import { ACME_SOURCE as ACME, SHOP_SOURCE as SHOP, sampleOrder, startPipeline, waitForOrder, type TestPipeline } from './support/pipeline.js';
 
 let pipeline: TestPipeline;

@@ -14,9 +14,9 @@ import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openDatabases } from '../db/index.js';
 import { startApi, type RunningApi } from '../src/api/server.js';
-import { createLogger } from '../src/logger.js';
-import { createSetupProbe } from '../src/temporal/setup.js';
-import { SEARCH_ATTRIBUTES, orderWorkflowId } from '../src/workflows/order/contract.js';
+import { createLogger } from '../src/platform/logger.js';
+import { createSetupProbe } from '../src/platform/temporal/setup.js';
+import { SEARCH_ATTRIBUTES, orderWorkflowId } from '../src/order/contract.js';
 import { TEST_DATA_DIR } from './support/constants.js';
 import { httpClient } from './support/http.js';
 import { freePort, spawnPart, stopPart } from './support/processes.js';
@@ -300,7 +300,12 @@ describe('start-up of the API and worker processes on a namespace that is not se
     const api = await apiProcess(
       namespace,
       // A shop database without the development clients, which production refuses.
-      { NODE_ENV: 'production', TEMPORAL_TLS: 'false', ...productionSecrets(), SHOP_DATABASE_URL: await freshShopDatabase(inject('databaseUrls').shop, 'prod_setup') },
+      {
+        NODE_ENV: 'production',
+        TEMPORAL_TLS: 'false',
+        ...productionSecrets(),
+        SHOP_DATABASE_URL: await freshShopDatabase(inject('databaseUrls').shop, 'prod_setup'),
+      },
       `setup-check-${namespace}`,
     );
     // Answers, and goes on answering 503: nothing adds the attributes.

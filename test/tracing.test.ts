@@ -8,9 +8,9 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startApi, type RunningApi } from '../src/api/server.js';
-import { createLogger } from '../src/logger.js';
-import { ORDER_ID_ATTRIBUTE, startTracing, workflowSpanSinks, type Tracing } from '../src/tracing/index.js';
-import { orderWorkflowId } from '../src/workflows/order/contract.js';
+import { createLogger } from '../src/platform/logger.js';
+import { ORDER_ID_ATTRIBUTE, startTracing, workflowSpanSinks, type Tracing } from '../src/platform/tracing/index.js';
+import { orderWorkflowId } from '../src/order/contract.js';
 import { httpClient, type HttpCall } from './support/http.js';
 import { sampleOrder, startPipeline, testConfig, testDataConverter, waitForOrder, type TestPipeline } from './support/pipeline.js';
 

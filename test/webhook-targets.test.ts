@@ -7,9 +7,9 @@ import { execFile } from 'node:child_process';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabases } from '../db/index.js';
-import { apiClients } from '../db/shop/schema.js';
+import { apiClients } from '../src/order/schema.js';
 import { ClientInputError, createClient } from '../src/api/clients.js';
-import { blockedAddress } from '../src/webhook-target.js';
+import { blockedAddress } from '../src/webhooks/target.js';
 import { testConfig, testEnv } from './support/pipeline.js';
 
 let dbs: Awaited<ReturnType<typeof openDatabases<'shop'>>>;

@@ -6,14 +6,15 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClients } from '../db/shop/schema.js';
-import { createWebhookActivities } from '../src/activities/webhooks.js';
+import { apiClients } from '../src/order/schema.js';
+import { createWebhookActivities } from '../src/webhooks/activities.js';
 import { hashKey } from '../src/api/clients.js';
 import { startApi, type RunningApi } from '../src/api/server.js';
-import { createLogger } from '../src/logger.js';
-import { orderWorkflowId, type OrderState, type WebhookEvent } from '../src/workflows/order/contract.js';
+import { createLogger } from '../src/platform/logger.js';
+import { orderWorkflowId, type OrderState } from '../src/order/contract.js';
 import { httpClient } from './support/http.js';
 import { sampleOrder, startPipeline, type TestPipeline } from './support/pipeline.js';
+import type { WebhookEvent } from '../src/webhooks/contract.js';
 
 interface Received {
   event: WebhookEvent;

@@ -5,15 +5,15 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assignments, customers } from '../db/crm/schema.js';
-import { productionJobs } from '../db/mes/schema.js';
-import { shipments } from '../db/carrier/schema.js';
-import { orderEvents, orders } from '../db/shop/schema.js';
-import { createPricingActivities } from '../src/activities/pricing.js';
+import { assignments, customers } from '../src/crm/schema.js';
+import { productionJobs } from '../src/mes/schema.js';
+import { shipments } from '../src/carrier/schema.js';
+import { orderEvents, orders } from '../src/order/schema.js';
+import { createPricingActivities } from '../src/pricing/activities.js';
 import { OrderRequestSchema } from '../src/domain/order.js';
 import { priceOrder } from '../src/domain/pricing/index.js';
-import { newOrderInput, startOrderWorkflow } from '../src/intake.js';
-import { PROJECTION_REJECTED, STAGES, TASK_QUEUES, type OrderState } from '../src/workflows/order/contract.js';
+import { newOrderInput, startOrderWorkflow } from '../src/order/intake.js';
+import { PROJECTION_REJECTED, STAGES, TASK_QUEUES, type OrderState } from '../src/order/contract.js';
 import { sampleOrder, startPipeline, testDataConverter, waitForOrder, type TestPipeline } from './support/pipeline.js';
 
 let pipeline: TestPipeline;
@@ -48,7 +48,7 @@ describe('order workflow', () => {
     for (let i = 1; i < state.timeline.length; i++) {
       expect(Date.parse(state.timeline[i]!.startedAt)).toBeGreaterThanOrEqual(Date.parse(state.timeline[i - 1]!.endedAt!));
     }
-    // the shop's price from the price engine (its arithmetic is checked in test/domain/pricing.test.ts)
+    // the shop's price from the price engine (its arithmetic is checked in src/domain/pricing.test.ts)
     const expected = priceOrder(input.order.items).totalMinor;
     expect(state.price?.totalMinor).toBe(expected);
     expect(state.promisedBy).toBeTruthy();

@@ -6,7 +6,7 @@
  * Stops when stdin closes or on SIGTERM.
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/platform/config.js';
 import { baselineActivities } from './activities.js';
 
 const address = process.env.BENCH_TEMPORAL_ADDRESS;

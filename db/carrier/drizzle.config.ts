@@ -2,6 +2,6 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './db/carrier/schema.ts',
+  schema: './src/carrier/schema.ts',
   out: './db/carrier/migrations',
 });

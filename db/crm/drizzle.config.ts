@@ -2,6 +2,6 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './db/crm/schema.ts',
+  schema: './src/crm/schema.ts',
   out: './db/crm/migrations',
 });

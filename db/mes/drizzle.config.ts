@@ -2,6 +2,6 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './db/mes/schema.ts',
+  schema: './src/mes/schema.ts',
   out: './db/mes/migrations',
 });

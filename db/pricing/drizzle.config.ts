@@ -2,6 +2,6 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './db/pricing/schema.ts',
+  schema: './src/pricing/schema.ts',
   out: './db/pricing/migrations',
 });

@@ -2,6 +2,6 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './db/shop/schema.ts',
+  schema: './src/order/schema.ts',
   out: './db/shop/migrations',
 });

@@ -1,6 +1,6 @@
 -- Run once by the postgres image on an empty data volume (docker-compose.yml mounts it into
 -- /docker-entrypoint-initdb.d). One database per system of the pipeline (DATABASE_NAMES in
--- src/config.ts); Temporal's own databases are created by its auto-setup.
+-- src/platform/config.ts); Temporal's own databases are created by its auto-setup.
 CREATE DATABASE orders_shop;
 CREATE DATABASE orders_crm;
 CREATE DATABASE orders_mes;

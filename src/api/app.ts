@@ -1,6 +1,6 @@
 import express from 'express';
 import { pinoHttp } from 'pino-http';
-import { rememberRouteBase, requestMetrics } from '../metrics/http.js';
+import { rememberRouteBase, requestMetrics } from '../platform/metrics/http.js';
 import type { ApiDeps } from './deps.js';
 import { authenticate } from './middleware.js';
 import { HttpProblem, problemHandler, sendProblem } from './problem.js';

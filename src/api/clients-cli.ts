@@ -4,7 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { openDatabases } from '../../db/index.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, loadConfig } from '../platform/config.js';
 import { TIERS, TIER_NAMES } from '../domain/tiers.js';
 import { table } from '../cli/format.js';
 import {

@@ -6,10 +6,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import type { ShopDb } from '../../db/index.js';
-import { apiClients, type ApiClientRow } from '../../db/shop/schema.js';
-import { DEV_SECRET_VALUES, type Config } from '../config.js';
+import { apiClients, type ApiClientRow } from '../order/schema.js';
+import { DEV_SECRET_VALUES, type Config } from '../platform/config.js';
 import { TIER_NAMES, isTier, type Tier } from '../domain/tiers.js';
-import { WebhookTargetError, checkWebhookTarget } from '../webhook-target.js';
+import { WebhookTargetError, checkWebhookTarget } from '../webhooks/target.js';
 
 /** Kind of client a key belongs to: decides channel and permissions. */
 export type ClientKind = ApiClientRow['kind'];

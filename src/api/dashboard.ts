@@ -6,19 +6,19 @@
  * - stage durations and queue waits from the `stage_timings_hourly` histograms;
  * - overdue and at-risk open orders through the small partial index `orders_attention_idx`;
  * - backlog and pollers per task queue from Temporal (`taskQueueBacklogs`, cached).
- * The rollups are kept by triggers in the shop database (db/shop/schema.ts explains them).
+ * The rollups are kept by triggers in the shop database (src/order/schema.ts explains them).
  */
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { ShopDb } from '../../db/index.js';
-import { orderThroughputHourly, orders, stageTimingsHourly } from '../../db/shop/schema.js';
+import { orderThroughputHourly, orders, stageTimingsHourly } from '../order/schema.js';
 import { CHANNELS, type Channel } from '../domain/order.js';
 import { HISTOGRAM_RELATIVE_ERROR, percentile, sampleCount, type BucketCount } from '../domain/histogram.js';
 import { PRIORITY_CLASSES } from '../domain/priority.js';
 import { ORDER_STATUSES, TERMINAL_STATUSES, type OrderStatus } from '../domain/status.js';
-import type { QueueBacklog } from '../metrics/registry.js';
-import { projectionCounts } from '../metrics/sources.js';
-import { QUEUE_NAMES, STAGES, TASK_QUEUES, type Stage } from '../workflows/order/contract.js';
+import type { QueueBacklog } from '../platform/metrics/registry.js';
+import { projectionCounts } from './metrics-sources.js';
+import { QUEUE_NAMES, STAGES, TASK_QUEUES, type Stage } from '../order/contract.js';
 import { traceLink, type TraceLink } from './order-resource.js';
 import { TraceLinkSchema } from './schemas.js';
 

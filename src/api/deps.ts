@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ShopDb } from '../../db/index.js';
-import type { Config } from '../config.js';
+import type { Config } from '../platform/config.js';
 import type { ApiClient, ClientDirectory } from './clients.js';
 import type { AuthFailureLimiter } from './rate-limit.js';
 

@@ -5,18 +5,19 @@
  * (src/api/routes/*.ts) reference them.
  */
 import type { z } from 'zod';
-import { encodeProduceCallback } from '../activities/produce-callback.js';
+import { encodeProduceCallback } from '../mes/produce-callback.js';
 import { OrderRequestSchema, type OrderRequest } from '../domain/order.js';
 import { priceOrder } from '../domain/pricing/index.js';
-import { newOrderInput } from '../intake.js';
-import { signWebhook } from '../webhook-signature.js';
-import { STAGES, initialOrderState, type WebhookEvent } from '../workflows/order/contract.js';
+import { newOrderInput } from '../order/intake.js';
+import { signWebhook } from '../platform/webhook-signature.js';
+import { STAGES, initialOrderState } from '../order/contract.js';
 import { catalogResource } from './catalog-resource.js';
 import { encodeCursor } from './cursor.js';
 import { ATTENTION_LIMIT, windowStart, type Dashboard } from './dashboard.js';
 import { toOrderResource, type TraceLink } from './order-resource.js';
 import { problemType } from './problem.js';
 import type { CarrierEventBody, IntegrationAnswer, MesEventBody, OrderList, OrderResourceShape, QuoteRequestSchema } from './schemas.js';
+import type { WebhookEvent } from '../webhooks/contract.js';
 
 export const EXAMPLE_ORDER_ID = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
 export const EXAMPLE_PARTNER_ORDER_ID = '0f8fad5b-d9cb-469f-a165-70867728950e';

@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { and, eq, gt, lte, sql } from 'drizzle-orm';
 import type { ShopDb } from '../../db/index.js';
-import { idempotencyKeys } from '../../db/shop/schema.js';
-import type { OrderWorkflowInput } from '../workflows/order/contract.js';
+import { idempotencyKeys } from '../order/schema.js';
+import type { OrderWorkflowInput } from '../order/contract.js';
 
 /** Printable ASCII, 1–255 characters, as Stripe and the IETF draft allow. */
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;

@@ -1,11 +1,11 @@
 /** `npm run api`: the REST API alone (scale it out as replicas behind one port). */
 import { parseArgs } from 'node:util';
 import { openDatabases } from '../../db/index.js';
-import { ConfigError, loadConfigOrExit, temporalConnectionOptions } from '../config.js';
-import { createLogger } from '../logger.js';
-import { waitFor } from '../retry.js';
-import { startupSetupAt } from '../temporal/setup.js';
-import { startTracing } from '../tracing/index.js';
+import { ConfigError, loadConfigOrExit, temporalConnectionOptions } from '../platform/config.js';
+import { createLogger } from '../platform/logger.js';
+import { waitFor } from '../platform/retry.js';
+import { startupSetupAt } from '../platform/temporal/setup.js';
+import { startTracing } from '../platform/tracing/index.js';
 import { startApi } from './server.js';
 
 const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } } });

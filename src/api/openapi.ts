@@ -7,9 +7,9 @@
  */
 import { z } from 'zod';
 import { createDocument } from 'zod-openapi';
-import type { Config } from '../config.js';
+import type { Config } from '../platform/config.js';
 import { AddressSchema, CustomerSchema, OrderItemSchema, OrderRequestSchema, ShippingSchema } from '../domain/order.js';
-import { EVENT_ID_HEADER, SIGNATURE_HEADER } from '../webhook-signature.js';
+import { EVENT_ID_HEADER, SIGNATURE_HEADER } from '../platform/webhook-signature.js';
 import { apiExamples } from './examples.js';
 import { traceLink } from './order-resource.js';
 import { SECURITY_SCHEME, openApiPaths } from './route.js';

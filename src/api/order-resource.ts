@@ -1,5 +1,5 @@
-import type { OrderFailure, OrderState, TimelineEntry } from '../workflows/order/contract.js';
-import { ORDER_REJECTED, orderWorkflowId } from '../workflows/order/contract.js';
+import type { OrderFailure, OrderState, TimelineEntry } from '../order/contract.js';
+import { ORDER_REJECTED, orderWorkflowId } from '../order/contract.js';
 import type { ApiClient } from './clients.js';
 import type { NoExtraKeys, OrderResourceSchema, OrderResourceShape, Same, TraceLinkSchema } from './schemas.js';
 import type { z } from 'zod';

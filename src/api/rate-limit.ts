@@ -12,7 +12,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type ClientRateLimitInfo, type Options, type RateLimitInfo, type Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { ShopDb } from '../../db/index.js';
-import { rateLimits } from '../../db/shop/schema.js';
+import { rateLimits } from '../order/schema.js';
 import { isTier, tierLimits } from '../domain/tiers.js';
 import { caller, type AuthFailureLimiter } from './middleware.js';
 import { HttpProblem, sendProblem } from './problem.js';

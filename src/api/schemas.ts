@@ -11,9 +11,10 @@ import { CHANNELS, CustomerSchema, OrderItemSchema, ShippingSchema } from '../do
 import type { PriceBreakdown } from '../domain/pricing/index.js';
 import { PRIORITY_CLASSES } from '../domain/priority.js';
 import { ORDER_STATUSES } from '../domain/status.js';
-import { SIGNATURE_TOLERANCE_S } from '../webhook-signature.js';
-import { STAGES, type OrderFailure, type OrderState, type TimelineEntry, type WebhookEvent } from '../workflows/order/contract.js';
+import { SIGNATURE_TOLERANCE_S } from '../platform/webhook-signature.js';
+import { STAGES, type OrderFailure, type OrderState, type TimelineEntry } from '../order/contract.js';
 import { CLIENT_ID, CLIENT_ID_MAX_LENGTH } from './clients.js';
+import type { WebhookEvent } from '../webhooks/contract.js';
 
 /** True when A and B are the same type; a `const x: Same<…> = true` fails to compile on drift. */
 export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -8,7 +8,7 @@ import {
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
 import type { Request, RequestHandler } from 'express';
-import { UNMATCHED_ROUTE, routeLabel } from '../metrics/http.js';
+import { UNMATCHED_ROUTE, routeLabel } from '../platform/metrics/http.js';
 
 /**
  * A server span per request (install first), named `<method> <route pattern>` as the HTTP

@@ -4,8 +4,8 @@
  */
 import { and, eq, gte, inArray, sql } from 'drizzle-orm';
 import type { ShopDb } from '../../db/index.js';
-import { orderEvents, orders } from '../../db/shop/schema.js';
-import { STAGES, type Stage } from '../workflows/order/contract.js';
+import { orderEvents, orders } from '../order/schema.js';
+import { STAGES, type Stage } from '../order/contract.js';
 import { renderPng } from './chart.js';
 
 /** Largest `--since` window. */

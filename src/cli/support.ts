@@ -6,10 +6,10 @@ import { userInfo } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { openDatabases, openShopReader, type ShopDb, type SystemDb } from '../../db/index.js';
 import { traceLink, type TraceLink } from '../api/order-resource.js';
-import { ConfigError, loadConfig, temporalConnectionOptions, type Config } from '../config.js';
-import { dataConverter } from '../temporal/codec.js';
-import { OrderUnreadableError, readOrder, type ReadOrderResult } from '../workflows/order/client.js';
-import { isOrderId, type OrderState } from '../workflows/order/contract.js';
+import { ConfigError, loadConfig, temporalConnectionOptions, type Config } from '../platform/config.js';
+import { dataConverter } from '../platform/temporal/codec.js';
+import { OrderUnreadableError, readOrder, type ReadOrderResult } from '../order/client.js';
+import { isOrderId, type OrderState } from '../order/contract.js';
 
 /**
  * A failure the CLI explains in one line. Exit code 2: the caller's mistake (usage, unknown id,

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startProcess, type ManagedProcess } from './processes.js';
+import { startProcess, type ManagedProcess } from '../platform/processes.js';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const GATEWAY_CONF = path.join(PROJECT_ROOT, 'deploy/nginx/api.conf');

@@ -7,9 +7,9 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_WORKER_REPLICAS, startClusterShape } from './shape.js';
-import { clusterPorts } from '../temporal/cluster.js';
-import { ensureTemporalServer } from '../temporal/server-build.js';
-import { QUEUE_NAMES, type QueueName } from '../workflows/order/contract.js';
+import { clusterPorts } from './temporal.js';
+import { ensureTemporalServer } from '../platform/temporal/server-build.js';
+import { QUEUE_NAMES, type QueueName } from '../order/contract.js';
 
 const USAGE = `Usage: npm run cluster [-- options]
 

@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig, type TemporalTls } from '../config.js';
+import { loadConfig, type TemporalTls } from '../platform/config.js';
 
 /** The name in the services' certificate; clients check the frontend against it. */
 export const CLUSTER_SERVER_NAME = 'temporal.cluster';

@@ -6,8 +6,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ServerTools } from '../temporal/server-build.js';
-import { startProcess, type ManagedProcess } from './processes.js';
+import type { ServerTools } from '../platform/temporal/server-build.js';
+import { startProcess, type ManagedProcess } from '../platform/processes.js';
 import { CLUSTER_SERVER_NAME, type ClusterCertificates } from './tls.js';
 
 export interface WebUiOptions {

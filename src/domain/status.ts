@@ -56,3 +56,14 @@ export function canReach(from: OrderStatus, to: OrderStatus): boolean {
   }
   return false;
 }
+
+/** Named steps of the pipeline, in order. */
+export const STAGES = ['accept', 'price', 'route-to-crm', 'produce', 'ship'] as const;
+/** One step of the pipeline. */
+export type Stage = (typeof STAGES)[number];
+
+/**
+ * How the pipeline learnt that a system finished its part: the system's own event on the API's
+ * integration webhook, or the pipeline asking the system (the fallback when no event came).
+ */
+export type IntegrationSource = 'webhook' | 'polling';

@@ -1,9 +1,9 @@
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { CarrierDb, CrmDb, MesDb, PricingDb, ShopDb } from '../../db/index.js';
-import type { Config } from '../config.js';
-import { activityInterceptors, tracingEnabled, workflowSpanSinks } from '../tracing/index.js';
-import type { BackgroundLoop } from '../systems/event-outbox.js';
-import type { MesAdapter } from '../systems/mes/index.js';
+import type { Config } from '../platform/config.js';
+import { activityInterceptors, tracingEnabled, workflowSpanSinks } from '../platform/tracing/index.js';
+import type { BackgroundLoop } from '../platform/event-outbox.js';
+import type { MesAdapter } from '../mes/system.js';
 
 /** What a task-queue worker is built from: config, a Temporal connection and its system's database. */
 export interface WorkerContext {

@@ -1,14 +1,14 @@
 /** `npm run worker -- <queue…|all>`: workers of the named task queues in this process. */
 import { parseArgs } from 'node:util';
 import { openDatabases } from '../../db/index.js';
-import { loadConfigOrExit, temporalConnectionOptions } from '../config.js';
-import { createLogger } from '../logger.js';
-import { waitFor } from '../retry.js';
-import { startMetricsServer } from '../metrics/http.js';
-import { installTemporalRuntime } from '../temporal/runtime.js';
-import { startupSetupAt } from '../temporal/setup.js';
-import { startTracing } from '../tracing/index.js';
-import { QUEUE_NAMES } from '../workflows/order/contract.js';
+import { loadConfigOrExit, temporalConnectionOptions } from '../platform/config.js';
+import { createLogger } from '../platform/logger.js';
+import { waitFor } from '../platform/retry.js';
+import { startMetricsServer } from '../platform/metrics/http.js';
+import { installTemporalRuntime } from '../platform/temporal/runtime.js';
+import { startupSetupAt } from '../platform/temporal/setup.js';
+import { startTracing } from '../platform/tracing/index.js';
+import { QUEUE_NAMES } from '../order/contract.js';
 import { connectWorkers, createWorkers, databasesFor, parseQueues } from './run.js';
 
 const { values, positionals } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true });

@@ -1,12 +1,12 @@
 import type { Worker } from '@temporalio/worker';
-import type { SystemName } from '../config.js';
-import type { QueueName } from '../workflows/order/contract.js';
+import type { SystemName } from '../platform/config.js';
+import type { QueueName } from '../order/contract.js';
 import type { QueueWorkers, WorkerContext } from './context.js';
-import { createCrmWorker } from './crm.js';
-import { createMesWorker } from './mes.js';
-import { createOrdersWorker } from './orders.js';
-import { createPricingWorker } from './pricing.js';
-import { createShippingWorker } from './shipping.js';
+import { createCrmWorker } from '../crm/worker.js';
+import { createMesWorker } from '../mes/worker.js';
+import { createOrdersWorker } from '../order/worker.js';
+import { createPricingWorker } from '../pricing/worker.js';
+import { createShippingWorker } from '../carrier/worker.js';
 
 /** Per task queue: how to build its worker and which database it needs. */
 export const QUEUE_WORKERS: Record<QueueName, { create: (ctx: WorkerContext) => Promise<Worker | Worker[] | QueueWorkers>; database?: SystemName }> = {

@@ -1,7 +1,7 @@
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import type { SystemName, TemporalTls } from '../config.js';
-import { QUEUE_NAMES, type QueueName } from '../workflows/order/contract.js';
-import type { BackgroundLoop } from '../systems/event-outbox.js';
+import type { SystemName, TemporalTls } from '../platform/config.js';
+import { QUEUE_NAMES, type QueueName } from '../order/contract.js';
+import type { BackgroundLoop } from '../platform/event-outbox.js';
 import type { WorkerContext } from './context.js';
 import { QUEUE_WORKERS } from './registry.js';
 

@@ -1,7 +1,7 @@
 /** `npm run build`: writes the workflow bundle to dist/workflow-bundle.js (for images and checks). */
 import { statSync } from 'node:fs';
-import { loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
+import { loadConfig } from '../platform/config.js';
+import { createLogger } from '../platform/logger.js';
 import { quietBundlerLogger, writeWorkflowBundle } from './bundle.js';
 
 // webpack's build report only with LOG_LEVEL=debug; a failed build prints it as an error.

@@ -14,8 +14,8 @@ import {
   OpenTelemetryOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry/lib/workflow/index.js';
 import { workflowInfo, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
-import { tagOrder } from '../tracing/attributes.js';
-import { parseOrderWorkflowId } from './order/contract.js';
+import { tagOrder } from '../platform/tracing/attributes.js';
+import { parseOrderWorkflowId } from '../order/contract.js';
 
 const tagThisOrder = () => tagOrder(parseOrderWorkflowId(workflowInfo().workflowId));
 

@@ -5,8 +5,8 @@
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { dropDatabase, ensureDatabaseExists } from '../../db/index.js';
-import { loadConfig } from '../../src/config.js';
-import { ensureTemporalCli, startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { ensureTemporalCli, startDevServer, type DevServer } from '../../src/platform/temporal/dev-server.js';
 import { writeWorkflowBundle } from '../../src/workflows/bundle.js';
 import { openDatabases } from '../../db/index.js';
 import { TEST_DATA_DIR, TEST_TEMPORAL_PORT, testDatabaseUrls } from './constants.js';

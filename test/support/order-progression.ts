@@ -5,8 +5,8 @@
  */
 import { OrderRequestSchema } from '../../src/domain/order.js';
 import { priceOrder } from '../../src/domain/pricing/index.js';
-import { newOrderInput } from '../../src/intake.js';
-import { initialOrderState, type OrderState, type TimelineEntry } from '../../src/workflows/order/contract.js';
+import { newOrderInput } from '../../src/order/intake.js';
+import { initialOrderState, type OrderState, type TimelineEntry } from '../../src/order/contract.js';
 import { sampleOrder } from './sample-order.js';
 
 export interface ProgressionOptions {

@@ -1,4 +1,4 @@
-/** Secrets a production process needs (src/config.ts refuses to start without them), for tests that run one. */
+/** Secrets a production process needs (src/platform/config.ts refuses to start without them), for tests that run one. */
 import { createHash } from 'node:crypto';
 
 /** A 64-character hex secret derived from its name: long enough for production, distinct per variable. */

@@ -13,11 +13,11 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { loadConfig } from '../../src/config.js';
-import { dataConverter } from '../../src/temporal/codec.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { dataConverter } from '../../src/platform/temporal/codec.js';
 import { OrderRequestSchema } from '../../src/domain/order.js';
-import { newOrderInput, startOrderWorkflow } from '../../src/intake.js';
-import { cancelUpdate, reprioritizeUpdate, statusQuery } from '../../src/workflows/order/contract.js';
+import { newOrderInput, startOrderWorkflow } from '../../src/order/intake.js';
+import { cancelUpdate, reprioritizeUpdate, statusQuery } from '../../src/order/contract.js';
 import { sampleOrder } from './sample-order.js';
 
 const { values, positionals } = parseArgs({

@@ -17,14 +17,14 @@ import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { openDatabases } from '../../db/index.js';
-import { createOrderActivities } from '../../src/activities/orders.js';
-import { SYSTEMS, loadConfig, temporalConnectionOptions } from '../../src/config.js';
-import { dataConverter } from '../../src/temporal/codec.js';
+import { createOrderActivities } from '../../src/order/activities.js';
+import { SYSTEMS, loadConfig, temporalConnectionOptions } from '../../src/platform/config.js';
+import { dataConverter } from '../../src/platform/temporal/codec.js';
 import { OrderRequestSchema } from '../../src/domain/order.js';
-import { newOrderInput, startOrderWorkflow } from '../../src/intake.js';
+import { newOrderInput, startOrderWorkflow } from '../../src/order/intake.js';
 import { connectWorkers, createWorkers } from '../../src/workers/run.js';
 import { WORKFLOWS_PATH, bundlerOptions } from '../../src/workflows/bundle.js';
-import { TASK_QUEUES, orderWorkflowId, statusQuery } from '../../src/workflows/order/contract.js';
+import { TASK_QUEUES, orderWorkflowId, statusQuery } from '../../src/order/contract.js';
 import { sampleOrder } from './sample-order.js';
 
 const { values, positionals } = parseArgs({

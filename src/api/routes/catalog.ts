@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { validateItems } from '../../domain/validation.js';
-import { TASK_QUEUES, type QuoteInput } from '../../workflows/order/contract.js';
-import { quoteWorkflow } from '../../workflows/quote.js';
+import { TASK_QUEUES } from '../../order/contract.js';
 import { catalogResource } from '../catalog-resource.js';
 import type { ApiDeps } from '../deps.js';
 import { quoteExample } from '../examples.js';
@@ -11,6 +10,7 @@ import { HttpProblem, temporalUnavailable, validationProblem } from '../problem.
 import { route } from '../route.js';
 import { AUTHENTICATED, JSON_BODY_ERRORS, header, ok, rateLimitHeaders, response, validationFailed } from '../route-docs.js';
 import { CatalogSchema, QuoteRequestSchema, QuoteResponseSchema } from '../schemas.js';
+import { QUOTE_WORKFLOW_TYPE, type QuoteInput, type QuoteWorkflow } from '../../pricing/contract.js';
 
 const catalogRoute = route<ApiDeps>();
 
@@ -66,7 +66,11 @@ export const CATALOG_ROUTES = [
         const input: QuoteInput = { items: body.items, ...(client.partnerId ? { partnerId: client.partnerId } : {}) };
         try {
           const result = await deps.temporal.withDeadline(Date.now() + 15_000, () =>
-            deps.temporal.workflow.execute(quoteWorkflow, { taskQueue: TASK_QUEUES.orders, workflowId: `quote-${randomUUID()}`, args: [input] }),
+            deps.temporal.workflow.execute<QuoteWorkflow>(QUOTE_WORKFLOW_TYPE, {
+              taskQueue: TASK_QUEUES.orders,
+              workflowId: `quote-${randomUUID()}`,
+              args: [input],
+            }),
           );
           res.json({ price: result.price });
         } catch (err) {

@@ -10,7 +10,7 @@
 import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Payload } from '@temporalio/common';
-import { PayloadDecryptionError, payloadCodec } from '../../temporal/codec.js';
+import { PayloadDecryptionError, payloadCodec } from '../../platform/temporal/codec.js';
 import type { ApiDeps } from '../deps.js';
 import { DEV_CLIENTS } from '../clients.js';
 import { allow, authenticate } from '../middleware.js';

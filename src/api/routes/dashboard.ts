@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Router } from 'express';
 import type { z } from 'zod';
-import { cached, taskQueueBacklogs } from '../../metrics/sources.js';
+import { cached, taskQueueBacklogs } from '../metrics-sources.js';
 import { DEFAULT_WINDOW, DashboardQuerySchema, DashboardSchema, createClosedHoursCache, readDashboard } from '../dashboard.js';
 import type { ApiDeps } from '../deps.js';
 import { zodFieldErrors } from '../problem.js';

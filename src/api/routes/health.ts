@@ -3,7 +3,7 @@ import type { ApiDeps } from '../deps.js';
 import { route } from '../route.js';
 import { JSON_TYPE } from '../route-docs.js';
 import { HealthSchema, ReadinessSchema } from '../schemas.js';
-import { createSetupProbe, describeSetupStatus, type SetupStatus } from '../../temporal/setup.js';
+import { createSetupProbe, describeSetupStatus, type SetupStatus } from '../../platform/temporal/setup.js';
 
 /** Public value of the `namespace` and `searchAttributes` checks: what is wrong, never which names. */
 function setupChecks(status: SetupStatus): { namespace: string; searchAttributes: string } {

@@ -8,7 +8,7 @@
  * known order, or comes too late, is answered `200 {accepted: false, reason}` so the system
  * stops sending it; a repeated event id is answered from `integration_events`, handled once
  * even when its deliveries arrive at the same time. The callback reference is signed by the
- * pipeline (src/activities/produce-callback.ts); times, figures and ids are bounded.
+ * pipeline (src/mes/produce-callback.ts); times, figures and ids are bounded.
  */
 import { randomUUID } from 'node:crypto';
 import { ActivityNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
@@ -16,19 +16,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { and, eq, lt, sql } from 'drizzle-orm';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { integrationEvents } from '../../../db/shop/schema.js';
-import { decodeProduceCallback } from '../../activities/produce-callback.js';
-import type { ProduceResult } from '../../activities/mes.js';
-import { SIGNATURE_HEADER, signatureProblem } from '../../webhook-signature.js';
-import {
-  PRODUCTION_CANCELLED,
-  carrierEventSignal,
-  isOrderId,
-  orderWorkflowId,
-  productionStartedSignal,
-  statusQuery,
-  type OrderState,
-} from '../../workflows/order/contract.js';
+import { integrationEvents } from '../../order/schema.js';
+import { decodeProduceCallback } from '../../mes/produce-callback.js';
+import { SIGNATURE_HEADER, signatureProblem } from '../../platform/webhook-signature.js';
+import { carrierEventSignal, isOrderId, orderWorkflowId, productionStartedSignal, statusQuery, type OrderState } from '../../order/contract.js';
 import { isTerminal } from '../../domain/status.js';
 import type { ApiDeps } from '../deps.js';
 import { EXAMPLE_ORDER_ID, integrationExamples } from '../examples.js';
@@ -37,6 +28,7 @@ import { HttpProblem, temporalUnavailable } from '../problem.js';
 import { route } from '../route.js';
 import { AUTHENTICATED, JSON_BODY_ERRORS, JSON_TYPE, conflict, header, rateLimitHeaders, requestHeader, response, validationFailed } from '../route-docs.js';
 import { CarrierEventSchema, IntegrationAnswerSchema, MesEventSchema, type CarrierEventBody, type IntegrationAnswer, type MesEventBody } from '../schemas.js';
+import { type ProduceResult, PRODUCTION_CANCELLED } from '../../mes/contract.js';
 
 type Outcome = { accepted: true } | { accepted: false; reason: string };
 type SystemName = 'mes' | 'carrier';

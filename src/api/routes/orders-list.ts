@@ -9,13 +9,13 @@
  * - Visibility: a partner key sees only its partner's rows, the shop key only `b2c` rows,
  *   operator keys everything (and may filter by `partnerId`).
  * - Every filter combination is an ordered index scan on one of the projection's list indexes
- *   (db/shop/schema.ts), the cursor an index condition; `npm run bench:list` shows the plans.
+ *   (src/order/schema.ts), the cursor an index condition; `npm run bench:list` shows the plans.
  */
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import type { ShopDb } from '../../../db/index.js';
-import { orders } from '../../../db/shop/schema.js';
+import { orders } from '../../order/schema.js';
 import type { Channel } from '../../domain/order.js';
 import type { PriorityClass } from '../../domain/priority.js';
 import type { OrderStatus } from '../../domain/status.js';

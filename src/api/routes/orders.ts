@@ -5,10 +5,10 @@ import { z } from 'zod';
 import { OrderRequestSchema } from '../../domain/order.js';
 import { isTerminal } from '../../domain/status.js';
 import { validateOrder } from '../../domain/validation.js';
-import { newOrderInput, startOrderWorkflow } from '../../intake.js';
-import { tagOrder } from '../../tracing/attributes.js';
-import { OrderUnreadableError, readOrder, sendToOrder, type OrderAction, type SendOutcome } from '../../workflows/order/client.js';
-import { MAX_PRIORITY_CHANGES, NOT_CANCELLABLE, initialOrderState, isOrderId, orderWorkflowId, type OrderState } from '../../workflows/order/contract.js';
+import { newOrderInput, startOrderWorkflow } from '../../order/intake.js';
+import { tagOrder } from '../../platform/tracing/attributes.js';
+import { OrderUnreadableError, readOrder, sendToOrder, type OrderAction, type SendOutcome } from '../../order/client.js';
+import { MAX_PRIORITY_CHANGES, NOT_CANCELLABLE, initialOrderState, isOrderId, orderWorkflowId, type OrderState } from '../../order/contract.js';
 import type { ApiDeps } from '../deps.js';
 import { EXAMPLE_ORDER_ID, partnerOrderExample, shopOrderExample } from '../examples.js';
 import { IDEMPOTENCY_KEY, createIdempotencyStore, requestHash, type IdempotencyClaim } from '../idempotency.js';
@@ -422,7 +422,7 @@ export async function readVisibleOrder(deps: ApiDeps, rawId: string, client: Ret
 }
 
 /**
- * One order's state (src/workflows/order/client.ts), undefined when it does not exist; 503 when
+ * One order's state (src/order/client.ts), undefined when it does not exist; 503 when
  * neither its workflow nor the projection can tell.
  */
 async function readOrderOrUnavailable(deps: ApiDeps, orderId: string): Promise<OrderState | undefined> {

@@ -4,8 +4,8 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { PRIORITY_CLASSES, type PriorityClass } from '../../domain/priority.js';
-import { sendToOrder, signalOrder, type OrderAction, type SendOutcome } from '../../workflows/order/client.js';
-import type { OrderState } from '../../workflows/order/contract.js';
+import { sendToOrder, signalOrder, type OrderAction, type SendOutcome } from '../../order/client.js';
+import type { OrderState } from '../../order/contract.js';
 import { CliContext, CliError, defaultActor, noOrder, orderId, printJson, usageError, when } from '../support.js';
 
 const UPDATE_DEADLINE_MS = 60_000;

@@ -1,7 +1,7 @@
 /** `orders list`: newest orders from the shop projection, filtered like the API's list. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { and, desc, eq, isNotNull, type SQL } from 'drizzle-orm';
-import { orders, type OrderRow } from '../../../db/shop/schema.js';
+import { orders, type OrderRow } from '../../order/schema.js';
 import { CHANNELS } from '../../domain/order.js';
 import { ORDER_STATUSES } from '../../domain/status.js';
 import { CliContext, money, printJson, table, usageError, when } from '../support.js';
@@ -52,7 +52,7 @@ export function registerList(program: Command, ctx: CliContext): Command {
       if (opts.channel) where.push(eq(orders.channel, opts.channel));
       if (opts.partner) where.push(eq(orders.partnerId, opts.partner));
       if (opts.overdue) where.push(isNotNull(orders.overdueAt));
-      // Plain DESC is the order the list indexes are built in (db/shop/schema.ts): an ordered index scan.
+      // Plain DESC is the order the list indexes are built in (src/order/schema.ts): an ordered index scan.
       const order = opts.overdue ? [desc(orders.overdueAt), desc(orders.createdAt), desc(orders.id)] : [desc(orders.createdAt), desc(orders.id)];
       const rows = await ctx.onShop((db) =>
         db

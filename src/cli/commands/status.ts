@@ -1,6 +1,6 @@
 /** `orders status <id>`: one order's state, from its workflow (or the projection when no worker answers). */
 import type { Command } from 'commander';
-import { STAGES, type OrderState, type TimelineEntry } from '../../workflows/order/contract.js';
+import { STAGES, type OrderState, type TimelineEntry } from '../../order/contract.js';
 import { isTerminal } from '../../domain/status.js';
 import { CliContext, money, printJson, readOrderState, when } from '../support.js';
 

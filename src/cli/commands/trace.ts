@@ -1,6 +1,6 @@
 /** `orders trace <id>`: the order's timeline with durations and queue waits, and its Web UI link. */
 import type { Command } from 'commander';
-import type { TimelineEntry } from '../../workflows/order/contract.js';
+import type { TimelineEntry } from '../../order/contract.js';
 import { CliContext, duration, printJson, readOrderState, table, when } from '../support.js';
 
 /** Milliseconds a timeline entry took (so far, while it runs). */

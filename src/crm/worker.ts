@@ -1,0 +1,20 @@
+import { Worker } from '@temporalio/worker';
+import { createCrmActivities } from './activities.js';
+import { createEmbeddedCrm } from './system.js';
+import { CRM_TASK_QUEUE } from './contract.js';
+import { dataConverter } from '../platform/temporal/codec.js';
+import { need, tracedWorkerOptions, type WorkerContext } from '../workers/context.js';
+import { slotOptions } from '../workers/slots.js';
+
+/** `crm` queue: customer and manager routing in the CRM. Needs the crm database (embedded CRM). */
+export function createCrmWorker(ctx: WorkerContext): Promise<Worker> {
+  return Worker.create({
+    ...tracedWorkerOptions(),
+    connection: ctx.connection,
+    namespace: ctx.config.temporal.namespace,
+    dataConverter: dataConverter(ctx.config),
+    taskQueue: CRM_TASK_QUEUE,
+    activities: createCrmActivities({ crm: createEmbeddedCrm(need(ctx.db.crm, 'the crm database')) }),
+    ...slotOptions(ctx.config, { activities: ctx.config.concurrency.crm }),
+  });
+}
