@@ -181,8 +181,11 @@ describe('GET /metrics', () => {
     const samples = parseMetrics(await res.text());
     const names = new Set(samples.map((s) => s.name));
     expect([...names].filter((n) => n.startsWith('temporal_')).length).toBeGreaterThan(5);
-    // Resource-based slots (the default) export slots in use, not slots available; the dashboard charts slots in use.
-    expect(value(samples, 'temporal_worker_task_slots_used', { task_queue: 'pricing' })).toBeGreaterThanOrEqual(0);
+    // Resource-based slots (the default) export no slots-available series, only slots in use, which
+    // the dashboard charts: the pricing worker's series must be there (it is 0 between tasks).
+    expect(value(samples, 'temporal_worker_task_slots_used', { task_queue: 'pricing' }), 'temporal_worker_task_slots_used{task_queue="pricing"}').toBeTypeOf(
+      'number',
+    );
     // The SDK names the dashboard may use (test/monitoring.test.ts) are the ones it exports.
     const bases = new Set([...names].map((n) => n.replace(/_(?:bucket|sum|count)$/, '')));
     expect(KNOWN_SDK_METRICS.filter((n) => !bases.has(n))).toEqual([]);
