@@ -23,7 +23,7 @@
  * beside it excepted); src/platform imports no slice and no composition root or entry point; a
  * slice's contract.ts imports nothing else of its own slice; no import cycles.
  */
-const SLICES = ['order', 'pricing', 'crm', 'mes', 'carrier', 'webhooks'];
+const SLICES = ['order', 'pricing', 'crm', 'mes', 'shipping', 'webhooks'];
 
 const ROOTS = ['^src/workers/', '^src/activities/', '^src/workflows/', '^src/main\\.ts$', '^src/cluster/', '^src/api/(server|app)\\.ts$'];
 
@@ -32,7 +32,7 @@ const PUBLIC = {
   pricing: ['contract'],
   crm: ['contract'],
   mes: ['contract', 'produce-callback'],
-  carrier: ['contract'],
+  shipping: ['contract'],
   webhooks: ['contract', 'target'],
 };
 /** What composition roots may import besides the public modules. */

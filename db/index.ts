@@ -11,7 +11,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/postgres-js';
 import { migrate as migratePg } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { withDatabase, type Config, type SystemName } from '../src/platform/config.js';
-import * as carrierSchema from '../src/carrier/schema.js';
+import * as carrierSchema from '../src/shipping/schema.js';
 import * as crmSchema from '../src/crm/schema.js';
 import * as mesSchema from '../src/mes/schema.js';
 import * as pricingSchema from '../src/pricing/schema.js';

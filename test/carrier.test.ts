@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { carrierOutbox } from '../src/carrier/schema.js';
+import { carrierOutbox } from '../src/shipping/schema.js';
 import { openDatabases } from '../db/index.js';
-import { createDeliverySimulator, createEmbeddedCarrier } from '../src/carrier/system.js';
+import { createDeliverySimulator, createEmbeddedCarrier } from '../src/shipping/system.js';
 import { testConfig } from './support/pipeline.js';
 
 let dbs: Awaited<ReturnType<typeof openDatabases<'carrier'>>>;

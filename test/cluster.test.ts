@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropDatabase, openDatabases } from '../db/index.js';
 import { assignments } from '../src/crm/schema.js';
 import { productionJobs } from '../src/mes/schema.js';
-import { shipments } from '../src/carrier/schema.js';
+import { shipments } from '../src/shipping/schema.js';
 import { orders } from '../src/order/schema.js';
 import { DATABASE_NAMES, SYSTEMS, loadConfig, withDatabase } from '../src/platform/config.js';
 import { startClusterShape, type ClusterShape, type RunningPart } from '../src/cluster/shape.js';

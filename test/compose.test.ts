@@ -13,10 +13,19 @@ import { ConfigError, DATABASE_NAMES, DEV_SECRET_VALUES, loadConfig } from '../s
 import { CLUSTER_SERVER_NAME, issueClusterCertificates } from '../src/cluster/tls.js';
 import { DEV_SERVER_DYNAMIC_CONFIG } from '../src/platform/temporal/dev-server.js';
 import { QUEUE_NAMES, SEARCH_ATTRIBUTES, type QueueName } from '../src/order/contract.js';
-import { REQUIRED_VARIABLE, ROOT, composeText, interpolatedCompose, parseEnvFile, rawCompose, requiredVariables, testVariables } from './support/compose.js';
+import {
+  REQUIRED_VARIABLE,
+  ROOT,
+  composeText,
+  interpolatedCompose,
+  parseEnvFile,
+  rawCompose,
+  requiredVariables,
+  serviceEnv,
+  testVariables,
+} from './support/compose.js';
 import { PRODUCTION_SECRET_NAMES } from './support/production-env.js';
 
-type Env = Record<string, string | undefined>;
 type Volume = string | { type?: string; source?: string; target?: string; read_only?: boolean; volume?: { subpath?: string } };
 interface Service {
   image?: string;
@@ -49,20 +58,6 @@ function service(name: string): Service {
   return s;
 }
 
-/** A service's environment as the container sees it (map or `KEY=value` list syntax). */
-function envOf(s: Service): Env {
-  const env: Env = {};
-  if (Array.isArray(s.environment)) {
-    for (const item of s.environment) {
-      const eq = item.indexOf('=');
-      if (eq < 0) env[item] = undefined;
-      else env[item.slice(0, eq)] = item.slice(eq + 1);
-    }
-  } else {
-    for (const [k, v] of Object.entries(s.environment ?? {})) env[k] = v === null ? undefined : String(v);
-  }
-  return env;
-}
 
 function argv(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
@@ -138,7 +133,7 @@ function onHost(s: Service, file: string): string {
 
 /** A pipeline service's configuration as loadConfig reads it inside its container (certificate paths resolved through its mounts). */
 function configOf(s: Service) {
-  return loadConfig(Object.fromEntries(Object.entries(envOf(s)).map(([k, v]) => [k, k.startsWith('TEMPORAL_TLS_') && v ? onHost(s, v) : v])));
+  return loadConfig(Object.fromEntries(Object.entries(serviceEnv(s)).map(([k, v]) => [k, k.startsWith('TEMPORAL_TLS_') && v ? onHost(s, v) : v])));
 }
 
 /** Keys of `EnvSchema` in src/platform/config.ts, read as text: the variables the code accepts. */
@@ -177,7 +172,7 @@ describe('docker-compose.yml', () => {
 
   it('sets each worker service its own concurrency variable, and loadConfig reads it for that queue', () => {
     for (const queue of QUEUE_NAMES) {
-      const env = envOf(service(`${WORKER_PREFIX}${queue}`));
+      const env = serviceEnv(service(`${WORKER_PREFIX}${queue}`));
       const variable = CONCURRENCY_VARIABLE[queue];
       expect(env[variable], `${WORKER_PREFIX}${queue} sets ${variable}`).toBeDefined();
       expect(configOf(service(`${WORKER_PREFIX}${queue}`)).concurrency[queue]).toBe(Number(env[variable]));
@@ -199,7 +194,7 @@ describe('docker-compose.yml', () => {
     expect(accepted).toContain('DATABASE_URL');
     expect(accepted.length).toBeGreaterThanOrEqual(20);
     for (const name of appServiceNames) {
-      const unknown = Object.keys(envOf(service(name))).filter((k) => !accepted.includes(k));
+      const unknown = Object.keys(serviceEnv(service(name))).filter((k) => !accepted.includes(k));
       expect(unknown, `unknown variables on ${name}`).toEqual([]);
     }
   });
@@ -211,7 +206,7 @@ describe('docker-compose.yml', () => {
     const config = configOf(service('api'));
     expect(config.temporal.address).toBe('temporal:7233');
     // Databases on the compose PostgreSQL, with its credentials, not the embedded fallback.
-    const postgres = envOf(service('postgresql'));
+    const postgres = serviceEnv(service('postgresql'));
     expect(config.databaseServerUrl).toBeDefined();
     const db = new URL(config.databaseServerUrl!);
     expect(db.hostname).toBe('postgresql');
@@ -234,7 +229,7 @@ describe('docker-compose.yml', () => {
 
   it("sends every process's traces over OTLP/HTTP under the process's own service name", () => {
     for (const name of appServiceNames) {
-      const env = envOf(service(name));
+      const env = serviceEnv(service(name));
       expect(configOf(service(name)).tracing, name).toEqual({
         serviceName: env.OTEL_SERVICE_NAME,
         exporters: ['otlp'],
@@ -257,7 +252,7 @@ describe('docker-compose.yml', () => {
     // The same Temporal, namespace and certificate as the pipeline's processes.
     expect(configOf(setup).temporal).toEqual(configOf(service('api')).temporal);
     // The image creates neither the namespace nor its test attributes: the setup alone does.
-    expect(envOf(service('temporal'))).toMatchObject({ SKIP_DEFAULT_NAMESPACE_CREATION: 'true', SKIP_ADD_CUSTOM_SEARCH_ATTRIBUTES: 'true' });
+    expect(serviceEnv(service('temporal'))).toMatchObject({ SKIP_DEFAULT_NAMESPACE_CREATION: 'true', SKIP_ADD_CUSTOM_SEARCH_ATTRIBUTES: 'true' });
     for (const name of appServiceNames) expect(dependsOn(service(name))['temporal-setup'], name).toBe('service_completed_successfully');
     // What it registers is the workflow's own list.
     expect(Object.values(SEARCH_ATTRIBUTES).map((k) => k.name)).toEqual(expect.arrayContaining(['OrderStatus', 'Channel', 'OrderPriority', 'PartnerId']));
@@ -284,7 +279,7 @@ describe('docker-compose.yml', () => {
 
   it("requires a certificate of the cluster's CAs on Temporal's frontend and between its services (mTLS)", () => {
     const temporal = service('temporal');
-    const env = envOf(temporal);
+    const env = serviceEnv(temporal);
     const file = (name: string) => {
       const f = onHost(temporal, env[name] ?? `unset ${name}`);
       expect(existsSync(f), `${name}=${env[name]} is in the folder temporal mounts`).toBe(true);
@@ -330,7 +325,7 @@ describe('docker-compose.yml', () => {
       expect(tls!.serverNameOverride).toBe(CLUSTER_SERVER_NAME);
     }
     const ui = service('temporal-ui');
-    const env = envOf(ui);
+    const env = serviceEnv(ui);
     expect(certMounts(ui)).toEqual([{ target: '/etc/temporal-certs', subpath: 'client', readOnly: true }]);
     expect(new X509Certificate(readFileSync(onHost(ui, env.TEMPORAL_TLS_CERT!))).verify(clientCa.publicKey)).toBe(true);
     expect(readFileSync(onHost(ui, env.TEMPORAL_TLS_KEY!)).toString()).toContain('PRIVATE KEY');
@@ -353,7 +348,7 @@ describe('docker-compose.yml', () => {
 
   it('mounts a dynamic config into Temporal with the dev server’s priority/fairness settings', () => {
     const temporal = service('temporal');
-    const file = envOf(temporal).DYNAMIC_CONFIG_FILE_PATH;
+    const file = serviceEnv(temporal).DYNAMIC_CONFIG_FILE_PATH;
     expect(file, 'DYNAMIC_CONFIG_FILE_PATH').toBeDefined();
     const target = path.posix.isAbsolute(file!) ? file! : path.posix.join('/etc/temporal', file!);
     const mount = mounts(temporal).find(([, t]) => t === target);
@@ -432,17 +427,17 @@ describe('docker-compose.yml', () => {
   it('runs Temporal on the compose PostgreSQL, and the Web UI on that Temporal', () => {
     const temporal = service('temporal');
     expect(temporal.image).toMatch(/^temporalio\/(auto-setup|server):/);
-    const env = envOf(temporal);
+    const env = serviceEnv(temporal);
     expect(env.DB).toMatch(/^postgres/);
     expect(env.POSTGRES_SEEDS).toBe('postgresql');
-    expect(env.POSTGRES_USER).toBe(envOf(service('postgresql')).POSTGRES_USER);
-    expect(env.POSTGRES_PWD).toBe(envOf(service('postgresql')).POSTGRES_PASSWORD);
+    expect(env.POSTGRES_USER).toBe(serviceEnv(service('postgresql')).POSTGRES_USER);
+    expect(env.POSTGRES_PWD).toBe(serviceEnv(service('postgresql')).POSTGRES_PASSWORD);
     expect(dependsOn(temporal).postgresql).toBe('service_healthy');
     const ui = service('temporal-ui');
     expect(ui.image).toMatch(/^temporalio\/ui:/);
     const address = configOf(service('api')).temporal.address;
-    expect(envOf(ui).TEMPORAL_ADDRESS).toBe(address);
-    expect(envOf(service('temporal-setup')).TEMPORAL_ADDRESS).toBe(address);
+    expect(serviceEnv(ui).TEMPORAL_ADDRESS).toBe(address);
+    expect(serviceEnv(service('temporal-setup')).TEMPORAL_ADDRESS).toBe(address);
     // The links the API hands out (trace.url) open the UI's published port.
     const uiPort = new URL(configOf(service('api')).temporal.uiUrl).port;
     expect(publishedPorts(ui)).toContain(uiPort);
@@ -475,10 +470,10 @@ describe('docker-compose.yml', () => {
   it('sends every app service’s traces to the trace collector, each under its own service name', () => {
     const jaeger = service('jaeger');
     expect(jaeger.image).toMatch(/^jaegertracing\/all-in-one:/);
-    expect(envOf(jaeger).COLLECTOR_OTLP_ENABLED).toBe('true');
+    expect(serviceEnv(jaeger).COLLECTOR_OTLP_ENABLED).toBe('true');
     const names = new Set<string>();
     for (const name of appServiceNames) {
-      const env = envOf(service(name));
+      const env = serviceEnv(service(name));
       const endpoint = new URL(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'missing:');
       expect(endpoint.protocol, `${name} OTLP endpoint`).toBe('http:');
       expect(services[endpoint.hostname], `${name} sends traces to a compose service`).toBeDefined();
@@ -549,11 +544,11 @@ describe('docker-compose.yml', () => {
 
   it('holds no development secret anywhere; every secret comes from .env, without a fallback', () => {
     for (const dev of [...DEV_SECRET_VALUES, 'postgres:postgres@', 'admin/admin']) expect(composeText, dev).not.toContain(dev);
-    expect(envOf(service('postgresql')).POSTGRES_PASSWORD).toBe(testVariables.POSTGRES_PASSWORD);
-    expect(envOf(service('grafana')).GF_SECURITY_ADMIN_PASSWORD).toBe(testVariables.GRAFANA_ADMIN_PASSWORD);
+    expect(serviceEnv(service('postgresql')).POSTGRES_PASSWORD).toBe(testVariables.POSTGRES_PASSWORD);
+    expect(serviceEnv(service('grafana')).GF_SECURITY_ADMIN_PASSWORD).toBe(testVariables.GRAFANA_ADMIN_PASSWORD);
     const raw = (rawCompose as ComposeFile).services;
     for (const name of appServiceNames) {
-      const env = envOf(raw[name]!);
+      const env = serviceEnv(raw[name]!);
       for (const secret of PRODUCTION_SECRET_NAMES) expect(env[secret], `${name} ${secret}`).toMatch(new RegExp(`^\\$\\{${secret}:\\?`));
     }
   });

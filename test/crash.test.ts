@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabases } from '../db/index.js';
 import { assignments } from '../src/crm/schema.js';
 import { productionJobs } from '../src/mes/schema.js';
-import { shipments } from '../src/carrier/schema.js';
+import { shipments } from '../src/shipping/schema.js';
 import { orders } from '../src/order/schema.js';
 import { SYSTEMS } from '../src/platform/config.js';
 import { dataConverter } from '../src/platform/temporal/codec.js';

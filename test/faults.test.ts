@@ -17,7 +17,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { assignments } from '../src/crm/schema.js';
 import { openDatabases } from '../db/index.js';
 import { productionJobs } from '../src/mes/schema.js';
-import { shipments } from '../src/carrier/schema.js';
+import { shipments } from '../src/shipping/schema.js';
 import { orders } from '../src/order/schema.js';
 import { SYSTEMS, loadConfig } from '../src/platform/config.js';
 import { OrderRequestSchema } from '../src/domain/order.js';

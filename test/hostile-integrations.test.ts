@@ -8,7 +8,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shipments } from '../src/carrier/schema.js';
+import { shipments } from '../src/shipping/schema.js';
 import { productionJobs } from '../src/mes/schema.js';
 import { integrationEvents } from '../src/order/schema.js';
 import { encodeProduceCallback } from '../src/mes/produce-callback.js';

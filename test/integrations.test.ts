@@ -7,7 +7,7 @@
 import { freePort } from './support/processes.js';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { carrierOutbox } from '../src/carrier/schema.js';
+import { carrierOutbox } from '../src/shipping/schema.js';
 import { mesOutbox, productionJobs } from '../src/mes/schema.js';
 import { integrationEvents } from '../src/order/schema.js';
 import { signWebhook } from '../src/platform/webhook-signature.js';
@@ -110,7 +110,7 @@ describe('with the MES and carrier sending events', () => {
     expect(after.timeline.filter((e) => e.stage === 'ship')).toHaveLength(1);
 
     async function shipmentId(orderId: string) {
-      const { shipments } = await import('../src/carrier/schema.js');
+      const { shipments } = await import('../src/shipping/schema.js');
       const [s] = await pipeline.dbs.carrier.db.select().from(shipments).where(eq(shipments.orderId, orderId));
       return s!.id;
     }

@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../src/platform/config.js';
 import { exportedMetricNames, registry } from '../src/platform/metrics/registry.js';
 import { QUEUE_NAMES } from '../src/order/contract.js';
-import { interpolatedCompose } from './support/compose.js';
+import { interpolatedCompose, serviceEnv } from './support/compose.js';
 import { KNOWN_SDK_METRICS, promqlLabelMatchers, promqlMetricNames } from './support/monitoring.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,7 +28,7 @@ interface Service {
 // As compose runs it, with an .env of strong secrets (test/support/compose.ts).
 const compose = interpolatedCompose<{ services: Record<string, Service> }>();
 const services = compose.services;
-const envOf = (name: string) => Object.fromEntries(Object.entries(services[name]?.environment ?? {}).map(([k, v]) => [k, v === null ? undefined : String(v)]));
+const envOf = (name: string) => serviceEnv(services[name] ?? {});
 /** A service's config for its ports: its Temporal TLS files exist only in the certificates volume (test/compose.test.ts checks those), so plain gRPC here. */
 const portsConfigOf = (name: string) =>
   loadConfig({ ...Object.fromEntries(Object.entries(envOf(name)).filter(([k]) => !k.startsWith('TEMPORAL_TLS'))), TEMPORAL_TLS: 'false' });

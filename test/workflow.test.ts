@@ -7,7 +7,7 @@ import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignments, customers } from '../src/crm/schema.js';
 import { productionJobs } from '../src/mes/schema.js';
-import { shipments } from '../src/carrier/schema.js';
+import { shipments } from '../src/shipping/schema.js';
 import { orderEvents, orders } from '../src/order/schema.js';
 import { createPricingActivities } from '../src/pricing/activities.js';
 import { OrderRequestSchema } from '../src/domain/order.js';

@@ -2,6 +2,6 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './src/carrier/schema.ts',
+  schema: './src/shipping/schema.ts',
   out: './db/carrier/migrations',
 });

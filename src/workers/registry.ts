@@ -6,7 +6,7 @@ import { createCrmWorker } from '../crm/worker.js';
 import { createMesWorker } from '../mes/worker.js';
 import { createOrdersWorker } from '../order/worker.js';
 import { createPricingWorker } from '../pricing/worker.js';
-import { createShippingWorker } from '../carrier/worker.js';
+import { createShippingWorker } from '../shipping/worker.js';
 
 /** Per task queue: how to build its worker and which database it needs. */
 export const QUEUE_WORKERS: Record<QueueName, { create: (ctx: WorkerContext) => Promise<Worker | Worker[] | QueueWorkers>; database?: SystemName }> = {

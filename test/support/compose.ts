@@ -61,3 +61,20 @@ export function parseEnvFile(text: string): Record<string, string> {
   }
   return env;
 }
+
+/** A service's `environment` as the container sees it: map or `KEY=value` list syntax; `null` (taken from the host) is unset. */
+export function serviceEnv(service: {
+  environment?: Record<string, string | number | boolean | null> | string[] | undefined;
+}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  if (Array.isArray(service.environment)) {
+    for (const item of service.environment) {
+      const eq = item.indexOf('=');
+      if (eq < 0) env[item] = undefined;
+      else env[item.slice(0, eq)] = item.slice(eq + 1);
+    }
+  } else {
+    for (const [k, v] of Object.entries(service.environment ?? {})) env[k] = v === null ? undefined : String(v);
+  }
+  return env;
+}

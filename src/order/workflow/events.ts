@@ -7,7 +7,7 @@
 import { setHandler } from '@temporalio/workflow';
 import { carrierEventSignal, productionStartedSignal, type ProductionStarted } from '../contract.js';
 import type { OrderRun } from './run.js';
-import type { CarrierEvent } from '../../carrier/contract.js';
+import type { CarrierEvent } from '../../shipping/contract.js';
 
 /** Carrier events kept per order, by tracking number. */
 const MAX_CARRIER_EVENTS = 10;

@@ -8,7 +8,7 @@ import type { OrderActivities } from '../activities.js';
 import { ORDER_REJECTED, PROJECTION_REJECTED, TASK_QUEUES } from '../contract.js';
 import type { CrmActivities } from '../../crm/contract.js';
 import { type MesActivities, MES_CONTROL_QUEUE } from '../../mes/contract.js';
-import type { ShippingActivities } from '../../carrier/contract.js';
+import type { ShippingActivities } from '../../shipping/contract.js';
 
 /** Quick internal steps: a handful of fast retries, then the order fails visibly. */
 const RETRY_INTERNAL: ActivityOptions['retry'] = {

@@ -10,7 +10,7 @@ import { now, waitUntil, type OrderRun } from './run.js';
 import type { CrmActivities } from '../../crm/contract.js';
 import type { MesActivities } from '../../mes/contract.js';
 import type { PricingActivities } from '../../pricing/contract.js';
-import type { ShippingActivities } from '../../carrier/contract.js';
+import type { ShippingActivities } from '../../shipping/contract.js';
 
 export interface StepContext {
   run: OrderRun;

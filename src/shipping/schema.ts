@@ -1,7 +1,7 @@
 /**
  * Carrier database (embedded carrier): shipments (one per order, enforced by a unique key) and the
  * outbox of shipment events for the pipeline's API. Written only by the embedded carrier in
- * src/carrier/system.ts.
+ * src/shipping/system.ts.
  */
 import { index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { deadLetterTable, outboxTable } from '../../db/outbox.js';
