@@ -13,7 +13,7 @@
  * and as the LAST line of stdout a JSON object; writes bench/results/pipeline.json and .png.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
@@ -28,7 +28,7 @@ import { renderPng } from '../src/cli/chart.js';
 import { randomOrder } from '../src/cli/commands/simulate.js';
 import { SYSTEMS, loadConfig, temporalConnectionOptions, withDatabase } from '../src/platform/config.js';
 import { dataConverter } from '../src/platform/temporal/codec.js';
-import { ensureTemporalCli, startDevServer } from '../src/platform/temporal/dev-server.js';
+import { DEV_SERVER_FILE_PRAGMAS, ensureTemporalCli, startDevServer } from '../src/platform/temporal/dev-server.js';
 import { clusterPorts } from '../src/cluster/temporal.js';
 import { findTemporalServer } from '../src/platform/temporal/server-build.js';
 import { startClusterShape, type ClusterShape } from '../src/cluster/shape.js';
@@ -54,6 +54,10 @@ usage: npm run bench -- [options]
   --out FILE        JSON result (default bench/results/pipeline.json; the chart goes next to
                     it as .png)
   --cpu-prof        write a V8 CPU profile of the pipeline's workers process to .data/bench/prof/
+  --db-file         run the dev server on a SQLite file, as npm start does (default: in memory),
+                    with npm start's pragmas (journal_mode=WAL)
+  --sqlite-pragma NAME=VALUE  with --db-file: a pragma instead of npm start's (repeatable),
+                    e.g. journal_mode=DELETE (SQLite's own default) or synchronous=NORMAL
   --cluster         run on the production shape (npm run cluster) instead of the dev server:
                     a Temporal cluster on PostgreSQL, worker processes per queue, two API
                     replicas behind nginx; results go to bench/results/pipeline-cluster.json
@@ -96,6 +100,8 @@ const values = parseOptions(
     quick: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
     cluster: { type: 'boolean', default: false },
+    'db-file': { type: 'boolean', default: false },
+    'sqlite-pragma': { type: 'string', multiple: true },
     'temporal-port': { type: 'string', default: '7833' },
     check: { type: 'string' },
     'save-reference': { type: 'string' },
@@ -123,6 +129,15 @@ const outFile = path.resolve(values.out ?? path.join('bench', 'results', values.
 const clusterPort = num('temporal-port', values['temporal-port'], 1024, 65535 - 20, true);
 if (values.cluster && (values.check || values['save-reference']))
   fail('--check and --save-reference compare with the reference measured on the dev server: run them without --cluster');
+if (values.cluster && values['db-file']) fail('--db-file is a setting of the dev server: run it without --cluster');
+const pragmaOptions = values['sqlite-pragma'] ?? [];
+if (pragmaOptions.length > 0 && !values['db-file']) fail('--sqlite-pragma needs --db-file (the in-memory server has no file to set them on)');
+const sqlitePragmas = pragmaOptions.length === 0 ? { ...DEV_SERVER_FILE_PRAGMAS } : {};
+for (const option of pragmaOptions) {
+  const m = /^([a-z_]+)=([A-Za-z0-9_-]+)$/.exec(option);
+  if (!m) fail(`--sqlite-pragma must look like journal_mode=WAL (got "${option}")`);
+  sqlitePragmas[m[1]!] = m[2]!;
+}
 if (values.cluster && values['cpu-prof']) fail('--cpu-prof profiles the one workers process of the dev-server run: run it without --cluster');
 /** How much worse than the reference the CPU ratio may get before `--check` fails. */
 const CHECK_TOLERANCE = 0.3;
@@ -507,10 +522,17 @@ async function main() {
       note(`Temporal cluster on ${temporalAddress} (PostgreSQL; frontend, history, matching and worker as four processes)`);
     } else {
       const cli = ensureTemporalCli(loadConfig({ TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH }).temporal.cliPath, note);
-      server = await startDevServer({ cliPath: cli, port: await freePort(), headless: true });
+      const dbFile = values['db-file'] ? path.join(dataDir, 'temporal', 'temporal.db') : undefined;
+      // A fresh file per run: the figures are of an empty server, as in memory.
+      if (dbFile) rmSync(path.dirname(dbFile), { recursive: true, force: true });
+      server = await startDevServer({ cliPath: cli, port: await freePort(), headless: true, ...(dbFile ? { dbFile, sqlitePragmas } : {}) });
       temporalAddress = server.address;
       temporalPids = server.process?.pid;
-      note(`Temporal dev server on ${server.address} (SQLite in memory)`);
+      const pragmas =
+        Object.entries(sqlitePragmas)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ') || 'none';
+      note(`Temporal dev server on ${server.address} (${dbFile ? `SQLite file ${path.relative(ROOT, dbFile)}, pragmas: ${pragmas}` : 'SQLite in memory'})`);
     }
     Object.assign(env, {
       TEMPORAL_ADDRESS: temporalAddress,
@@ -728,7 +750,7 @@ async function main() {
       endToEndP99Ms: pipeline.endToEndMs.p99,
       queueWaitP50Ms: Object.fromEntries(Object.entries(pipeline.queueWaitMs).map(([k, v]) => [k, v.p50])),
       options: { rate, durationS, warmupS, concurrency, scale, lines, b2cShare, quick: values.quick },
-      /** Where it ran: the dev server (SQLite in memory, one process) or the cluster of `npm run cluster`. */
+      /** Where it ran: the dev server (SQLite in memory or a file, one process) or the cluster of `npm run cluster`. */
       temporal: shape
         ? {
             server: 'cluster',
@@ -737,7 +759,9 @@ async function main() {
             workerProcesses: (pipelinePids.workers as unknown[]).length,
             apiReplicas: (pipelinePids.api as unknown[]).length,
           }
-        : { server: 'dev', store: 'sqlite in memory', processes: ['dev server'] },
+        : values['db-file']
+          ? { server: 'dev', store: 'sqlite file', sqlitePragmas, processes: ['dev server'] }
+          : { server: 'dev', store: 'sqlite in memory', processes: ['dev server'] },
       machine: { description: machineDescription(), cores: cpus().length, load1AtStart: round2(load1AtStart), load1AtEnd: round2(loadavg()[0]!) },
       startedAt: startedAt.toISOString(),
       pipeline: { ...strip(pipeline), slowest },

@@ -1,5 +1,5 @@
-/** The Temporal dev-server launcher: reuse, search attributes, durable state across restarts. */
-import { mkdtempSync, rmSync } from 'node:fs';
+/** The Temporal dev-server launcher: reuse, search attributes, durable state across restarts (write-ahead log). */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -35,7 +35,7 @@ describe('Temporal dev server launcher', () => {
     }
   });
 
-  it('keeps workflows in its SQLite file across a restart', async () => {
+  it('keeps workflows in its SQLite file, in write-ahead-log mode, across a restart', async () => {
     const port = 7390 + Math.floor(Math.random() * 50);
     const dbFile = path.join(tmp, 'temporal.db');
     own = await startDevServer({ cliPath, port, headless: true, dbFile });
@@ -46,6 +46,10 @@ describe('Temporal dev server launcher', () => {
     await connection.close();
     await own.stop();
     expect(await isListening('127.0.0.1', port)).toBe(false);
+    // Write-ahead logging (DEV_SERVER_FILE_PRAGMAS): the file header's format versions (bytes 18, 19) are 2, a rollback journal's 1.
+    const header = readFileSync(dbFile).subarray(0, 20);
+    expect(header.subarray(0, 15).toString('latin1')).toBe('SQLite format 3');
+    expect([header[18], header[19]]).toEqual([2, 2]);
 
     own = await startDevServer({ cliPath, port, headless: true, dbFile });
     connection = await Connection.connect({ address: own.address });

@@ -115,6 +115,8 @@ export interface DevServerOptions {
   uiPort?: number;
   /** SQLite file; omitted = in memory (tests). */
   dbFile?: string;
+  /** SQLite pragmas of the file (`--sqlite-pragma`); default DEV_SERVER_FILE_PRAGMAS. Ignored in memory. */
+  sqlitePragmas?: Record<string, string>;
   headless?: boolean;
   namespace?: string;
   /** Codec server the Web UI decodes payloads with (`--ui-codec-endpoint`); omitted = none. */
@@ -123,6 +125,15 @@ export interface DevServerOptions {
   logFile?: string;
   startTimeoutMs?: number;
 }
+
+/**
+ * SQLite pragmas of a file-backed dev server (`npm start`): write-ahead logging, so that a commit
+ * appends to the log instead of rewriting pages through a rollback journal, and readers (the
+ * Web UI, visibility queries) do not wait for writers. `synchronous` stays SQLite's FULL: every
+ * commit the server has acknowledged (an order's start among them) is on disk before the answer,
+ * also across a power cut; NORMAL would give that up for speed.
+ */
+export const DEV_SERVER_FILE_PRAGMAS: Record<string, string> = { journal_mode: 'WAL' };
 
 export interface DevServer {
   address: string;
@@ -184,6 +195,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     if (options.dbFile) {
       mkdirSync(path.dirname(options.dbFile), { recursive: true });
       args.push('--db-filename', options.dbFile);
+      for (const [name, value] of Object.entries(options.sqlitePragmas ?? DEV_SERVER_FILE_PRAGMAS)) args.push('--sqlite-pragma', `${name}=${value}`);
     }
     for (const [key, value] of Object.entries(DEV_SERVER_DYNAMIC_CONFIG)) {
       args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
