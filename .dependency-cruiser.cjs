@@ -21,6 +21,8 @@
  *
  * Besides: src/domain is pure (nothing outside src/domain but npm packages; the unit tests
  * beside it excepted); src/platform imports no slice and no composition root or entry point; a
+ * slice imports no composition root, nor src/api or src/cli (a slice's worker takes the part of
+ * the workers' context it needs, src/platform/temporal/worker.ts); a
  * slice's contract.ts imports nothing else of its own slice; no import cycles.
  */
 const SLICES = ['order', 'pricing', 'crm', 'mes', 'shipping', 'webhooks'];
@@ -94,6 +96,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/platform/' },
       to: { path: [`^src/(${SLICES.join('|')}|api|cli|workers|activities|workflows|cluster)/`, '^src/main\\.ts$'] },
+    },
+    {
+      name: 'slices-below-roots',
+      comment: 'A slice is put together with the others by the composition roots above it: it imports none of them, nor the HTTP edge or the CLI.',
+      severity: 'error',
+      from: { path: `^src/(${SLICES.join('|')})/` },
+      to: { path: ['^src/(api|cli|workers|activities|workflows|cluster)/', '^src/main\\.ts$'] },
     },
     {
       name: 'no-circular',

@@ -7,7 +7,7 @@ import { DEV_CLIENTS } from '../src/api/clients.js';
 import { ConfigError, DEV_SECRET_VALUES, loadConfig, withDatabase } from '../src/platform/config.js';
 import { PRODUCTION_SECRET_NAMES, productionSecrets } from './support/production-env.js';
 import { orderWorkflowId, parseOrderWorkflowId } from '../src/order/contract.js';
-import { slotOptions } from '../src/workers/slots.js';
+import { slotOptions } from '../src/platform/temporal/slots.js';
 
 /** loadConfig(source) throws a ConfigError; returns its message. */
 function configError(source: NodeJS.ProcessEnv): string {

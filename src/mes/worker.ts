@@ -3,9 +3,10 @@ import { mesDeadLetters, mesOutbox } from './schema.js';
 import { createMesActivities } from './activities.js';
 import { createLogger } from '../platform/logger.js';
 import { createOutboxSender, startLoop, type BackgroundLoop } from '../platform/event-outbox.js';
-import { createEmbeddedMes, createLineController } from './system.js';
+import { createEmbeddedMes, createLineController, type MesAdapter } from './system.js';
 import { dataConverter } from '../platform/temporal/codec.js';
-import { need, tracedWorkerOptions, type QueueWorkers, type WorkerContext } from '../workers/context.js';
+import { need, tracedWorkerOptions, type QueueWorkers, type WorkerBase } from '../platform/temporal/worker.js';
+import type { MesDb } from '../../db/index.js';
 import { MES_CONTROL_QUEUE, MES_TASK_QUEUE } from './contract.js';
 
 /** How often the line controller looks for jobs to start or finish. */
@@ -19,7 +20,13 @@ const EVENT_GRACE_MS = 2000;
  * in the same process serves quick MES requests on MES_CONTROL_QUEUE. The embedded MES's line
  * controller and, with MES_EVENTS_URL, the sender of its job events run beside them.
  */
-export async function createMesWorker(ctx: WorkerContext): Promise<QueueWorkers> {
+/** The mes worker's part of the context: its database, and a wrapper of the MES adapter (a fault injected in tests, a real MES behind the same interface). */
+export interface MesWorkerContext extends WorkerBase {
+  db: { mes?: MesDb };
+  mes?: (embedded: MesAdapter) => MesAdapter;
+}
+
+export async function createMesWorker(ctx: MesWorkerContext): Promise<QueueWorkers> {
   const db = need(ctx.db.mes, 'the mes database');
   const target = ctx.config.integrations.mes;
   const events = target.eventsUrl !== undefined;

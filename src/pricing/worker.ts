@@ -4,11 +4,12 @@ import { createPricingActivities } from './activities.js';
 import { createPricingService } from './system.js';
 import { PRICING_TASK_QUEUE } from './contract.js';
 import { dataConverter } from '../platform/temporal/codec.js';
-import { need, tracedWorkerOptions, type WorkerContext } from '../workers/context.js';
-import { slotOptions } from '../workers/slots.js';
+import { need, tracedWorkerOptions, type WorkerBase } from '../platform/temporal/worker.js';
+import type { PricingDb } from '../../db/index.js';
+import { slotOptions } from '../platform/temporal/slots.js';
 
 /** `pricing` queue: the price engine and its caches, kept away from everything else; PRICING_CONCURRENCY at once. */
-export function createPricingWorker(ctx: WorkerContext): Promise<Worker> {
+export function createPricingWorker(ctx: WorkerBase & { db: { pricing?: PricingDb } }): Promise<Worker> {
   const pricing = createPricingService({
     db: need(ctx.db.pricing, 'the pricing database'),
     // Called inside the activity: its logger carries the order's workflow and activity ids.

@@ -6,8 +6,9 @@ import { createOutboxSender, startLoop, type BackgroundLoop } from '../platform/
 import { createDeliverySimulator, createEmbeddedCarrier } from './system.js';
 import { SHIPPING_TASK_QUEUE } from './contract.js';
 import { dataConverter } from '../platform/temporal/codec.js';
-import { need, tracedWorkerOptions, type QueueWorkers, type WorkerContext } from '../workers/context.js';
-import { slotOptions } from '../workers/slots.js';
+import { need, tracedWorkerOptions, type QueueWorkers, type WorkerBase } from '../platform/temporal/worker.js';
+import type { CarrierDb } from '../../db/index.js';
+import { slotOptions } from '../platform/temporal/slots.js';
 
 /** How often the delivery simulator looks for shipments that have arrived. */
 const DELIVERY_TICK_MS = 200;
@@ -17,7 +18,7 @@ const DELIVERY_TICK_MS = 200;
  * embedded carrier's delivery simulator and, with CARRIER_EVENTS_URL, the sender of its
  * shipment events run beside it.
  */
-export async function createShippingWorker(ctx: WorkerContext): Promise<QueueWorkers> {
+export async function createShippingWorker(ctx: WorkerBase & { db: { carrier?: CarrierDb } }): Promise<QueueWorkers> {
   const db = need(ctx.db.carrier, 'the carrier database');
   const target = ctx.config.integrations.carrier;
   const events = target.eventsUrl !== undefined;

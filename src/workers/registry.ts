@@ -1,10 +1,11 @@
 import type { Worker } from '@temporalio/worker';
 import type { SystemName } from '../platform/config.js';
 import type { QueueName } from '../order/contract.js';
-import type { QueueWorkers, WorkerContext } from './context.js';
+import type { QueueWorkers } from '../platform/temporal/worker.js';
+import type { WorkerContext } from './context.js';
 import { createCrmWorker } from '../crm/worker.js';
 import { createMesWorker } from '../mes/worker.js';
-import { createOrdersWorker } from '../order/worker.js';
+import { createOrdersWorker } from './orders.js';
 import { createPricingWorker } from '../pricing/worker.js';
 import { createShippingWorker } from '../shipping/worker.js';
 

@@ -8,7 +8,7 @@
  * controller per process, shared by its workers, so they aim at the same target together.
  */
 import { ResourceBasedController, type WorkerOptions } from '@temporalio/worker';
-import type { Config } from '../platform/config.js';
+import type { Config } from '../config.js';
 
 /** Most slots of each kind a worker may hold: the queue's concurrency (workflow tasks only on the orders queue). */
 export interface SlotLimits {

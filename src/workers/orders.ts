@@ -1,11 +1,12 @@
 import { Worker } from '@temporalio/worker';
 import { createOrdersQueueActivities } from '../activities/index.js';
-import { ORDER_TASK_QUEUE } from './contract.js';
+import { ORDER_TASK_QUEUE } from '../order/contract.js';
 import { WORKFLOWS_PATH, WORKFLOW_INTERCEPTOR_MODULES, bundlerOptions } from '../workflows/bundle.js';
 import { tracingEnabled } from '../platform/tracing/index.js';
 import { dataConverter } from '../platform/temporal/codec.js';
-import { need, tracedWorkerOptions, type WorkerContext } from '../workers/context.js';
-import { slotOptions } from '../workers/slots.js';
+import { need, tracedWorkerOptions } from '../platform/temporal/worker.js';
+import { slotOptions } from '../platform/temporal/slots.js';
+import type { WorkerContext } from './context.js';
 
 /**
  * `orders` queue: the order, quote and webhook workflows, acceptance, the shop projection and
