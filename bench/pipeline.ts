@@ -33,7 +33,7 @@ import { clusterPorts } from '../src/cluster/temporal.js';
 import { findTemporalServer } from '../src/platform/temporal/server-build.js';
 import { startClusterShape, type ClusterShape } from '../src/cluster/shape.js';
 import { writeWorkflowBundle, bundlerOptions } from '../src/workflows/bundle.js';
-import { STAGES, TASK_QUEUES, orderWorkflowId, type OrderState } from '../src/order/contract.js';
+import { QUEUE_NAMES, STAGES, TASK_QUEUES, orderWorkflowId, type OrderState, type QueueName } from '../src/order/contract.js';
 import { freePort } from '../test/support/processes.js';
 import { HAVE_PROC, fail, historyFigures, machineBusyMs, machineDescription, parseOptions, percentile, processCpuMs, round2 } from './support.js';
 
@@ -53,6 +53,8 @@ usage: npm run bench -- [options]
   --quick           a short run (under 2 minutes)
   --out FILE        JSON result (default bench/results/pipeline.json; the chart goes next to
                     it as .png)
+  --split-workers   one workers process per task queue (as docker-compose.yml runs them) instead
+                    of one for all; the CPU per order is also given per queue (workers/<queue>)
   --cpu-prof        write a V8 CPU profile of the pipeline's workers process to .data/bench/prof/
   --db-file         run the dev server on a SQLite file, as npm start does (default: in memory),
                     with npm start's pragmas (journal_mode=WAL)
@@ -74,7 +76,8 @@ Phase 2 starts bench/baseline/workflow.ts (five no-op activities in a row) throu
 on its own task queue and worker. Throughput of a phase = workflows completed between the end
 of the warm-up (a quarter of the phase, at most 5 s) and the end of sending, per second.
 environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; the
-databases orders_bench_pipe_* on it are recreated), TEMPORAL_CLI_PATH.
+databases orders_bench_pipe_* on it are recreated), TEMPORAL_CLI_PATH, WORKER_SLOTS (passed to
+the pipeline's workers).
 Targets: pipeline >= 50 % of the baseline's throughput, CPU per order <= 2x the baseline's, a delivered
 order's history <= 40 events, <= 3 search-attribute upserts, <= 5 projection writes, and no
 activity attempt after the first. The last line of stdout is JSON.`;
@@ -101,6 +104,7 @@ const values = parseOptions(
     'cpu-prof': { type: 'boolean', default: false },
     cluster: { type: 'boolean', default: false },
     'db-file': { type: 'boolean', default: false },
+    'split-workers': { type: 'boolean', default: false },
     'sqlite-pragma': { type: 'string', multiple: true },
     'temporal-port': { type: 'string', default: '7833' },
     check: { type: 'string' },
@@ -129,6 +133,8 @@ const outFile = path.resolve(values.out ?? path.join('bench', 'results', values.
 const clusterPort = num('temporal-port', values['temporal-port'], 1024, 65535 - 20, true);
 if (values.cluster && (values.check || values['save-reference']))
   fail('--check and --save-reference compare with the reference measured on the dev server: run them without --cluster');
+if (values['split-workers'] && (values.cluster || values['cpu-prof']))
+  fail('--split-workers is a setting of the dev-server run (the cluster always runs a process per queue; --cpu-prof profiles the one workers process)');
 if (values.cluster && values['db-file']) fail('--db-file is a setting of the dev server: run it without --cluster');
 const pragmaOptions = values['sqlite-pragma'] ?? [];
 if (pragmaOptions.length > 0 && !values['db-file']) fail('--sqlite-pragma needs --db-file (the in-memory server has no file to set them on)');
@@ -246,7 +252,11 @@ function postgresCpuMs(): number {
   return sum;
 }
 
-/** The processes of a phase by the name they are reported under; a group (the cluster's replicas) adds up. */
+/**
+ * The processes of a phase by the name they are reported under; a group (the cluster's replicas)
+ * adds up. A name with a slash (`workers/pricing`) is a part of the group before it, reported
+ * beside it and not counted twice.
+ */
 type PhasePids = Record<string, number | undefined | (number | undefined)[]>;
 type CpuSnapshot = Record<string, number>;
 function cpuSnapshot(pids: PhasePids): CpuSnapshot {
@@ -294,7 +304,7 @@ function cpuPerWorkflow(a: CpuSnapshot, b: CpuSnapshot, completed: number): Reco
   for (const k of Object.keys(a)) {
     if (k === 'machine') continue;
     const d = b[k]! - a[k]!;
-    if (Number.isFinite(d)) named += d;
+    if (Number.isFinite(d) && !k.includes('/')) named += d;
     out[k] = round2(d / Math.max(1, completed));
   }
   out.ours = round2(named / Math.max(1, completed));
@@ -332,6 +342,7 @@ interface PhaseResult {
   endToEndMs: { p50: number; p99: number; max: number };
   /** Pipeline only: queue wait of each stage's activity (from the order's timeline). */
   queueWaitMs?: Record<string, { p50: number; p99: number; max: number }>;
+  /** CPU ms per completed workflow over the whole phase (first send to last completion), per process. */
   cpuMsPerWorkflow: Record<string, number>;
   elapsedS: number;
 }
@@ -366,8 +377,6 @@ async function drive(
   const startCpu = cpuSnapshot(pids);
   const t0 = performance.now();
   const endAt = t0 + durationS * 1000;
-  let warmCpu: CpuSnapshot | undefined;
-  let endCpu: CpuSnapshot | undefined;
   let lastDone = 0;
   let lastTick = t0;
   const progress = setInterval(() => {
@@ -380,8 +389,6 @@ async function drive(
     lastDone = done;
     lastTick = now;
   }, 3_000);
-  const warmTimer = setTimeout(() => (warmCpu = cpuSnapshot(pids)), warmupS * 1000);
-  const endTimer = setTimeout(() => (endCpu = cpuSnapshot(pids)), durationS * 1000);
   try {
     for (let n = 0; ; n++) {
       const due = t0 + (n * 1000) / rate;
@@ -431,8 +438,6 @@ async function drive(
     const lastCompletion = completions.length ? Math.max(...completions) : performance.now();
     const windowStart = t0 + warmupS * 1000;
     const inWindow = completions.filter((c) => c >= windowStart && c <= endAt).length;
-    endCpu ??= cpuSnapshot(pids);
-    warmCpu ??= endCpu;
     return {
       name,
       sent,
@@ -447,14 +452,15 @@ async function drive(
       overallPerSecond: round2(completions.length / ((lastCompletion - t0) / 1000)),
       intakeMs: pct(intake),
       endToEndMs: pct(endToEnd),
-      cpuMsPerWorkflow: inWindow >= MIN_STEADY ? cpuPerWorkflow(warmCpu, endCpu, inWindow) : cpuPerWorkflow(startCpu, cpuSnapshot(pids), completions.length),
+      // Over the whole phase, first send to last completion: every workflow's whole cost. A window
+      // (as for the throughput) would count the work of workflows still in flight against those that
+      // completed in it, which inflates the pipeline's figure while its orders outlast the window.
+      cpuMsPerWorkflow: cpuPerWorkflow(startCpu, cpuSnapshot(pids), completions.length),
       elapsedS: round2((performance.now() - t0) / 1000),
       results,
     };
   } finally {
     clearInterval(progress);
-    clearTimeout(warmTimer);
-    clearTimeout(endTimer);
   }
 }
 
@@ -493,6 +499,8 @@ async function main() {
       PIPELINE_TIME_SCALE: String(scale),
       MES_CAPACITY: String(lines),
       DATA_DIR: dataDir,
+      // The slot setting under test (src/platform/temporal/slots.ts), e.g. WORKER_SLOTS=fixed for an A/B.
+      ...(process.env.WORKER_SLOTS ? { WORKER_SLOTS: process.env.WORKER_SLOTS } : {}),
     };
     await Promise.all(Object.values(urls).map(dropDatabase));
     let temporalAddress: string;
@@ -577,7 +585,10 @@ async function main() {
       apiUrl = shape.gatewayUrl;
       const pidsOf = (kind: string) => shape!.parts.filter((p) => p.kind === kind).map((p) => p.process.child.pid);
       const gatewayPid = shape.parts.find((p) => p.kind === 'gateway')!.process.child.pid;
-      pipelinePids = { temporal: temporalPids, api: pidsOf('api'), workers: pidsOf('worker'), gateway: [gatewayPid, ...childPids(gatewayPid)] };
+      const byQueue = Object.fromEntries(
+        QUEUE_NAMES.map((q) => [`workers/${q}`, shape!.parts.filter((p) => p.kind === 'worker' && p.queue === q).map((p) => p.process.child.pid)]),
+      );
+      pipelinePids = { temporal: temporalPids, api: pidsOf('api'), workers: pidsOf('worker'), ...byQueue, gateway: [gatewayPid, ...childPids(gatewayPid)] };
       const parts = shape.parts;
       stopPipeline = async () => {
         for (const kind of ['gateway', 'api', 'worker'] as const) await Promise.all(parts.filter((p) => p.kind === kind).map((p) => p.process.kill('SIGTERM')));
@@ -594,10 +605,14 @@ async function main() {
       const profile = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.join(dataDir, 'prof')}`] : [];
       // The embedded MES and carrier report their work to the API, as in `npm start`.
       const events = { MES_EVENTS_URL: `${apiUrl}/v1/integrations/mes/events`, CARRIER_EVENTS_URL: `${apiUrl}/v1/integrations/carrier/events` };
-      const workers = spawnTs('workers', 'src/workers/main.ts', ['all'], { ...env, ...events, WORKFLOW_BUNDLE_PATH: orderBundle! }, profile);
+      const workerEnv = { ...env, ...events, WORKFLOW_BUNDLE_PATH: orderBundle! };
+      const workerProcs = values['split-workers']
+        ? QUEUE_NAMES.map((q) => ({ queue: q as QueueName | 'all', child: spawnTs(`workers-${q}`, 'src/workers/main.ts', [q], workerEnv) }))
+        : [{ queue: 'all' as const, child: spawnTs('workers', 'src/workers/main.ts', ['all'], workerEnv, profile) }];
+      const workers = workerProcs.map((w) => w.child);
       const api = spawnTs('api', 'src/api/main.ts', [], { ...env, PORT: String(apiPort) });
-      children.push(workers, api);
-      await until('the API', async () => (await fetch(`${apiUrl}/readyz`)).ok, [api, workers]);
+      children.push(...workers, api);
+      await until('the API', async () => (await fetch(`${apiUrl}/readyz`)).ok, [api, ...workers]);
       await until(
         'the workers',
         async () =>
@@ -607,13 +622,25 @@ async function main() {
               ['orders', 'pricing', 'crm', 'mes', 'shipping'].map((q) => hasPollers(client, TASK_QUEUES[q as keyof typeof TASK_QUEUES], 'activity')),
             )
           ).every(Boolean),
-        [api, workers],
+        [api, ...workers],
       );
-      pipelinePids = { temporal: temporalPids, api: api.proc.pid, workers: workers.proc.pid };
-      stopPipeline = async () => {
-        await Promise.all([api.stop(), workers.stop()]);
+      const split = workerProcs.filter((w) => w.queue !== 'all');
+      pipelinePids = {
+        temporal: temporalPids,
+        api: api.proc.pid,
+        workers: workers.map((w) => w.proc.pid),
+        ...Object.fromEntries(split.map((w) => [`workers/${w.queue}`, w.child.proc.pid])),
       };
-      note(`pipeline up: API ${apiUrl} (pid ${api.proc.pid}), workers of every queue (pid ${workers.proc.pid})`);
+      stopPipeline = async () => {
+        await Promise.all([api.stop(), ...workers.map((w) => w.stop())]);
+      };
+      note(
+        `pipeline up: API ${apiUrl} (pid ${api.proc.pid}), ${
+          split.length > 0
+            ? `a workers process per queue (${split.map((w) => `${w.queue} ${w.child.proc.pid}`).join(', ')})`
+            : `workers of every queue (pid ${workers[0]!.proc.pid})`
+        }`,
+      );
     }
 
     const dueBy = () => new Date(Date.now() + 86_400_000).toISOString();
@@ -788,7 +815,7 @@ async function main() {
       `end to end p50 / p99  ${`${pipeline.endToEndMs.p50}/${pipeline.endToEndMs.p99}`.padStart(10)} ${`${base.endToEndMs.p50}/${base.endToEndMs.p99}`.padStart(10)}`,
     );
     out(
-      `CPU ms per workflow   ${String(pipeline.cpuMsPerWorkflow.ours).padStart(10)} ${String(base.cpuMsPerWorkflow.ours).padStart(10)}   (the run's processes; whole machine ${pipeline.cpuMsPerWorkflow.total} / ${base.cpuMsPerWorkflow.total})`,
+      `CPU ms per workflow   ${String(pipeline.cpuMsPerWorkflow.ours).padStart(10)} ${String(base.cpuMsPerWorkflow.ours).padStart(10)}   (the run's processes over the whole phase; whole machine ${pipeline.cpuMsPerWorkflow.total} / ${base.cpuMsPerWorkflow.total})`,
     );
     out(
       `  pipeline: ${Object.entries(pipeline.cpuMsPerWorkflow)

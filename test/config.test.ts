@@ -78,6 +78,16 @@ describe('loadConfig', () => {
       activityTaskSlotSupplier: { type: 'resource-based', minimumSlots: 1, maximumSlots: 6 },
       localActivityTaskSlotSupplier: { type: 'resource-based', maximumSlots: 6 },
     });
+    // Work that waits on a database keeps its pool's worth of slots on a busy machine, never more than the queue's concurrency.
+    const io = slotOptions(config, { activities: 20, localActivities: 6, workflowTasks: 50, minimum: 10 }).tuner as unknown as Record<
+      string,
+      { minimumSlots: number }
+    >;
+    expect([io.workflowTaskSlotSupplier!.minimumSlots, io.activityTaskSlotSupplier!.minimumSlots, io.localActivityTaskSlotSupplier!.minimumSlots]).toEqual([
+      10, 10, 6,
+    ]);
+    const cpu = tuned.tuner as unknown as Record<string, { minimumSlots: number }>;
+    expect([cpu.workflowTaskSlotSupplier!.minimumSlots, cpu.localActivityTaskSlotSupplier!.minimumSlots]).toEqual([2, 1]);
     // One controller per process: every worker of it aims at the same target.
     const other = slotOptions(config, { activities: 3 }).tuner as { activityTaskSlotSupplier: { controller: unknown } };
     expect(other.activityTaskSlotSupplier.controller).toBe((tuned.tuner as typeof other).activityTaskSlotSupplier.controller);

@@ -16,6 +16,6 @@ export function createCrmWorker(ctx: WorkerBase & { db: { crm?: CrmDb } }): Prom
     dataConverter: dataConverter(ctx.config),
     taskQueue: CRM_TASK_QUEUE,
     activities: createCrmActivities({ crm: createEmbeddedCrm(need(ctx.db.crm, 'the crm database')) }),
-    ...slotOptions(ctx.config, { activities: ctx.config.concurrency.crm }),
+    ...slotOptions(ctx.config, { activities: ctx.config.concurrency.crm, minimum: ctx.config.databasePoolSize }),
   });
 }

@@ -32,7 +32,7 @@ export async function createShippingWorker(ctx: WorkerBase & { db: { carrier?: C
       carrier: createEmbeddedCarrier(db, { timeScale: ctx.config.timeScale, events }),
       carrierEvents: events,
     }),
-    ...slotOptions(ctx.config, { activities: ctx.config.concurrency.shipping }),
+    ...slotOptions(ctx.config, { activities: ctx.config.concurrency.shipping, minimum: ctx.config.databasePoolSize }),
   });
   const log = createLogger(ctx.config.logLevel).child({ component: 'carrier' });
   const background: BackgroundLoop[] = [];

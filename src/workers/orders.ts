@@ -29,7 +29,12 @@ export function createOrdersWorker(ctx: WorkerContext): Promise<Worker> {
           interceptors: { ...traced.interceptors, workflowModules: tracingEnabled() ? WORKFLOW_INTERCEPTOR_MODULES : [] },
         }),
     activities: createOrdersQueueActivities({ shop: need(ctx.db.shop, 'the shop database'), allowPrivateTargets: ctx.config.webhooks.allowPrivateTargets }),
-    ...slotOptions(ctx.config, { activities: ctx.config.concurrency.orders, workflowTasks: Math.min(ctx.config.concurrency.orders, 50) }),
+    ...slotOptions(ctx.config, {
+      activities: ctx.config.concurrency.orders,
+      workflowTasks: Math.min(ctx.config.concurrency.orders, 50),
+      // Acceptance, projection writes and webhook calls wait on the shop database and the network, not the CPU.
+      minimum: ctx.config.databasePoolSize,
+    }),
     maxCachedWorkflows: ctx.config.maxCachedWorkflows,
   });
 }

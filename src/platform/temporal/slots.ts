@@ -15,6 +15,15 @@ export interface SlotLimits {
   activities: number;
   localActivities?: number;
   workflowTasks?: number;
+  /**
+   * Slots of each kind a worker holds whatever the machine's load (resource mode). Past this floor
+   * a slot is handed out only while the machine is under its targets, and at most one per 50 ms
+   * (10 ms for workflow tasks): on a busy machine a queue would run this many tasks at a time. For
+   * work that waits on a database rather than the CPU (the orders queue's acceptance and
+   * projection writes, the CRM and carrier calls), its connection pool. Default: the SDK's 1
+   * (2 for workflow tasks), for CPU-bound work such as pricing.
+   */
+  minimum?: number;
 }
 
 let controller: { key: string; value: ResourceBasedController } | undefined;
@@ -51,9 +60,9 @@ export function slotOptions(
   });
   return {
     tuner: {
-      workflowTaskSlotSupplier: resource(workflowTasks, 2),
-      activityTaskSlotSupplier: resource(limits.activities, 1),
-      localActivityTaskSlotSupplier: resource(localActivities, 1),
+      workflowTaskSlotSupplier: resource(workflowTasks, Math.max(2, limits.minimum ?? 2)),
+      activityTaskSlotSupplier: resource(limits.activities, limits.minimum ?? 1),
+      localActivityTaskSlotSupplier: resource(localActivities, limits.minimum ?? 1),
       // The pipeline serves no Nexus operations.
       nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 1 },
     },
