@@ -58,7 +58,6 @@ function service(name: string): Service {
   return s;
 }
 
-
 function argv(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? value.map(String) : value.trim().split(/\s+/);
