@@ -49,7 +49,7 @@ function importsOf(file: string): string[] {
 }
 
 /** The slice that holds each system's schema (and, but for the shop, its embedded system). */
-const SLICE_OF: Record<SystemName, string> = { shop: 'order', crm: 'crm', mes: 'mes', carrier: 'carrier', pricing: 'pricing' };
+const SLICE_OF: Record<SystemName, string> = { shop: 'order', crm: 'crm', mes: 'mes', carrier: 'shipping', pricing: 'pricing' };
 const SYSTEM_OF_SLICE = new Map(Object.entries(SLICE_OF).map(([system, slice]) => [slice, system]));
 
 /** The systems whose schema or embedded system a file imports, by the path it resolves to. */
