@@ -33,7 +33,7 @@ import { clusterPorts } from '../src/cluster/temporal.js';
 import { findTemporalServer } from '../src/platform/temporal/server-build.js';
 import { startClusterShape, type ClusterShape } from '../src/cluster/shape.js';
 import { writeWorkflowBundle, bundlerOptions } from '../src/workflows/bundle.js';
-import { QUEUE_NAMES, STAGES, TASK_QUEUES, orderWorkflowId, type OrderState, type QueueName } from '../src/order/contract.js';
+import { QUEUE_NAMES, STAGES, TASK_QUEUES, orderWorkflowId, type OrderState } from '../src/order/contract.js';
 import { freePort } from '../test/support/processes.js';
 import { HAVE_PROC, fail, historyFigures, machineBusyMs, machineDescription, parseOptions, percentile, processCpuMs, round2 } from './support.js';
 
@@ -606,10 +606,11 @@ async function main() {
       // The embedded MES and carrier report their work to the API, as in `npm start`.
       const events = { MES_EVENTS_URL: `${apiUrl}/v1/integrations/mes/events`, CARRIER_EVENTS_URL: `${apiUrl}/v1/integrations/carrier/events` };
       const workerEnv = { ...env, ...events, WORKFLOW_BUNDLE_PATH: orderBundle! };
-      const workerProcs = values['split-workers']
-        ? QUEUE_NAMES.map((q) => ({ queue: q as QueueName | 'all', child: spawnTs(`workers-${q}`, 'src/workers/main.ts', [q], workerEnv) }))
-        : [{ queue: 'all' as const, child: spawnTs('workers', 'src/workers/main.ts', ['all'], workerEnv, profile) }];
-      const workers = workerProcs.map((w) => w.child);
+      // One process for every queue, or (--split-workers) one per queue, in QUEUE_NAMES order.
+      const split = values['split-workers'];
+      const workers = split
+        ? QUEUE_NAMES.map((q) => spawnTs(`workers-${q}`, 'src/workers/main.ts', [q], workerEnv))
+        : [spawnTs('workers', 'src/workers/main.ts', ['all'], workerEnv, profile)];
       const api = spawnTs('api', 'src/api/main.ts', [], { ...env, PORT: String(apiPort) });
       children.push(...workers, api);
       await until('the API', async () => (await fetch(`${apiUrl}/readyz`)).ok, [api, ...workers]);
@@ -617,27 +618,22 @@ async function main() {
         'the workers',
         async () =>
           (await hasPollers(client, TASK_QUEUES.orders, 'workflow')) &&
-          (
-            await Promise.all(
-              ['orders', 'pricing', 'crm', 'mes', 'shipping'].map((q) => hasPollers(client, TASK_QUEUES[q as keyof typeof TASK_QUEUES], 'activity')),
-            )
-          ).every(Boolean),
+          (await Promise.all(QUEUE_NAMES.map((q) => hasPollers(client, TASK_QUEUES[q], 'activity')))).every(Boolean),
         [api, ...workers],
       );
-      const split = workerProcs.filter((w) => w.queue !== 'all');
       pipelinePids = {
         temporal: temporalPids,
         api: api.proc.pid,
         workers: workers.map((w) => w.proc.pid),
-        ...Object.fromEntries(split.map((w) => [`workers/${w.queue}`, w.child.proc.pid])),
+        ...(split ? Object.fromEntries(QUEUE_NAMES.map((q, i) => [`workers/${q}`, workers[i]!.proc.pid])) : {}),
       };
       stopPipeline = async () => {
         await Promise.all([api.stop(), ...workers.map((w) => w.stop())]);
       };
       note(
         `pipeline up: API ${apiUrl} (pid ${api.proc.pid}), ${
-          split.length > 0
-            ? `a workers process per queue (${split.map((w) => `${w.queue} ${w.child.proc.pid}`).join(', ')})`
+          split
+            ? `a workers process per queue (${QUEUE_NAMES.map((q, i) => `${q} ${workers[i]!.proc.pid}`).join(', ')})`
             : `workers of every queue (pid ${workers[0]!.proc.pid})`
         }`,
       );

@@ -32,7 +32,8 @@ export function createOrdersWorker(ctx: WorkerContext): Promise<Worker> {
     ...slotOptions(ctx.config, {
       activities: ctx.config.concurrency.orders,
       workflowTasks: Math.min(ctx.config.concurrency.orders, 50),
-      // Acceptance, projection writes and webhook calls wait on the shop database and the network, not the CPU.
+      // Acceptance, projection writes and webhook calls wait on the shop database and the network, not the CPU;
+      // the workflow-task floor keeps that many tasks' round trips to the server overlapping on a busy machine.
       minimum: ctx.config.databasePoolSize,
     }),
     maxCachedWorkflows: ctx.config.maxCachedWorkflows,
