@@ -73,8 +73,9 @@ usage: npm run bench -- [options]
 Phase 1 POSTs random valid orders (the generator of \`orders simulate\`) with a due date a day
 ahead, so the promised-date timers are set but never fire, and waits for each workflow to end.
 Phase 2 starts bench/baseline/workflow.ts (five no-op activities in a row) through the client
-on its own task queue and worker. Throughput of a phase = workflows completed between the end
-of the warm-up (a quarter of the phase, at most 5 s) and the end of sending, per second.
+on its own task queue and worker. Throughput of a phase = workflows completed between the later
+of the warm-up's end (a quarter of the phase, at most 5 s) and the phase's median end-to-end
+latency, and the end of sending, per second.
 environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; the
 databases orders_bench_pipe_* on it are recreated), TEMPORAL_CLI_PATH, WORKER_SLOTS (passed to
 the pipeline's workers).
@@ -336,6 +337,8 @@ interface PhaseResult {
   /** Which of the two `perSecond` is. */
   measuredOver: 'steady state' | 'overall';
   steadyPerSecond: number;
+  /** Seconds after the first send at which the steady-state window began. */
+  steadyFromS: number;
   /** All completions over the time from the first send to the last completion. */
   overallPerSecond: number;
   intakeMs: { p50: number; p99: number; max: number };
@@ -436,7 +439,12 @@ async function drive(
     const sendingS = (performance.now() - t0) / 1000;
     await Promise.all(all);
     const lastCompletion = completions.length ? Math.max(...completions) : performance.now();
-    const windowStart = t0 + warmupS * 1000;
+    // The steady state begins once the warm-up is over and a typical workflow has had time to
+    // end (the median end-to-end latency): before that the window would count time in which the
+    // phase's first workflows could not have completed yet, and a pipeline whose workflows outlast
+    // the warm-up would show a fraction of its rate.
+    const windowStart = t0 + Math.max(warmupS * 1000, endToEnd.length ? pct(endToEnd).p50 : 0);
+    const windowS = Math.max(0, (endAt - windowStart) / 1000);
     const inWindow = completions.filter((c) => c >= windowStart && c <= endAt).length;
     return {
       name,
@@ -446,9 +454,10 @@ async function drive(
       completed: completions.length,
       notCompleted,
       achievedSendRate: round2(sent / sendingS),
-      perSecond: inWindow >= MIN_STEADY ? round2(inWindow / (durationS - warmupS)) : round2(completions.length / ((lastCompletion - t0) / 1000)),
+      perSecond: inWindow >= MIN_STEADY ? round2(inWindow / windowS) : round2(completions.length / ((lastCompletion - t0) / 1000)),
       measuredOver: inWindow >= MIN_STEADY ? 'steady state' : 'overall',
-      steadyPerSecond: round2(inWindow / (durationS - warmupS)),
+      steadyPerSecond: windowS > 0 ? round2(inWindow / windowS) : 0,
+      steadyFromS: round2((windowStart - t0) / 1000),
       overallPerSecond: round2(completions.length / ((lastCompletion - t0) / 1000)),
       intakeMs: pct(intake),
       endToEndMs: pct(endToEnd),
@@ -798,7 +807,7 @@ async function main() {
       `completed per second  ${String(pipeline.perSecond).padStart(10)} ${String(base.perSecond).padStart(10)}   (${pipeline.measuredOver} / ${base.measuredOver})`,
     );
     out(
-      `steady state          ${String(pipeline.steadyPerSecond).padStart(10)} ${String(base.steadyPerSecond).padStart(10)}   (after ${warmupS} s warm-up until sending stopped)`,
+      `steady state          ${String(pipeline.steadyPerSecond).padStart(10)} ${String(base.steadyPerSecond).padStart(10)}   (from ${pipeline.steadyFromS} / ${base.steadyFromS} s, the later of the ${warmupS} s warm-up and the median end to end, until sending stopped)`,
     );
     out(
       `overall per second    ${String(pipeline.overallPerSecond).padStart(10)} ${String(base.overallPerSecond).padStart(10)}   (first send to last completion)`,
