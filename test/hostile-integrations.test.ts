@@ -139,7 +139,8 @@ describe('hostile integration events', () => {
       ],
       [
         'altered reference under the original signature',
-        completed({ callbackRef: `pc2.${b64url({ ...callback, queueWaitMs: 5 })}.${signature}` }),
+        // A figure that differs from the original's (the same figure would be the genuine reference).
+        completed({ callbackRef: `pc2.${b64url({ ...callback, queueWaitMs: Number(callback.queueWaitMs ?? 0) + 1 })}.${signature}` }),
         { status: 200, accepted: false },
       ],
       ['reference without its signature', completed({ callbackRef: `pc2.${payload}` }), { status: 200, accepted: false }],
