@@ -60,7 +60,7 @@ measures raw startOrderWorkflow calls and POST /v1/orders side by side, in alter
   2. closed loop, N callers each starting the next call when the previous one answered, S each:
      throughput (raw starts/s vs API requests/s), p50/p99
 Progress is printed per slice.
-Targets: API throughput >= 80 % of the raw start rate; p99 < 50 ms at 100 requests/s.
+Targets: API throughput >= 90 % of the raw start rate; p99 < 50 ms at 100 requests/s.
 Exit code 1 when a target is missed. The last line is a JSON object of the figures.`;
 
 const TARGET_RATIO = 0.9;
