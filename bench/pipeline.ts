@@ -153,6 +153,9 @@ interface CostReference {
   measuredAt: string;
   options: Record<string, unknown>;
   machine: string;
+  /** When the reference is the median of several runs: each run's ratio (written by hand). */
+  runs?: number[];
+  note?: string;
 }
 const reference: CostReference | undefined = values.check ? readReference(values.check) : undefined;
 function readReference(file: string): CostReference {
