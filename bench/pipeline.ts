@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleBaseline } from './baseline/bundle.js';
 import { dropDatabase, openDatabases } from '../db/index.js';
 import { createClient } from '../src/api/clients.js';
 import { renderPng } from '../src/cli/chart.js';
@@ -32,7 +32,7 @@ import { DEV_SERVER_FILE_PRAGMAS, ensureTemporalCli, startDevServer } from '../s
 import { clusterPorts } from '../src/cluster/temporal.js';
 import { findTemporalServer } from '../src/platform/temporal/server-build.js';
 import { startClusterShape, type ClusterShape } from '../src/cluster/shape.js';
-import { writeWorkflowBundle, bundlerOptions } from '../src/workflows/bundle.js';
+import { writeWorkflowBundle } from '../src/workflows/bundle.js';
 import { QUEUE_NAMES, STAGES, TASK_QUEUES, orderWorkflowId, type OrderState } from '../src/order/contract.js';
 import { freePort } from '../test/support/processes.js';
 import { HAVE_PROC, fail, historyFigures, machineBusyMs, machineDescription, parseOptions, percentile, processCpuMs, round2 } from './support.js';
@@ -578,7 +578,7 @@ async function main() {
     // As `npm start` builds it with no trace exporter configured (the benchmark's processes export no spans).
     const orderBundle = shape ? undefined : await writeWorkflowBundle(path.join(dataDir, 'pipeline-order-bundle.js'), { tracing: false });
     const baselineBundle = path.join(dataDir, 'pipeline-baseline-bundle.js');
-    const { code } = await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'bench', 'baseline', 'workflow.ts'), ...bundlerOptions, logger: quietLogger });
+    const { code } = await bundleBaseline(quietLogger);
     await mkdir(dataDir, { recursive: true });
     await writeFile(baselineBundle, code);
 

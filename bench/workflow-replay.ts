@@ -18,15 +18,16 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { temporal } from '@temporalio/proto';
-import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type ReplayWorkerOptions, type WorkflowBundle } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type ReplayWorkerOptions, type WorkflowBundle } from '@temporalio/worker';
 import { loadConfig } from '../src/platform/config.js';
 import { dataConverter } from '../src/platform/temporal/codec.js';
 import { ensureTemporalCli, startDevServer } from '../src/platform/temporal/dev-server.js';
 import { workflowSpanSinks } from '../src/platform/tracing/index.js';
-import { bundlerOptions, buildWorkflowBundle, quietBundlerLogger } from '../src/workflows/bundle.js';
+import { buildWorkflowBundle, quietBundlerLogger } from '../src/workflows/bundle.js';
 import { freePort } from '../test/support/processes.js';
 import { baselineActivities } from './baseline/activities.js';
-import { integerOption, machineDescription, parseOptions, round2 } from './support.js';
+import { bundleBaseline } from './baseline/bundle.js';
+import { fail, integerOption, machineDescription, parseOptions, round2 } from './support.js';
 
 const USAGE = `Benchmark of the workflow code: CPU per replay of a delivered order's history against the baseline's.
 
@@ -68,10 +69,11 @@ const replays = integerOption('replays', values.replays ?? (values.quick ? '100'
 const rounds = integerOption('rounds', values.rounds, 1);
 const note = (line: string) => process.stderr.write(`${line}\n`);
 const ALL_KINDS = ['baseline', 'order', 'traced'] as const;
+type Kind = (typeof ALL_KINDS)[number];
 if (values.only !== undefined && !(ALL_KINDS as readonly string[]).includes(values.only)) {
-  note(`--only takes one of ${ALL_KINDS.join(', ')}, not '${values.only}'; see --help`);
-  process.exit(2);
+  fail(`--only takes one of ${ALL_KINDS.join(', ')}, not '${values.only}'; see --help`);
 }
+const KINDS: readonly Kind[] = values.only === undefined ? ALL_KINDS : [values.only as Kind];
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 // The payload codec of the test configuration: it passes the committed (unencrypted) history through.
@@ -120,24 +122,23 @@ async function replay(options: ReplayWorkerOptions, history: History, n: number,
   return { cpuMs: (used.user + used.system) / 1000, wallMs: performance.now() - started };
 }
 
-note('bundling the baseline and the order workflows…');
 // The bundler's report only when it warns or fails.
 const say = (meta: object, message: string) => note(`${message} ${JSON.stringify(meta)}`);
 const logger = quietBundlerLogger({ debug: () => {}, info: () => {}, warn: say, error: say });
-const baselineBundle = await bundleWorkflowCode({ workflowsPath: path.join(ROOT, 'bench', 'baseline', 'workflow.ts'), ...bundlerOptions, logger });
-const orderBundle = await buildWorkflowBundle({ tracing: false, logger });
-const tracedBundle = await buildWorkflowBundle({ tracing: true, logger });
-note('recording a baseline workflow on a dev server…');
-const baselineHistory = await recordBaseline(baselineBundle);
-const orderHistory = historyFromJSON(JSON.parse(readFileSync(ORDER_HISTORY, 'utf8')));
-
-const kinds = {
-  baseline: { options: { workflowBundle: baselineBundle, dataConverter: converter }, history: baselineHistory },
-  order: { options: { workflowBundle: orderBundle, dataConverter: converter }, history: orderHistory },
-  traced: { options: { workflowBundle: tracedBundle, dataConverter: converter, sinks: workflowSpanSinks() }, history: orderHistory },
-} satisfies Record<(typeof ALL_KINDS)[number], { options: ReplayWorkerOptions; history: History }>;
-type Kind = keyof typeof kinds;
-const KINDS = values.only === undefined ? ALL_KINDS : [values.only as Kind];
+/** What each kind replays; only the kinds asked for are bundled (and the baseline recorded). */
+async function prepare(kind: Kind): Promise<{ options: ReplayWorkerOptions; history: History }> {
+  note(`bundling the ${kind} workflow…`);
+  if (kind === 'baseline') {
+    const workflowBundle = await bundleBaseline(logger);
+    note('recording a baseline workflow on a dev server…');
+    return { options: { workflowBundle, dataConverter: converter }, history: await recordBaseline(workflowBundle) };
+  }
+  const history = historyFromJSON(JSON.parse(readFileSync(ORDER_HISTORY, 'utf8')));
+  const workflowBundle = await buildWorkflowBundle({ tracing: kind === 'traced', logger });
+  return { options: { workflowBundle, dataConverter: converter, ...(kind === 'traced' ? { sinks: workflowSpanSinks() } : {}) }, history };
+}
+const kinds = {} as Record<Kind, { options: ReplayWorkerOptions; history: History }>;
+for (const kind of KINDS) kinds[kind] = await prepare(kind);
 
 for (const kind of KINDS) await replay(kinds[kind].options, kinds[kind].history, 20, `warm-${kind}`);
 const totals = Object.fromEntries(ALL_KINDS.map((k) => [k, { cpuMs: 0, wallMs: 0, n: 0 }])) as Record<Kind, { cpuMs: number; wallMs: number; n: number }>;
@@ -165,8 +166,9 @@ const per = (kind: Kind) => {
   };
 };
 const ratio = (a: Kind, b: Kind) => (totals[a].n > 0 && totals[b].n > 0 ? round2(totals[a].cpuMs / totals[b].cpuMs) : null);
+const perKind = Object.fromEntries(KINDS.map((k) => [k, per(k)])) as Partial<Record<Kind, ReturnType<typeof per>>>;
 const figures = {
-  ...Object.fromEntries(KINDS.map((k) => [k, per(k)])),
+  ...perKind,
   orderToBaseline: ratio('order', 'baseline'),
   tracedToOrder: ratio('traced', 'order'),
   options: { replays, rounds },
@@ -178,7 +180,7 @@ console.log(
     '| history  | events | workflow tasks | CPU ms per replay | CPU ms per workflow task | replays/s |',
     '| -------- | -----: | -------------: | ----------------: | -----------------------: | --------: |',
     ...KINDS.map((k) => {
-      const f = per(k);
+      const f = perKind[k]!;
       return `| ${k.padEnd(8)} | ${f.events} | ${f.workflowTasks} | ${f.cpuMsPerReplay} | ${f.cpuMsPerWorkflowTask} | ${f.replaysPerSecond} |`;
     }),
     '',
