@@ -14,7 +14,7 @@ import { CRM_TASK_QUEUE } from '../crm/contract.js';
 import { MES_TASK_QUEUE } from '../mes/contract.js';
 import { PRICING_TASK_QUEUE } from '../pricing/contract.js';
 
-export { isOrderId, orderWorkflowId, parseOrderWorkflowId } from '../domain/order.js';
+export { isOrderId, orderWorkflowId, parseOrderWorkflowId } from '../domain/order-id.js';
 export { STAGES, type IntegrationSource, type Stage } from '../domain/status.js';
 export { SEARCH_ATTRIBUTES } from '../platform/temporal/search-attributes.js';
 

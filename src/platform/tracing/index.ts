@@ -24,7 +24,7 @@ import {
 import type { ActivityInboundCallsInterceptor, InjectedSinks, WorkerInterceptors } from '@temporalio/worker';
 import type { WorkflowInfo } from '@temporalio/workflow';
 import type { Config } from '../config.js';
-import { parseOrderWorkflowId } from '../../domain/order.js';
+import { parseOrderWorkflowId } from '../../domain/order-id.js';
 import { tagOrder } from './attributes.js';
 
 export { ORDER_ID_ATTRIBUTE, activeTraceFields, tagOrder } from './attributes.js';
