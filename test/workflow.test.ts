@@ -81,6 +81,19 @@ describe('order workflow', () => {
     expect(found).toEqual([`order-${input.orderId}`]);
   });
 
+  it('shows operators where a running order waits: its stack trace names the step in the workflow source', async () => {
+    // 100,000 business cards: about 3 s on a line at the test time scale.
+    const { input, handle } = await start(sampleOrder({ items: [{ sku: 'BC-STD', quantity: 100_000 }], shipping: { method: 'pickup' } }));
+    await waitForOrder(pipeline.client, input.orderId, (s) => s.status === 'in_production');
+    // The Web UI's "Stack Trace" tab and `temporal workflow stack` send this query.
+    const stack: string = await handle.query('__stack_trace');
+    expect(stack).toMatch(/at produce \(.*src\/order\/workflow\/steps\.ts:\d+:\d+\)/);
+    const enhanced: { stacks: { locations: { file_path?: string; function_name?: string }[] }[] } = await handle.query('__enhanced_stack_trace');
+    const frames = enhanced.stacks.flatMap((s) => s.locations);
+    expect(frames).toContainEqual(expect.objectContaining({ function_name: 'produce', file_path: expect.stringMatching(/src\/order\/workflow\/steps\.ts$/) }));
+    expect((await handle.result()).status).toBe('delivered');
+  });
+
   it('routes a partner order to the partner’s key-account manager', async () => {
     const { input } = await start(sampleOrder({ shipping: { method: 'pickup' } }), { clientId: 'partner-acme', kind: 'partner', partnerId: 'acme' });
     const state = await waitForOrder(pipeline.client, input.orderId, (s) => s.status === 'delivered');
