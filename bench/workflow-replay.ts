@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -50,7 +51,9 @@ dev server of its own (in memory, a free port), stops the server, then replays i
   traced     the same history on the bundle with the OpenTelemetry interceptors (workers with an
              exporter configured)
 CPU is the whole process's (process.cpuUsage: the workflow thread, the SDK's core and the main
-thread), after a warm-up of 20 replays per kind. The last line is a JSON object of the figures.`;
+thread), after a warm-up of 20 replays per kind. After the rounds, five more replays per kind
+count the promises the workflow sandbox creates (each pays the SDK's promise hook). The last line
+is a JSON object of the figures.`;
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ORDER_HISTORY = path.join(ROOT, 'test', 'histories', 'order-1.0-delivered.json');
@@ -154,6 +157,26 @@ for (let round = 1; round <= rounds; round++) {
   note(`round ${round}/${rounds}: CPU per replay ${line.join(', ')}`);
 }
 
+/**
+ * Promises the workflow sandbox creates per replay, after the timed rounds (the counting hook
+ * costs CPU itself): each pays the SDK's promise hook, which records a stack for the Web UI.
+ * Promises of this process's own realm are not the workflow's and are not counted.
+ */
+async function promisesPerReplay(kind: Kind, n = 5): Promise<number> {
+  let count = 0;
+  const stop = v8.promiseHooks.onInit((promise) => {
+    if (promise.constructor !== Promise) count += 1;
+  });
+  try {
+    await replay(kinds[kind].options, kinds[kind].history, n, `promises-${kind}`);
+  } finally {
+    stop();
+  }
+  return Math.round(count / n);
+}
+const promises = {} as Record<Kind, number>;
+for (const kind of KINDS) promises[kind] = await promisesPerReplay(kind);
+
 const per = (kind: Kind) => {
   const t = totals[kind];
   const tasks = workflowTasks(kinds[kind].history);
@@ -162,6 +185,7 @@ const per = (kind: Kind) => {
     workflowTasks: tasks,
     cpuMsPerReplay: round2(t.cpuMs / t.n),
     cpuMsPerWorkflowTask: round2(t.cpuMs / t.n / tasks),
+    promisesPerReplay: promises[kind],
     replaysPerSecond: round2((t.n / t.wallMs) * 1000),
   };
 };
@@ -177,11 +201,11 @@ const figures = {
 console.log(
   [
     '',
-    '| history  | events | workflow tasks | CPU ms per replay | CPU ms per workflow task | replays/s |',
-    '| -------- | -----: | -------------: | ----------------: | -----------------------: | --------: |',
+    '| history  | events | workflow tasks | CPU ms per replay | CPU ms per workflow task | promises per replay | replays/s |',
+    '| -------- | -----: | -------------: | ----------------: | -----------------------: | ------------------: | --------: |',
     ...KINDS.map((k) => {
       const f = perKind[k]!;
-      return `| ${k.padEnd(8)} | ${f.events} | ${f.workflowTasks} | ${f.cpuMsPerReplay} | ${f.cpuMsPerWorkflowTask} | ${f.replaysPerSecond} |`;
+      return `| ${k.padEnd(8)} | ${f.events} | ${f.workflowTasks} | ${f.cpuMsPerReplay} | ${f.cpuMsPerWorkflowTask} | ${f.promisesPerReplay} | ${f.replaysPerSecond} |`;
     }),
     '',
     ...(figures.orderToBaseline === null ? [] : [`order ÷ baseline: ${figures.orderToBaseline}× the CPU per replay`]),
