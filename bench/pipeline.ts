@@ -55,7 +55,7 @@ usage: npm run bench -- [options]
                     it as .png)
   --split-workers   one workers process per task queue (as docker-compose.yml runs them) instead
                     of one for all; the CPU per order is also given per queue (workers/<queue>)
-  --cpu-prof        write a V8 CPU profile of the pipeline's workers process to .data/bench/prof/
+  --cpu-prof        write V8 CPU profiles of the pipeline's workers and API processes to .data/bench/prof/
   --db-file         run the dev server on a SQLite file, as npm start does (default: in memory),
                     with npm start's pragmas (journal_mode=WAL)
   --sqlite-pragma NAME=VALUE  with --db-file: a pragma instead of npm start's (repeatable),
@@ -135,7 +135,9 @@ const clusterPort = num('temporal-port', values['temporal-port'], 1024, 65535 - 
 if (values.cluster && (values.check || values['save-reference']))
   fail('--check and --save-reference compare with the reference measured on the dev server: run them without --cluster');
 if (values['split-workers'] && (values.cluster || values['cpu-prof']))
-  fail('--split-workers is a setting of the dev-server run (the cluster always runs a process per queue; --cpu-prof profiles the one workers process)');
+  fail(
+    '--split-workers is a setting of the dev-server run (the cluster always runs a process per queue; --cpu-prof profiles the one workers process and the API)',
+  );
 if (values.cluster && values['db-file']) fail('--db-file is a setting of the dev server: run it without --cluster');
 const pragmaOptions = values['sqlite-pragma'] ?? [];
 if (pragmaOptions.length > 0 && !values['db-file']) fail('--sqlite-pragma needs --db-file (the in-memory server has no file to set them on)');
@@ -145,7 +147,7 @@ for (const option of pragmaOptions) {
   if (!m) fail(`--sqlite-pragma must look like journal_mode=WAL (got "${option}")`);
   sqlitePragmas[m[1]!] = m[2]!;
 }
-if (values.cluster && values['cpu-prof']) fail('--cpu-prof profiles the one workers process of the dev-server run: run it without --cluster');
+if (values.cluster && values['cpu-prof']) fail('--cpu-prof profiles the workers and API processes of the dev-server run: run it without --cluster');
 /** How much worse than the reference the CPU ratio may get before `--check` fails. */
 const CHECK_TOLERANCE = 0.3;
 interface CostReference {
@@ -623,7 +625,7 @@ async function main() {
       const workers = split
         ? QUEUE_NAMES.map((q) => spawnTs(`workers-${q}`, 'src/workers/main.ts', [q], workerEnv))
         : [spawnTs('workers', 'src/workers/main.ts', ['all'], workerEnv, profile)];
-      const api = spawnTs('api', 'src/api/main.ts', [], { ...env, PORT: String(apiPort) });
+      const api = spawnTs('api', 'src/api/main.ts', [], { ...env, PORT: String(apiPort) }, profile);
       children.push(...workers, api);
       await until('the API', async () => (await fetch(`${apiUrl}/readyz`)).ok, [api, ...workers]);
       await until(
