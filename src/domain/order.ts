@@ -65,5 +65,3 @@ export const OrderRequestSchema = z
 export type OrderRequest = z.infer<typeof OrderRequestSchema>;
 export type OrderItem = z.infer<typeof OrderItemSchema>;
 export type Address = z.infer<typeof AddressSchema>;
-
-export { isOrderId, orderWorkflowId, parseOrderWorkflowId } from './order-id.js';
