@@ -21,6 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import postgres from 'postgres';
 import { bundleBaseline } from './baseline/bundle.js';
 import { dropDatabase, openDatabases } from '../db/index.js';
 import { createClient } from '../src/api/clients.js';
@@ -365,6 +366,43 @@ const pct = (xs: number[]) => {
  * workflows in flight from the start request until the workflow has ended, and follows each to
  * its end through the client.
  */
+/**
+ * What became of the embedded MES's and carrier's events in the pipeline phase: how long each
+ * waited in its system's outbox before the API answered it (created → delivered), and the API's
+ * answers by system, type and reason (a `stale` completion is one the produce attempt had made
+ * itself already: a Temporal call and a describe for nothing).
+ */
+async function integrationFigures() {
+  const query = async <T>(url: string, run: (sql: postgres.Sql) => Promise<T>): Promise<T> => {
+    const sql = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      return await run(sql);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  };
+  const waited = (url: string, table: string) =>
+    query(url, async (sql) => {
+      const [row] = await sql<{ delivered: number; pending: number; p50: number | null; p99: number | null }[]>`
+        select count(delivered_at)::int as delivered, (count(*) - count(delivered_at))::int as pending,
+          round(percentile_cont(0.5) within group (order by extract(epoch from delivered_at - created_at) * 1000))::int as p50,
+          round(percentile_cont(0.99) within group (order by extract(epoch from delivered_at - created_at) * 1000))::int as p99
+        from ${sql(table)}`;
+      return { delivered: row!.delivered, pending: row!.pending, waitedP50Ms: row!.p50, waitedP99Ms: row!.p99 };
+    });
+  const answers = await query(
+    urls.shop,
+    (sql) => sql<{ system: string; type: string; answer: string; n: number }[]>`
+      select system, type, case accepted when 1 then 'accepted' when 0 then split_part(reason, ':', 1) else 'claimed' end as answer, count(*)::int as n
+      from integration_events group by 1, 2, 3 order by 1, 2, 3`,
+  );
+  return {
+    mesOutbox: await waited(urls.mes, 'mes_outbox'),
+    carrierOutbox: await waited(urls.carrier, 'carrier_outbox'),
+    answers: Object.fromEntries(answers.map((a) => [`${a.system} ${a.type}: ${a.answer}`, a.n])),
+  };
+}
+
 async function drive(
   name: string,
   client: Client,
@@ -706,6 +744,7 @@ async function main() {
     // Every order's steps, from its timeline: attempts after the first (a lost attempt shows here).
     const retriedStepAttempts = orders.reduce((n, o) => n + o.timeline.reduce((m, t) => m + Math.max(0, t.attempts - 1), 0), 0);
     await stopPipeline();
+    const integrations = await integrationFigures();
     note(`pipeline: ${pipeline.perSecond} orders/s completed (steady state), ${pipeline.completed} delivered`);
 
     // ── phase 2: the baseline, same server ──
@@ -779,6 +818,7 @@ async function main() {
       targets: checks,
       retriedAttempts: { steps: retriedStepAttempts, sampledHistories: pipelineHistory.retriedAttempts },
       history: { pipeline: pipelineHistory, baseline: baselineHistory },
+      integrations,
       cpuMsPerOrder: pipeline.cpuMsPerWorkflow.ours,
       cpuMsPerBaselineWorkflow: base.cpuMsPerWorkflow.ours,
       intakeP50Ms: pipeline.intakeMs.p50,
@@ -852,6 +892,10 @@ async function main() {
     out(
       `attempts after the first: ${retriedStepAttempts} in the orders' steps, ${pipelineHistory.retriedAttempts} in the sampled histories ${JSON.stringify(pipelineHistory.retriedByActivity)}`,
     );
+    const outbox = (o: (typeof integrations)['mesOutbox']) =>
+      `${o.delivered} delivered after ${o.waitedP50Ms}/${o.waitedP99Ms} ms (p50/p99), ${o.pending} pending`;
+    out(`events: mes outbox ${outbox(integrations.mesOutbox)}; carrier outbox ${outbox(integrations.carrierOutbox)}`);
+    out(`  the API's answers: ${JSON.stringify(integrations.answers)}`);
     out('targets:');
     for (const [name, c] of Object.entries(checks))
       out(`  ${name.padEnd(26)} ${String(c.value).padStart(8)}  ${c.target.padEnd(8)} ${c.met ? 'met' : 'MISSED'}`);

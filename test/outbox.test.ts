@@ -1,7 +1,8 @@
 /**
  * The event outbox of the embedded MES and carrier against its real database: an event the API
  * does not take is retried, but only for OUTBOX_GIVE_UP_HOURS; then it moves with its last error
- * to the dead letters, which the metric `orders_outbox_dead_letters` counts for an alert.
+ * to the dead letters, which the metric `orders_outbox_dead_letters` counts for an alert. One
+ * order's events go out in their order, different orders' side by side.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -94,5 +95,69 @@ describe('event outbox', () => {
     expect(await gauge('mes')).toBe(all.length);
     const text = await registry.metrics();
     expect(text).toContain(`orders_outbox_dead_letters{system="mes"} ${all.length}`);
+  });
+
+  it("sends one order's events in the order they happened and different orders' side by side, and marks them delivered", async () => {
+    const db = dbs.mes.db;
+    const run = randomUUID();
+    const event = (order: string, kind: string, secondsAgo: number) => ({
+      id: `${run}:${order}:${kind}`,
+      type: `job.${kind}`,
+      payload: { id: `${run}:${order}:${kind}`, job: { orderId: `${run}-${order}` } },
+      createdAt: sql`now() - make_interval(secs => ${secondsAgo})`,
+    });
+    await db.insert(mesOutbox).values([event('a', 'started', 3), event('a', 'completed', 2), event('b', 'started', 2), event('c', 'started', 1)]);
+    // An API that takes 150 ms per event and notes when each arrived and was answered.
+    const seen: { id: string; at: number; answeredAt?: number }[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const slow = createServer((req, res) => {
+      const id = String(req.headers['webhook-id'] ?? '');
+      const entry = { id, at: performance.now() } as (typeof seen)[number];
+      seen.push(entry);
+      most = Math.max(most, ++inFlight);
+      req.resume();
+      req.on('end', () =>
+        setTimeout(() => {
+          inFlight -= 1;
+          entry.answeredAt = performance.now();
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"accepted":true}');
+        }, 150),
+      );
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
+    try {
+      const send = createOutboxSender({
+        db,
+        table: mesOutbox,
+        deadLetters: mesDeadLetters,
+        system: 'mes',
+        target: {
+          apiKey: 'mes-dev-key',
+          webhookSecret: 'mes-dev-webhook-secret',
+          giveUpMs: 3_600_000,
+          eventsUrl: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/`,
+        },
+        log: createLogger('silent'),
+        sequenceOf: (e) => (e.job as { orderId?: string } | undefined)?.orderId,
+      });
+      expect(await send()).toBeGreaterThanOrEqual(4);
+    } finally {
+      await new Promise((r) => slow.close(r));
+    }
+    const mine = (id: string) => seen.find((s) => s.id === `${run}:${id}`)!;
+    expect(seen.filter((s) => s.id.startsWith(run))).toHaveLength(4);
+    // Order a's completion went out only once its start had been answered.
+    expect(mine('a:completed').at).toBeGreaterThanOrEqual(mine('a:started').answeredAt!);
+    // The other orders did not wait for a's answers.
+    expect(mine('b:started').at).toBeLessThan(mine('a:started').answeredAt!);
+    expect(mine('c:started').at).toBeLessThan(mine('a:started').answeredAt!);
+    expect(most).toBeGreaterThanOrEqual(3);
+    const rows = await db
+      .select()
+      .from(mesOutbox)
+      .where(sql`${mesOutbox.id} like ${`${run}:%`}`);
+    expect(rows).toHaveLength(4);
+    for (const row of rows) expect(row).toMatchObject({ attempts: 1, lastError: null, deliveredAt: expect.any(Date) });
   });
 });

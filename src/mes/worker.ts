@@ -55,7 +55,15 @@ export async function createMesWorker(ctx: MesWorkerContext): Promise<QueueWorke
   const log = createLogger(ctx.config.logLevel).child({ component: 'mes' });
   const background: BackgroundLoop[] = [];
   const send = target.eventsUrl
-    ? createOutboxSender({ db, table: mesOutbox, deadLetters: mesDeadLetters, system: 'mes', target: { ...target, eventsUrl: target.eventsUrl }, log })
+    ? createOutboxSender({
+        db,
+        table: mesOutbox,
+        deadLetters: mesDeadLetters,
+        system: 'mes',
+        target: { ...target, eventsUrl: target.eventsUrl },
+        log,
+        sequenceOf: (event) => (event.job as { orderId?: string } | undefined)?.orderId,
+      })
     : undefined;
   const sender = send ? startLoop('mes event sender', 500, async () => void (await send()), log) : undefined;
   const lines = createLineController(db, { events });

@@ -4,7 +4,8 @@
  * same statement as the change it reports (so no event is lost when the process dies right
  * after); the sender claims due events with `FOR UPDATE SKIP LOCKED` (so several replicas never
  * send one event at the same time), POSTs each, signed, to the API and retries with backoff until
- * the API answers 2xx. The API deduplicates on the event id, so a repeat is harmless. An event
+ * the API answers 2xx. One order's events go out in the order they happened; different orders'
+ * side by side, so a slow answer about one order does not hold up the others' events. The API deduplicates on the event id, so a repeat is harmless. An event
  * the API has not taken within OUTBOX_GIVE_UP_HOURS of its creation moves, with its last error,
  * to the outbox's dead letters (counted by the metric `orders_outbox_dead_letters`) instead of
  * being retried forever.
@@ -100,6 +101,14 @@ export function createOutboxSender<S extends Record<string, unknown>>(options: {
   log: Logger;
   batch?: number;
   timeoutMs?: number;
+  /**
+   * What an event's order among the others depends on (e.g. its order id): events of one key
+   * go out one after another, oldest first; events of different keys go out side by side, up
+   * to `concurrency` at once. Events without a key share one sequence.
+   */
+  sequenceOf?: (payload: Record<string, unknown>) => string | undefined;
+  /** Events in flight at once (default 8). */
+  concurrency?: number;
 }): () => Promise<number> {
   const { db, table: t, deadLetters: dl, target, log } = options;
   attachDeadLetterCount(
@@ -109,8 +118,9 @@ export function createOutboxSender<S extends Record<string, unknown>>(options: {
   );
   const batch = options.batch ?? 20;
   const timeoutMs = options.timeoutMs ?? 10_000;
-  // Events are sent one after another: a claim lasts until the whole round is surely over, so
-  // another sender never takes over an event this one may still send.
+  const concurrency = Math.max(1, options.concurrency ?? 8);
+  // A claim lasts until the whole round is surely over (one sequence holding every event, each
+  // timing out), so another sender never takes over an event this one may still send.
   const leaseMs = batch * timeoutMs + LEASE_MARGIN_MS;
   let purgedAt = 0;
   return async () => {
@@ -131,8 +141,15 @@ export function createOutboxSender<S extends Record<string, unknown>>(options: {
       .where(inArray(t.id, due))
       .returning();
     claimed.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
-    let delivered = 0;
+    const sequences = new Map<string, typeof claimed>();
     for (const event of claimed) {
+      const key = options.sequenceOf?.(event.payload) ?? '';
+      const events = sequences.get(key);
+      if (events) events.push(event);
+      else sequences.set(key, [event]);
+    }
+    const delivered: string[] = [];
+    const send = async (event: (typeof claimed)[number]) => {
       const body = JSON.stringify(event.payload);
       let failure: string | undefined;
       try {
@@ -154,11 +171,7 @@ export function createOutboxSender<S extends Record<string, unknown>>(options: {
         failure = `unreachable: ${(err as Error).message}`;
       }
       if (failure === undefined) {
-        delivered += 1;
-        await db
-          .update(t)
-          .set({ deliveredAt: sql`now()`, lastError: null })
-          .where(eq(t.id, event.id));
+        delivered.push(event.id);
       } else if (Date.now() - event.createdAt.getTime() >= target.giveUpMs) {
         log.error(
           { eventId: event.id, type: event.type, attempts: event.attempts, createdAt: event.createdAt.toISOString() },
@@ -179,7 +192,22 @@ export function createOutboxSender<S extends Record<string, unknown>>(options: {
           .set({ lastError: failure, nextAttemptAt: sql`now() + make_interval(secs => ${delay / 1000})` })
           .where(eq(t.id, event.id));
       }
+    };
+    const waiting = [...sequences.values()];
+    const lane = async () => {
+      for (let events = waiting.shift(); events; events = waiting.shift()) for (const event of events) await send(event);
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(concurrency, waiting.length) }, lane));
+    } finally {
+      // One statement for the round's deliveries; a crash before it only sends them again (the API deduplicates).
+      if (delivered.length > 0) {
+        await db
+          .update(t)
+          .set({ deliveredAt: sql`now()`, lastError: null })
+          .where(inArray(t.id, delivered));
+      }
     }
-    return delivered;
+    return delivered.length;
   };
 }

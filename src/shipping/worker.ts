@@ -44,6 +44,7 @@ export async function createShippingWorker(ctx: WorkerBase & { db: { carrier?: C
         system: 'carrier',
         target: { ...target, eventsUrl: target.eventsUrl },
         log,
+        sequenceOf: (event) => (event.shipment as { orderId?: string } | undefined)?.orderId,
       })
     : undefined;
   const sender = send ? startLoop('carrier event sender', 500, async () => void (await send()), log) : undefined;
