@@ -10,12 +10,12 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shipments } from '../src/shipping/schema.js';
 import { productionJobs } from '../src/mes/schema.js';
-import { integrationEvents } from '../src/order/schema.js';
+import { integrationEvents, orders } from '../src/order/schema.js';
 import { encodeProduceCallback } from '../src/mes/produce-callback.js';
 import { signWebhook } from '../src/platform/webhook-signature.js';
-import { carrierEventSignal, orderWorkflowId, type OrderState } from '../src/order/contract.js';
+import { QUEUE_NAMES, carrierEventSignal, orderWorkflowId, type OrderState } from '../src/order/contract.js';
 import type { Answer, HttpCall } from './support/http.js';
-import { sampleOrder, startPipelineWithApi, waitForOrder, type TestPipeline } from './support/pipeline.js';
+import { sampleOrder, startPipeline, startPipelineWithApi, waitForOrder, type TestPipeline } from './support/pipeline.js';
 
 const SHOP = 'shop-dev-key';
 const MES_SECRET = 'mes-hostile-webhook-secret';
@@ -280,4 +280,58 @@ describe('hostile integration events', () => {
     expect(twin.headers.get('content-type')).toContain('application/problem+json');
     expect(twin.headers.get('retry-after')).toBeTruthy();
   }, 30_000);
+});
+
+describe('carrier events while the order workflows cannot be asked', () => {
+  const env = {
+    CARRIER_WEBHOOK_SECRET: CARRIER_SECRET,
+    // The carrier's own events are lost on the way: the test sends the delivery itself.
+    CARRIER_EVENTS_URL: 'http://127.0.0.1:9/v1/integrations/carrier/events',
+    CARRIER_EVENT_GRACE_SECONDS: '60',
+  };
+  let rest: Awaited<ReturnType<typeof startPipelineWithApi>> | undefined;
+  let ordersWorker: TestPipeline | undefined;
+  beforeAll(async () => {
+    rest = await startPipelineWithApi({ env, queues: QUEUE_NAMES.filter((q) => q !== 'orders') });
+    ordersWorker = await startPipeline({ env, queues: ['orders'] });
+  });
+  afterAll(async () => {
+    await ordersWorker?.stop();
+    await rest?.stop();
+  });
+
+  it('takes the delivery of a booked shipment while no orders worker runs, and the order is delivered once one is back', async () => {
+    const { call, pipeline } = rest!;
+    const placed = await call('POST', '/v1/orders', { key: SHOP, body: sampleOrder() });
+    expect(placed.status).toBe(202);
+    const id: string = placed.json.id;
+    let tracking: string | null | undefined;
+    for (const deadline = Date.now() + 40_000; !tracking && Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      [{ trackingNumber: tracking } = { trackingNumber: undefined }] = await pipeline.dbs.shop.db
+        .select({ trackingNumber: orders.trackingNumber })
+        .from(orders)
+        .where(eq(orders.id, id));
+    }
+    expect(tracking, 'the projection records the booked shipment').toBeTruthy();
+
+    // No worker can answer a query about the order now (one would time out): the event is still taken.
+    await ordersWorker!.stop();
+    ordersWorker = undefined;
+    const event = (trackingNumber: string) => ({
+      id: `evt-${Math.random().toString(36).slice(2)}`,
+      type: 'shipment.delivered',
+      occurredAt: new Date().toISOString(),
+      shipment: { orderId: id, trackingNumber, deliveredAt: new Date().toISOString() },
+    });
+    const taken = await post(call, 'carrier', event(tracking!));
+    expect(taken.status).toBe(200);
+    expect(taken.json).toMatchObject({ accepted: true });
+    // Another shipment's number is still refused.
+    const foreign = await post(call, 'carrier', event('TRK-NOT-THIS-ONE'));
+    expect(foreign.json).toMatchObject({ accepted: false, reason: expect.stringContaining('is not the order') });
+
+    ordersWorker = await startPipeline({ env, queues: ['orders'] });
+    const done = await waitForOrder(pipeline.client, id, (s) => s.status === 'delivered', 30_000);
+    expect(done.shipment).toMatchObject({ trackingNumber: tracking, source: 'webhook' });
+  }, 120_000);
 });

@@ -226,6 +226,7 @@ function orderRow(state: OrderState, version: number, { refused = false } = {}) 
     overdueAt: state.sla?.overdueAt ? new Date(state.sla.overdueAt) : null,
     price: state.price ?? null,
     totalMinor: state.price?.totalMinor ?? null,
+    trackingNumber: state.shipment?.trackingNumber ?? null,
   };
 }
 

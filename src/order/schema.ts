@@ -34,6 +34,8 @@ export const orders = pgTable(
     /** Set when the promised date passed before delivery. */
     overdueAt: ts('overdue_at'),
     price: jsonb('price').$type<PriceBreakdown>(),
+    /** The booked shipment's tracking number, once the carrier has it (what the carrier's events are checked against). */
+    trackingNumber: text('tracking_number'),
     totalMinor: bigint('total_minor', { mode: 'number' }),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),

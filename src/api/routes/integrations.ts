@@ -16,11 +16,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import { and, eq, lt, sql } from 'drizzle-orm';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { integrationEvents } from '../../order/schema.js';
+import { integrationEvents, orders } from '../../order/schema.js';
 import { decodeProduceCallback } from '../../mes/produce-callback.js';
 import { SIGNATURE_HEADER, signatureProblem } from '../../platform/webhook-signature.js';
 import { carrierEventSignal, isOrderId, orderWorkflowId, productionStartedSignal, statusQuery, type OrderState } from '../../order/contract.js';
-import { isTerminal } from '../../domain/status.js';
+import { isTerminal, type OrderStatus } from '../../domain/status.js';
+import type { ShopDb } from '../../../db/index.js';
 import type { ApiDeps } from '../deps.js';
 import { EXAMPLE_ORDER_ID, integrationExamples } from '../examples.js';
 import { BODY_LIMIT, acceptableJson } from '../middleware.js';
@@ -134,15 +135,37 @@ async function deliverMesEvent(temporal: Client, event: MesEventBody, callbackSe
 }
 
 /**
- * One query tells whether the order exists, has ended, has its shipment booked and under which
- * tracking number; only an event about that very shipment becomes a signal. Before the booking
- * is recorded (the carrier may be quicker than the workflow) the event is answered 409, so the
- * carrier sends it again, instead of being lost or taken for another shipment.
+ * Whether the order exists, has ended, has its shipment booked and under which tracking number:
+ * only an event about that very shipment becomes a signal. The order's row in the projection
+ * answers an event that comes once the booking is recorded (the usual case: a parcel is delivered
+ * after it was booked) without asking the workflow; it is written from the workflow's state, so an
+ * end or a shipment it shows is one the workflow has. Otherwise one query to the workflow decides:
+ * before the booking is recorded (the carrier may be quicker than the workflow) the event is
+ * answered 409, so the carrier sends it again, instead of being lost or taken for another shipment.
  */
-async function handleCarrierEvent(temporal: Client, event: CarrierEventBody): Promise<Outcome> {
+async function handleCarrierEvent(temporal: Client, shop: ShopDb, event: CarrierEventBody): Promise<Outcome> {
   const { orderId, trackingNumber, deliveredAt } = event.shipment;
   if (!isOrderId(orderId)) return { accepted: false, reason: `unknown order ${orderId}` };
   const handle = temporal.workflow.getHandle(orderWorkflowId(orderId));
+  const signal = async (): Promise<Outcome> => {
+    try {
+      await handle.signal(carrierEventSignal, { id: event.id, type: event.type, trackingNumber, deliveredAt });
+      return { accepted: true };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return { accepted: false, reason: 'the order has ended' };
+      throw temporalUnavailable(err);
+    }
+  };
+  const notThisShipment: Outcome = { accepted: false, reason: `tracking number ${trackingNumber} is not the order's shipment` };
+  // A projection that cannot be read only means asking the workflow.
+  const [row] = await shop
+    .select({ status: orders.status, trackingNumber: orders.trackingNumber })
+    .from(orders)
+    .where(eq(orders.id, orderId))
+    .catch(() => []);
+  if (row && isTerminal(row.status as OrderStatus)) return { accepted: false, reason: `the order has ended (${row.status})` };
+  if (row?.trackingNumber) return row.trackingNumber === trackingNumber ? signal() : notThisShipment;
+
   let state: OrderState;
   try {
     state = await temporal.withDeadline(Date.now() + 5_000, () => handle.query(statusQuery));
@@ -161,14 +184,8 @@ async function handleCarrierEvent(temporal: Client, event: CarrierEventBody): Pr
     );
   }
   if (state.shipment.deliveredAt) return { accepted: false, reason: `the order's delivery is already known (${state.shipment.source ?? 'polling'})` };
-  if (state.shipment.trackingNumber !== trackingNumber) return { accepted: false, reason: `tracking number ${trackingNumber} is not the order's shipment` };
-  try {
-    await handle.signal(carrierEventSignal, { id: event.id, type: event.type, trackingNumber, deliveredAt });
-    return { accepted: true };
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return { accepted: false, reason: 'the order has ended' };
-    throw temporalUnavailable(err);
-  }
+  if (state.shipment.trackingNumber !== trackingNumber) return notThisShipment;
+  return signal();
 }
 
 /** `accepted` of an event whose first delivery is still being handled (the claim). */
@@ -396,7 +413,7 @@ export const INTEGRATION_ROUTES = [
           'carrier',
           body,
           (e) => e.shipment.orderId,
-          (e) => handleCarrierEvent(deps.temporal, e),
+          (e) => handleCarrierEvent(deps.temporal, deps.shop, e),
           res,
         ),
   }),
