@@ -166,3 +166,36 @@ describe('a cancel the MES cannot answer', () => {
     expect((await result(blocker)).status).toBe('delivered');
   });
 });
+
+describe('a job long on its line', () => {
+  let long: Awaited<ReturnType<typeof startPipelineWithApi>> | undefined;
+  beforeAll(async () => {
+    // 100,000 business cards: about 12 s on the line at this time scale.
+    long = await startPipelineWithApi({ env: { PIPELINE_TIME_SCALE: '0.0004' } });
+  });
+  afterAll(() => long?.stop());
+
+  it('heartbeats every 5 s while the job is on its line, not every second, and still completes', async () => {
+    const placed = await long!.call('POST', '/v1/orders', { key: SHOP, body: bigRun() });
+    expect(placed.status).toBe(202);
+    const id: string = placed.json.id;
+    const handle = long!.pipeline.client.workflow.getHandle(orderWorkflowId(id));
+    // The heartbeats the server recorded, as an operator's describe shows them, sampled twice a second.
+    const seen = new Set<number>();
+    for (let state = await handle.query(statusQuery); !state.production?.completedAt; state = await handle.query(statusQuery)) {
+      const { raw } = await handle.describe();
+      for (const a of raw.pendingActivities ?? []) {
+        if (a.activityType?.name === 'produce' && a.lastHeartbeatTime?.seconds != null) {
+          seen.add(Number(a.lastHeartbeatTime.seconds) * 1000 + Math.floor((a.lastHeartbeatTime.nanos ?? 0) / 1e6));
+        }
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const done = await waitForOrder(long!.pipeline.client, id, (s) => s.production?.completedAt !== undefined);
+    const onLine = Date.parse(done.production!.completedAt!) - Date.parse(done.production!.startedAt!);
+    expect(onLine).toBeGreaterThan(9_000);
+    // One when the attempt starts, then one per 5 s on the line; a heartbeat a second would be ten or more.
+    expect(seen.size).toBeGreaterThanOrEqual(2);
+    expect(seen.size).toBeLessThanOrEqual(Math.ceil(onLine / 5000) + 1);
+  }, 90_000);
+});

@@ -5,10 +5,17 @@ import { PRODUCTION_CANCELLED, type MesActivities, type ProduceInput, type Produ
 import { stageMeta } from '../platform/activity-meta.js';
 import { encodeProduceCallback } from './produce-callback.js';
 
-/** How often a running attempt reconciles with the MES (and heartbeats). */
+/** How often a running attempt reconciles with the MES. */
 const RECONCILE_MS = 1000;
 /** How soon an attempt looks again at a job the MES has not put on a line yet. */
 const QUEUED_RECHECK_MS = 100;
+/**
+ * The longest an attempt goes without a heartbeat while nothing changes: half the step's
+ * heartbeat timeout (10 s), so a lost worker is still noticed in time. A job that is done or has
+ * changed status heartbeats at once (throttled to one a second by the worker): that is how the
+ * attempt learns that the API completed it from the MES's event, and its line is free.
+ */
+const QUIET_HEARTBEAT_MS = 5000;
 
 /**
  * Activities of the `mes` queue. `produce` holds one of the worker's slots (MES_CAPACITY) for as
@@ -55,6 +62,7 @@ export function createMesActivities(deps: { mes: MesAdapter; callbackSecret: str
       let undisturbed = false;
       let startReported = false;
       let startReportFailures = 0;
+      let beat: { at: number; status: string } | undefined;
       const reportStart = async () => {
         // A job already done needs no report: the attempt's result carries its start time.
         if (startReported || startReportFailures >= 5 || !job.startedAt || job.status !== 'in_production') return;
@@ -92,7 +100,11 @@ export function createMesActivities(deps: { mes: MesAdapter; callbackSecret: str
             };
           }
         }
-        ctx.heartbeat({ jobId: job.id, status: job.status, resubmitted });
+        // A job hours on its line costs a heartbeat every 5 s, not every second.
+        if (job.status === 'done' || beat?.status !== job.status || Date.now() - beat.at >= QUIET_HEARTBEAT_MS) {
+          ctx.heartbeat({ jobId: job.id, status: job.status, resubmitted });
+          beat = { at: Date.now(), status: job.status };
+        }
         // Queued: the line controller starts it in a moment. On its line: look again just after its
         // production time is up (at most a second from now). Done: until the grace time is over.
         const wait =

@@ -38,7 +38,8 @@ export async function createMesWorker(ctx: MesWorkerContext): Promise<QueueWorke
     eventGraceMs: events ? EVENT_GRACE_MS : 0,
   });
   // The API completes an attempt from the MES's event; the attempt learns it on its next
-  // heartbeat, so heartbeats go out every second and a finished job frees its line at once.
+  // heartbeat, so an attempt whose job is done heartbeats at once (at most one a second) and a
+  // finished job frees its line at once. A job on its line heartbeats every 5 s.
   const common = {
     ...tracedWorkerOptions(),
     connection: ctx.connection,
