@@ -4,11 +4,11 @@
  * same statement as the change it reports (so no event is lost when the process dies right
  * after); the sender claims due events with `FOR UPDATE SKIP LOCKED` (so several replicas never
  * send one event at the same time), POSTs each, signed, to the API and retries with backoff until
- * the API answers 2xx. One order's events go out in the order they happened; different orders'
- * side by side, so a slow answer about one order does not hold up the others' events. The API deduplicates on the event id, so a repeat is harmless. An event
- * the API has not taken within OUTBOX_GIVE_UP_HOURS of its creation moves, with its last error,
- * to the outbox's dead letters (counted by the metric `orders_outbox_dead_letters`) instead of
- * being retried forever.
+ * the API answers 2xx. One order's events go out in the order they happened, different orders'
+ * side by side, so a slow answer about one order does not hold up the others' events. The API
+ * deduplicates on the event id, so a repeat is harmless. An event the API has not taken within
+ * OUTBOX_GIVE_UP_HOURS of its creation moves, with its last error, to the outbox's dead letters
+ * (counted by the metric `orders_outbox_dead_letters`) instead of being retried forever.
  */
 import { and, asc, count, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
