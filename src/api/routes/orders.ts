@@ -242,8 +242,9 @@ export const ORDER_ROUTES = [
             await temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () => startOrderWorkflow(temporal, input));
           } catch (err) {
             if (err instanceof WorkflowExecutionAlreadyStartedError) {
-              // A repeat (or a concurrent twin) of a keyed request finds the order already started: same order.
-              if (!replayed) throw new HttpProblem(409, 'Conflict', `Order ${input.orderId} exists already.`);
+              // A keyed request, its repeat or a concurrent twin finds the order already started: the
+              // same order (its id is the key's; a twin that read the key started it first).
+              if (!keyed) throw new HttpProblem(409, 'Conflict', `Order ${input.orderId} exists already.`);
             } else {
               // The start may have been recorded even though its answer did not arrive in time.
               const outcome = await startOutcome(deps, input.orderId, err);
