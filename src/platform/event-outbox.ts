@@ -82,6 +82,8 @@ export function backoffMs(attempts: number): number {
 
 /** Margin of a claim beyond the longest a round can take (every event of the batch timing out). */
 const LEASE_MARGIN_MS = 30_000;
+/** Events a sender has in flight at once (of different sequences). */
+const SEND_CONCURRENCY = 8;
 /** Delivered events are kept this long (for inspection), then deleted. */
 const KEEP_DELIVERED_DAYS = 7;
 const PURGE_EVERY_MS = 3_600_000;
@@ -104,11 +106,9 @@ export function createOutboxSender<S extends Record<string, unknown>>(options: {
   /**
    * What an event's order among the others depends on (e.g. its order id): events of one key
    * go out one after another, oldest first; events of different keys go out side by side, up
-   * to `concurrency` at once. Events without a key share one sequence.
+   * to SEND_CONCURRENCY at once. Events without a key share one sequence.
    */
   sequenceOf?: (payload: Record<string, unknown>) => string | undefined;
-  /** Events in flight at once (default 8). */
-  concurrency?: number;
 }): () => Promise<number> {
   const { db, table: t, deadLetters: dl, target, log } = options;
   attachDeadLetterCount(
@@ -118,7 +118,6 @@ export function createOutboxSender<S extends Record<string, unknown>>(options: {
   );
   const batch = options.batch ?? 20;
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const concurrency = Math.max(1, options.concurrency ?? 8);
   // A claim lasts until the whole round is surely over (one sequence holding every event, each
   // timing out), so another sender never takes over an event this one may still send.
   const leaseMs = batch * timeoutMs + LEASE_MARGIN_MS;
@@ -198,7 +197,7 @@ export function createOutboxSender<S extends Record<string, unknown>>(options: {
       for (let events = waiting.shift(); events; events = waiting.shift()) for (const event of events) await send(event);
     };
     try {
-      await Promise.all(Array.from({ length: Math.min(concurrency, waiting.length) }, lane));
+      await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, waiting.length) }, lane));
     } finally {
       // One statement for the round's deliveries; a crash before it only sends them again (the API deduplicates).
       if (delivered.length > 0) {
