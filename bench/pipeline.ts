@@ -743,6 +743,15 @@ async function main() {
     const pipelineHistory = historyFigures(await sampleHistories(delivered.map((o) => orderWorkflowId(o.orderId))), eventName);
     // Every order's steps, from its timeline: attempts after the first (a lost attempt shows here).
     const retriedStepAttempts = orders.reduce((n, o) => n + o.timeline.reduce((m, t) => m + Math.max(0, t.attempts - 1), 0), 0);
+    // How each delivered order learnt of the job's start and end and of the delivery: the MES's or
+    // the carrier's event (`webhook`) or its own look (`polling`); every `polling` delivery is a
+    // confirmDelivery activity (and a workflow task) more in the order's history.
+    const tally = (values: (string | undefined)[]) => values.reduce<Record<string, number>>((t, v) => ({ ...t, [v ?? 'none']: (t[v ?? 'none'] ?? 0) + 1 }), {});
+    const learnt = {
+      productionStart: tally(delivered.map((o) => o.production?.startSource)),
+      productionEnd: tally(delivered.map((o) => o.production?.source)),
+      delivery: tally(delivered.map((o) => o.shipment?.source)),
+    };
     await stopPipeline();
     const integrations = await integrationFigures();
     note(`pipeline: ${pipeline.perSecond} orders/s completed (steady state), ${pipeline.completed} delivered`);
@@ -818,7 +827,7 @@ async function main() {
       targets: checks,
       retriedAttempts: { steps: retriedStepAttempts, sampledHistories: pipelineHistory.retriedAttempts },
       history: { pipeline: pipelineHistory, baseline: baselineHistory },
-      integrations,
+      integrations: { ...integrations, learnt },
       cpuMsPerOrder: pipeline.cpuMsPerWorkflow.ours,
       cpuMsPerBaselineWorkflow: base.cpuMsPerWorkflow.ours,
       intakeP50Ms: pipeline.intakeMs.p50,
@@ -896,6 +905,9 @@ async function main() {
       `${o.delivered} delivered after ${o.waitedP50Ms}/${o.waitedP99Ms} ms (p50/p99), ${o.pending} pending`;
     out(`events: mes outbox ${outbox(integrations.mesOutbox)}; carrier outbox ${outbox(integrations.carrierOutbox)}`);
     out(`  the API's answers: ${JSON.stringify(integrations.answers)}`);
+    out(
+      `  how delivered orders learnt it: job started ${JSON.stringify(learnt.productionStart)}, job done ${JSON.stringify(learnt.productionEnd)}, delivered ${JSON.stringify(learnt.delivery)}`,
+    );
     out('targets:');
     for (const [name, c] of Object.entries(checks))
       out(`  ${name.padEnd(26)} ${String(c.value).padStart(8)}  ${c.target.padEnd(8)} ${c.met ? 'met' : 'MISSED'}`);
