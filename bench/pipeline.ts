@@ -362,11 +362,6 @@ const pct = (xs: number[]) => {
 };
 
 /**
- * Offers `rate` starts per second for `durationS` (open loop), never more than `concurrency`
- * workflows in flight from the start request until the workflow has ended, and follows each to
- * its end through the client.
- */
-/**
  * What became of the embedded MES's and carrier's events in the pipeline phase: how long each
  * waited in its system's outbox before the API answered it (created → delivered), and the API's
  * answers by system, type and reason (a `stale` completion is one the produce attempt had made
@@ -403,6 +398,11 @@ async function integrationFigures() {
   };
 }
 
+/**
+ * Offers `rate` starts per second for `durationS` (open loop), never more than `concurrency`
+ * workflows in flight from the start request until the workflow has ended, and follows each to
+ * its end through the client.
+ */
 async function drive(
   name: string,
   client: Client,
@@ -746,7 +746,11 @@ async function main() {
     // How each delivered order learnt of the job's start and end and of the delivery: the MES's or
     // the carrier's event (`webhook`) or its own look (`polling`); every `polling` delivery is a
     // confirmDelivery activity (and a workflow task) more in the order's history.
-    const tally = (values: (string | undefined)[]) => values.reduce<Record<string, number>>((t, v) => ({ ...t, [v ?? 'none']: (t[v ?? 'none'] ?? 0) + 1 }), {});
+    const tally = (values: (string | undefined)[]) => {
+      const counts: Record<string, number> = {};
+      for (const v of values) counts[v ?? 'none'] = (counts[v ?? 'none'] ?? 0) + 1;
+      return counts;
+    };
     const learnt = {
       productionStart: tally(delivered.map((o) => o.production?.startSource)),
       productionEnd: tally(delivered.map((o) => o.production?.source)),
